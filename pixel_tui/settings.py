@@ -1,0 +1,239 @@
+"""Typed settings, read from a TOML file; every key has a default and a bad value names its key."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from pixel_tui.model import Thresholds
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How workers, their tasks and the orchestrator's files are recognised (section `[workers]`)."""
+
+    ledger: str | None = None
+    """Path of the orchestrator's task ledger (JSON); none by default, then phantoms are not computed."""
+    lock_file: str | None = None
+    """Path of the orchestrator's single-flight lock file (JSON `{"taskId", "createdAt"}`), optional."""
+    name_pattern: str = r"^pixel-worker-(rebuild-)?[0-9a-f]{8}$"
+    """Regular expression a whole container name must match to make it a worker."""
+    role_label: str = "pixel.role"
+    """Label whose value `worker` marks a worker."""
+    task_label: str = "pixel.task"
+    """Label holding the id of the worker's ledger task."""
+    timeout_label: str = "pixel.timeout"
+    """Label holding the worker's timeout in seconds."""
+    compose_service: str = "worker"
+    """Compose service whose one-off runs are workers."""
+    timeout_env: str = "WORKER_TIMEOUT_SECONDS"
+    """Environment variable holding the worker's own timeout; the kill grace is added to it."""
+    kill_grace_s: float = 60.0
+    """Seconds the orchestrator's `timeout` waits before it kills a worker that ignored TERM."""
+    default_timeout_s: float = 2760.0
+    """Timeout of a worker that states none (the orchestrator's 2700 s plus 60 s of grace)."""
+    ghost_grace_s: float = 60.0
+    """Seconds a running task may lack a container before it is flagged a ghost."""
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """The cycle history (section `[history]`)."""
+
+    cycle_s: float = 60.0
+    """Seconds of collection aggregated into one history cycle."""
+    retention_days: float = 90.0
+    """Cycles older than this many days are dropped."""
+    retention_rows: int = 100_000
+    """At most this many cycles are kept."""
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """The console (section `[ui]`)."""
+
+    theme: str = "pixel-dark"
+    """Theme name: a built-in (pixel-dark, pixel-light, pixel-contrast) or a file in the themes dir."""
+    cpu_smoothing: int = 5
+    """Number of cycles the containers' CPU % is averaged over, so a sorted list does not jump."""
+    history_metric: str = "swap"
+    """Metric the sparkline starts on: swap, memory, cpu or load."""
+    events: int = 200
+    """How many events the events pane keeps."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; `Settings()` is the documented default."""
+
+    interval: float = 2.0
+    """Seconds between two collections."""
+    docker_host: str | None = None
+    """Docker engine URL; none means DOCKER_HOST, then the local socket."""
+    read_only: bool = False
+    """Watch only: no action that changes anything can run."""
+    autoheal: bool = False
+    """Apply the autoheal policy every cycle."""
+    disks: tuple[str, ...] = ("/",)
+    """Mount points whose usage is watched."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    """(careful, warning, critical) of each gauge (section `[thresholds]`)."""
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
+    """Worker recognition (section `[workers]`)."""
+    history: HistorySettings = field(default_factory=HistorySettings)
+    """Cycle history (section `[history]`)."""
+    ui: UISettings = field(default_factory=UISettings)
+    """Console look and feel (section `[ui]`)."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
+    source: str | None = None
+    """The file these settings were read from (not a key)."""
+
+
+_SECTIONS = {"thresholds": Thresholds, "workers": WorkerSettings, "history": HistorySettings, "ui": UISettings}
+_POSITIVE = {"interval", "cycle_s", "retention_days", "retention_rows", "kill_grace_s", "default_timeout_s", "cpu_smoothing", "events"}
+_METRICS = ("swap", "memory", "cpu", "load")
+
+
+def load_settings(path: Path | None, *, required: bool = False) -> Settings:
+    """Read `path`; a missing file gives the defaults unless `required` (an explicit --config)."""
+    if path is None or not path.exists():
+        if required and path is not None:
+            raise ConfigError(f"{path}: no such config file")
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    return replace(parse_settings(data, str(path)), source=str(path))
+
+
+def parse_settings(data: dict[str, Any], origin: str = "config") -> Settings:
+    """Settings from a parsed TOML document; raises ConfigError naming the first bad key."""
+    values: dict[str, Any] = {}
+    top = {f.name: f for f in fields(Settings) if f.name != "source"}
+    for key, value in data.items():
+        if key in _SECTIONS:
+            values[key] = _section(key, value, _SECTIONS[key], origin)
+        elif key == "disks":
+            values["disks"] = _disks(value, origin)
+        elif key == "keys":
+            values["keys"] = _keys(value, origin)
+        elif key in top:
+            values[key] = _scalar(key, key, value, top[key].type, origin)
+        else:
+            raise ConfigError(f"{origin}: unknown key {key!r}")
+    return Settings(**values)
+
+
+def _section(name: str, table: Any, cls: type, origin: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: [{name}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{origin}: unknown key {name}.{key}")
+        values[key] = _scalar(f"{name}.{key}", key, value, known[key].type, origin)
+    result = cls(**values)
+    if cls is WorkerSettings:
+        try:
+            re.compile(result.name_pattern)
+        except re.error as error:
+            raise ConfigError(f"{origin}: workers.name_pattern: not a regular expression: {error}") from None
+    if cls is UISettings and result.history_metric not in _METRICS:
+        raise ConfigError(f"{origin}: ui.history_metric: expected one of {', '.join(_METRICS)}, got {result.history_metric!r}")
+    return result
+
+
+def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
+    kind = str(kind)
+    if "tuple[float, float, float]" in kind:
+        ok = (
+            isinstance(value, list)
+            and len(value) == 3
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        )
+        if not ok or not value[0] <= value[1] <= value[2]:
+            raise ConfigError(f"{origin}: {dotted}: expected three ascending numbers [careful, warning, critical], got {value!r}")
+        return tuple(float(v) for v in value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{origin}: {dotted}: expected true or false, got {value!r}")
+        return value
+    if kind in ("float", "int"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"{origin}: {dotted}: expected a number, got {value!r}")
+        if key in _POSITIVE and value <= 0:
+            raise ConfigError(f"{origin}: {dotted}: must be greater than 0, got {value!r}")
+        if kind == "int":
+            if int(value) != value:
+                raise ConfigError(f"{origin}: {dotted}: expected a whole number, got {value!r}")
+            return int(value)
+        return float(value)
+    if kind in ("str", "str | None"):
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: {dotted}: expected a string, got {value!r}")
+        return value or None if kind == "str | None" else value
+    raise ConfigError(f"{origin}: {dotted}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _disks(value: Any, origin: str) -> tuple[str, ...]:
+    mounts = value.get("mounts") if isinstance(value, dict) else None
+    extra = set(value) - {"mounts"} if isinstance(value, dict) else set()
+    if extra:
+        raise ConfigError(f"{origin}: unknown key disks.{sorted(extra)[0]}")
+    if not isinstance(mounts, list) or not mounts or not all(isinstance(m, str) and m.startswith("/") for m in mounts):
+        raise ConfigError(f"{origin}: disks.mounts: expected a list of absolute paths, got {mounts!r}")
+    return tuple(mounts)
+
+
+def _keys(value: Any, origin: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: [keys] must be a table of binding id = \"keys\"")
+    for key, keys in value.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(f"{origin}: keys.{key}: expected keys such as \"ctrl+r\" or \"r,f5\", got {keys!r}")
+    return dict(value)
+
+
+def with_overrides(settings: Settings, **overrides: Any) -> Settings:
+    """Settings with command-line values (those not None) laid over the file's."""
+    top: dict[str, Any] = {}
+    workers: dict[str, Any] = {}
+    ui: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "ledger":
+            workers["ledger"] = value
+        elif key == "theme":
+            ui["theme"] = value
+        elif key == "interval":
+            if not value > 0:
+                raise ConfigError(f"--interval: must be greater than 0, got {value}")
+            top[key] = value
+        elif key in ("read_only", "autoheal"):
+            if value:
+                top[key] = True
+        else:
+            top[key] = value
+    return dataclasses.replace(
+        settings,
+        workers=dataclasses.replace(settings.workers, **workers),
+        ui=dataclasses.replace(settings.ui, **ui),
+        **top,
+    )
