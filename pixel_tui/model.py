@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Severity of a gauge; ordered, so the worst of several is `max(levels, key=Level.rank)`."""
 
     OK = "ok"
@@ -285,14 +285,14 @@ class Snapshot:
 
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
     """ISO-8601 UTC with a Z, or None."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -397,10 +397,20 @@ def diff_events(previous: Snapshot | None, current: Snapshot) -> tuple[Event, ..
     events: list[Event] = []
     if previous is None:
         if not current.docker.reachable:
-            events.append(Event(at, "engine-lost", current.docker.host, f"engine unreachable: {current.docker.error}", Level.CRITICAL))
+            events.append(
+                Event(
+                    at,
+                    "engine-lost",
+                    current.docker.host,
+                    f"engine unreachable: {current.docker.error}",
+                    Level.CRITICAL,
+                )
+            )
         return tuple(events)
     if previous.docker.reachable and not current.docker.reachable:
-        events.append(Event(at, "engine-lost", current.docker.host, f"engine unreachable: {current.docker.error}", Level.CRITICAL))
+        events.append(
+            Event(at, "engine-lost", current.docker.host, f"engine unreachable: {current.docker.error}", Level.CRITICAL)
+        )
     elif not previous.docker.reachable and current.docker.reachable:
         events.append(Event(at, "engine-back", current.docker.host, "engine reachable again", Level.OK))
     if current.docker.reachable and previous.docker.reachable:
@@ -408,7 +418,13 @@ def diff_events(previous: Snapshot | None, current: Snapshot) -> tuple[Event, ..
     events.extend(_worker_events(previous, current))
     if previous.levels.overall != current.levels.overall:
         events.append(
-            Event(at, "level", "host", f"host level {previous.levels.overall.value} -> {current.levels.overall.value}", current.levels.overall)
+            Event(
+                at,
+                "level",
+                "host",
+                f"host level {previous.levels.overall.value} -> {current.levels.overall.value}",
+                current.levels.overall,
+            )
         )
     return tuple(events)
 
@@ -423,13 +439,17 @@ def _container_events(previous: Snapshot, current: Snapshot) -> list[Event]:
             events.append(Event(at, "container-new", container.name, f"{container.name} created ({container.state})"))
             continue
         if old.running and not container.running:
-            events.append(Event(at, "container-died", container.name, f"{container.name} {container.state}", Level.WARNING))
+            events.append(
+                Event(at, "container-died", container.name, f"{container.name} {container.state}", Level.WARNING)
+            )
         elif not old.running and container.running:
             events.append(Event(at, "container-started", container.name, f"{container.name} started"))
         elif (container.restarts or 0) > (old.restarts or 0) or (
             old.started_at and container.started_at and container.started_at > old.started_at
         ):
-            events.append(Event(at, "container-restarted", container.name, f"{container.name} restarted", Level.CAREFUL))
+            events.append(
+                Event(at, "container-restarted", container.name, f"{container.name} restarted", Level.CAREFUL)
+            )
         if container.health != old.health and container.health in ("unhealthy", "healthy") and old.health is not None:
             level = Level.WARNING if container.health == "unhealthy" else Level.OK
             events.append(Event(at, "container-health", container.name, f"{container.name} {container.health}", level))

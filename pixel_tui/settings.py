@@ -100,7 +100,16 @@ class Settings:
 
 
 _SECTIONS = {"thresholds": Thresholds, "workers": WorkerSettings, "history": HistorySettings, "ui": UISettings}
-_POSITIVE = {"interval", "cycle_s", "retention_days", "retention_rows", "kill_grace_s", "default_timeout_s", "cpu_smoothing", "events"}
+_POSITIVE = {
+    "interval",
+    "cycle_s",
+    "retention_days",
+    "retention_rows",
+    "kill_grace_s",
+    "default_timeout_s",
+    "cpu_smoothing",
+    "events",
+}
 _METRICS = ("swap", "memory", "cpu", "load")
 
 
@@ -155,7 +164,9 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
         except re.error as error:
             raise ConfigError(f"{origin}: workers.name_pattern: not a regular expression: {error}") from None
     if cls is UISettings and result.history_metric not in _METRICS:
-        raise ConfigError(f"{origin}: ui.history_metric: expected one of {', '.join(_METRICS)}, got {result.history_metric!r}")
+        raise ConfigError(
+            f"{origin}: ui.history_metric: expected one of {', '.join(_METRICS)}, got {result.history_metric!r}"
+        )
     return result
 
 
@@ -168,7 +179,9 @@ def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
             and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
         )
         if not ok or not value[0] <= value[1] <= value[2]:
-            raise ConfigError(f"{origin}: {dotted}: expected three ascending numbers [careful, warning, critical], got {value!r}")
+            raise ConfigError(
+                f"{origin}: {dotted}: expected three ascending numbers [careful, warning, critical], got {value!r}"
+            )
         return tuple(float(v) for v in value)
     if kind == "bool":
         if not isinstance(value, bool):
@@ -203,10 +216,10 @@ def _disks(value: Any, origin: str) -> tuple[str, ...]:
 
 def _keys(value: Any, origin: str) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{origin}: [keys] must be a table of binding id = \"keys\"")
+        raise ConfigError(f'{origin}: [keys] must be a table of binding id = "keys"')
     for key, keys in value.items():
         if not isinstance(keys, str) or not keys.strip():
-            raise ConfigError(f"{origin}: keys.{key}: expected keys such as \"ctrl+r\" or \"r,f5\", got {keys!r}")
+            raise ConfigError(f'{origin}: keys.{key}: expected keys such as "ctrl+r" or "r,f5", got {keys!r}')
     return dict(value)
 
 

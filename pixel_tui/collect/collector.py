@@ -1,0 +1,129 @@
+"""The collector: one whole, immutable snapshot per call, whatever fails along the way."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from pixel_tui.collect.engine import DockerEngine
+from pixel_tui.collect.host import HostSampler
+from pixel_tui.collect.ledger import LedgerReader, Task, read_lock
+from pixel_tui.collect.workers import WorkerTracker
+from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, diff_events, utcnow
+from pixel_tui.settings import Settings
+
+
+class Collector:
+    """Collects host, engine, workers, ledger and lock into a Snapshot; implements SnapshotSource."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._host = HostSampler(settings.disks)
+        self._engine = DockerEngine(
+            settings.docker_host, host_memory=self._host.sample().memory.total, timeout_env=settings.workers.timeout_env
+        )
+        ledger = settings.workers.ledger
+        self._ledger = LedgerReader(ledger) if ledger else None
+        self._workers = WorkerTracker(settings.workers)
+        self._previous: Snapshot | None = None
+
+    @property
+    def docker_url(self) -> str:
+        """The engine URL in use."""
+        return self._engine.url
+
+    def collect(self) -> Snapshot:
+        """Take one snapshot. Blocking; never raises for an engine, ledger or container problem."""
+        host = self._host.sample()
+        reading = self._engine.poll(self._clock())
+        now = self._clock()
+        errors: list[str] = []
+        if not reading.state.reachable:
+            errors.append(f"docker: {reading.state.error}")
+        errors.extend(f"disk {disk.error}" for disk in host.disks if disk.error)
+        ledger_state, tasks = self._ledger.read() if self._ledger else (None, None)
+        if ledger_state is not None and not ledger_state.readable:
+            errors.append(f"ledger {ledger_state.path}: {ledger_state.error}")
+        # Phantoms compare the ledger with the containers: both readings must be current.
+        phantom_tasks = tasks if reading.state.reachable else None
+        workers = self._workers.workers(reading.containers, reading.env_timeouts, phantom_tasks, now)
+        if not reading.state.reachable and self._previous is not None:
+            workers = ()  # no container list this cycle: an old one would be mistaken for a current one
+        lock = self._lock_state(tasks, workers, now)
+        snapshot = Snapshot(
+            taken_at=now,
+            host=host,
+            levels=Levels.of(host, self.settings.thresholds),
+            docker=reading.state,
+            containers=reading.containers,
+            workers=workers,
+            ledger=ledger_state,
+            lock=lock,
+            errors=tuple(errors),
+        )
+        events = _merge(diff_events(self._previous, snapshot), reading.events)
+        snapshot = _with_events(snapshot, events)
+        self._previous = snapshot
+        return snapshot
+
+    def _lock_state(
+        self, tasks: tuple[Task, ...] | None, workers: tuple[Worker, ...], now: datetime
+    ) -> LockState | None:
+        path = self.settings.workers.lock_file
+        if not path:
+            return None
+        reading = read_lock(path)
+        age = (now - reading.created_at).total_seconds() if reading.created_at else None
+        holders = {worker.task_id for worker in workers if worker.state == "running" and worker.container_id}
+        stale = reading.task_id is not None and not any(
+            holder and (holder == reading.task_id or holder.startswith(reading.task_id)) for holder in holders
+        )
+        return LockState(path, reading.task_id, age, stale, reading.error)
+
+    def detail(self, container_id: str) -> ContainerDetail:
+        """Inspect one container (LookupError when gone)."""
+        return self._engine.detail(container_id)
+
+    def logs(self, container_id: str, tail: int = 200) -> str:
+        """A container's last log lines (LookupError when gone)."""
+        return self._engine.logs(container_id, tail)
+
+    def close(self) -> None:
+        """Release the engine's connections and threads."""
+        self._engine.close()
+
+    async def run(
+        self,
+        on_snapshot: Callable[[Snapshot], Awaitable[None] | None],
+        interval: float,
+        *,
+        count: int | None = None,
+    ) -> None:
+        """Collect every `interval` seconds off the event loop; a slow cycle stretches the period, never overlaps."""
+        done = 0
+        while count is None or done < count:
+            started = time.monotonic()
+            snapshot = await asyncio.to_thread(self.collect)
+            result = on_snapshot(snapshot)
+            if asyncio.iscoroutine(result):
+                await result
+            done += 1
+            if count is not None and done >= count:
+                break
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _merge(derived: tuple[Event, ...], engine: tuple[Event, ...]) -> tuple[Event, ...]:
+    """Derived changes plus the engine's own events that add something (a death between two cycles)."""
+    seen = {(event.kind, event.target) for event in derived}
+    extra = tuple(event for event in engine if (event.kind, event.target) not in seen)
+    return tuple(sorted(derived + extra, key=lambda event: event.at))
+
+
+def _with_events(snapshot: Snapshot, events: tuple[Event, ...]) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snapshot, events=events)

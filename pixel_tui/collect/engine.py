@@ -1,0 +1,399 @@
+"""The Docker engine side of a cycle: one sparse list, cached inspects, cgroup or one-shot metrics."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import docker
+import docker.errors
+from docker.utils import kwargs_from_env
+
+from pixel_tui.collect import cgroups
+from pixel_tui.collect.events import EngineEvents
+from pixel_tui.collect.ledger import parse_time
+from pixel_tui.model import Container, ContainerDetail, DockerState, Event, mask_env
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+
+
+def resolve_url(url: str | None) -> str:
+    """The engine URL in use: the given one, else DOCKER_HOST, else the local socket."""
+    return url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+
+
+def describe_error(error: BaseException, url: str) -> str:
+    """A one-line reason an operator can act on, from the root of an exception chain."""
+    root: BaseException = error
+    seen = set()
+    while (root.__cause__ or root.__context__) and id(root) not in seen:
+        seen.add(id(root))
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    text = str(root) or type(root).__name__
+    where = url.removeprefix("unix://") if url.startswith("unix://") else url
+    if isinstance(root, FileNotFoundError) or "No such file" in text:
+        return f"no Docker socket at {where}"
+    if isinstance(root, PermissionError) or "Permission denied" in text:
+        return f"permission denied on {where} (root or the docker group is needed)"
+    if isinstance(root, ConnectionRefusedError) or "Connection refused" in text:
+        return f"connection refused by {where} (is dockerd running?)"
+    if "timed out" in text.lower() or "timeout" in type(root).__name__.lower():
+        return f"no answer from {where} (timed out)"
+    if isinstance(error, docker.errors.APIError):
+        return f"engine error: {error.explanation or error}"
+    return f"{where}: {text.splitlines()[0][:200]}"
+
+
+@dataclass
+class _Inspected:
+    """What the sparse list lacks, kept per container id until that container changes."""
+
+    state_key: tuple[str, str | None]
+    started_at: datetime | None
+    restarts: int | None
+    mem_limit: int | None
+    pid: int | None
+    env_timeout: float | None
+    fetched: float
+    cgroup: cgroups.CgroupFiles | None = None
+    cgroup_looked: bool = False
+
+
+@dataclass
+class EngineReading:
+    """What one cycle got from the engine."""
+
+    state: DockerState
+    containers: tuple[Container, ...] = ()
+    env_timeouts: dict[str, float | None] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
+class DockerEngine:
+    """Talks to one Docker engine; survives it going away and coming back."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        host_memory: int | None = None,
+        timeout_env: str = "WORKER_TIMEOUT_SECONDS",
+        request_timeout: float = 5.0,
+        stats_workers: int = 8,
+        reconcile_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = resolve_url(url)
+        self._explicit_url = url
+        self._host_memory = host_memory
+        self._timeout_env = timeout_env
+        self._request_timeout = request_timeout
+        self._stats_workers = stats_workers
+        self._reconcile_s = reconcile_s
+        self._clock = clock
+        self._api: docker.APIClient | None = None
+        self._version: str | None = None
+        self._inspected: dict[str, _Inspected] = {}
+        self._cpu_prev: dict[str, tuple[int, float]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._events: EngineEvents | None = None
+        self._lock = threading.Lock()
+        # cgroup files describe this machine's containers only when the engine runs on this machine.
+        self.local = self.url.startswith("unix://")
+
+    # -- connection ------------------------------------------------------------------------------
+
+    def _client(self) -> docker.APIClient:
+        with self._lock:
+            if self._api is None:
+                kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
+                kwargs["base_url"] = self.url
+                api = docker.APIClient(
+                    version="auto",
+                    timeout=self._request_timeout,
+                    use_ssh_client=self.url.startswith("ssh://"),
+                    **{k: v for k, v in kwargs.items() if k != "version"},
+                )
+                self._version = api.version().get("Version")
+                self._api = api
+            return self._api
+
+    def _drop_client(self) -> None:
+        with self._lock:
+            api, self._api = self._api, None
+        self._inspected.clear()
+        self._cpu_prev.clear()
+        if self._events is not None:
+            self._events.stop()
+            self._events = None
+        if api is not None:
+            api.close()
+
+    def close(self) -> None:
+        """Stop the events thread and the stats pool and close connections."""
+        self._drop_client()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    # -- one cycle -------------------------------------------------------------------------------
+
+    def poll(self, now: datetime) -> EngineReading:
+        """List containers once, refresh what changed, measure CPU and memory."""
+        try:
+            api = self._client()
+            self._ensure_events()
+            listed = api.containers(all=True)
+        except Exception as error:  # noqa: BLE001 - any failure means "unreachable, say why"
+            self._drop_client()
+            return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
+        changed = self._events.drain_changed() if self._events else set()
+        containers, env_timeouts = self._build(api, listed, changed, now)
+        events = self._events.drain_events() if self._events else ()
+        return EngineReading(DockerState(True, self.url, None, self._version), containers, env_timeouts, events)
+
+    def _ensure_events(self) -> None:
+        events = self._events
+        if events is not None and events.alive:
+            return
+        if events is not None:
+            if self._clock() - events.started < 30.0:
+                return  # a stream that keeps failing is retried at most every 30 s
+            events.stop()
+            if events.connected:
+                # Events were missed while the stream was down: everything cached is suspect.
+                self._inspected.clear()
+        self._events = EngineEvents(self._new_client, clock=self._clock)
+        self._events.start()
+
+    def _new_client(self) -> docker.APIClient:
+        kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
+        kwargs.pop("version", None)
+        kwargs["base_url"] = self.url
+        return docker.APIClient(
+            version=self._api.api_version if self._api else "auto",
+            timeout=None,
+            use_ssh_client=self.url.startswith("ssh://"),
+            **kwargs,
+        )
+
+    def _build(
+        self, api: docker.APIClient, listed: list[dict[str, Any]], changed: set[str], now: datetime
+    ) -> tuple[tuple[Container, ...], dict[str, float | None]]:
+        present = {item["Id"] for item in listed}
+        for gone in set(self._inspected) - present:
+            del self._inspected[gone]
+        for gone in set(self._cpu_prev) - present:
+            del self._cpu_prev[gone]
+        clock = self._clock()
+        budget = max(1, len(listed) // 20)  # periodic reconcile, spread over cycles
+        metrics_needed: list[tuple[dict[str, Any], _Inspected | None]] = []
+        for item in listed:
+            cid = item["Id"]
+            key = (item.get("State", ""), _health(item.get("Status", "")))
+            cached = self._inspected.get(cid)
+            stale = cached is not None and clock - cached.fetched > self._reconcile_s and budget > 0
+            if cached is None or cid in changed or cached.state_key != key or stale:
+                if stale:
+                    budget -= 1
+                cached = self._inspect(api, cid, key, clock)
+            metrics_needed.append((item, cached))
+        metrics = self._metrics([(item["Id"], info) for item, info in metrics_needed if item.get("State") == "running"])
+        containers = []
+        env_timeouts: dict[str, float | None] = {}
+        for item, info in metrics_needed:
+            cid = item["Id"]
+            cpu, used, limit = metrics.get(cid, (None, None, None))
+            if limit is None and info is not None:
+                limit = info.mem_limit or self._host_memory
+            started = info.started_at if info else None
+            running = item.get("State") == "running"
+            containers.append(
+                Container(
+                    id=cid,
+                    name=(item.get("Names") or ["/" + cid[:12]])[0].lstrip("/"),
+                    image=item.get("Image", ""),
+                    state=item.get("State", ""),
+                    health=key_health(item.get("Status", "")),
+                    started_at=started,
+                    uptime_s=(now - started).total_seconds() if running and started else None,
+                    restarts=info.restarts if info else None,
+                    cpu_percent=cpu,
+                    mem_used=used,
+                    mem_limit=limit if running else None,
+                    labels=item.get("Labels") or {},
+                )
+            )
+            env_timeouts[cid] = info.env_timeout if info else None
+        containers.sort(key=lambda container: container.name)
+        return tuple(containers), env_timeouts
+
+    def _inspect(self, api: docker.APIClient, cid: str, key: tuple[str, str | None], clock: float) -> _Inspected | None:
+        try:
+            data = api.inspect_container(cid)
+        except docker.errors.NotFound:
+            # Gone between the list and now: the row keeps what the list said, without metrics.
+            self._inspected.pop(cid, None)
+            return None
+        state = data.get("State") or {}
+        host_config = data.get("HostConfig") or {}
+        env = (data.get("Config") or {}).get("Env") or []
+        info = _Inspected(
+            state_key=key,
+            started_at=parse_time(state.get("StartedAt")),
+            restarts=data.get("RestartCount"),
+            mem_limit=host_config.get("Memory") or None,
+            pid=state.get("Pid") or None,
+            env_timeout=_env_seconds(env, self._timeout_env),
+            fetched=clock,
+        )
+        if info.started_at and info.started_at.year < 1971:
+            info.started_at = None  # "0001-01-01T00:00:00Z": never started
+        self._inspected[cid] = info
+        return info
+
+    # -- metrics ---------------------------------------------------------------------------------
+
+    def _metrics(
+        self, running: list[tuple[str, _Inspected | None]]
+    ) -> dict[str, tuple[float | None, int | None, int | None]]:
+        results: dict[str, tuple[float | None, int | None, int | None]] = {}
+        remote: list[str] = []
+        for cid, info in running:
+            files = self._cgroup_files(cid, info)
+            if files is None:
+                remote.append(cid)
+                continue
+            try:
+                reading = cgroups.sample(files)
+            except (OSError, ValueError):
+                if info is not None:
+                    info.cgroup, info.cgroup_looked = None, False
+                results[cid] = (None, None, None)
+                continue
+            results[cid] = (self._cpu(cid, reading.cpu_ns), reading.mem_used, reading.mem_limit)
+        if remote:
+            results.update(self._one_shot_stats(remote))
+        return results
+
+    def _cgroup_files(self, cid: str, info: _Inspected | None) -> cgroups.CgroupFiles | None:
+        if not self.local or info is None:
+            return None
+        if not info.cgroup_looked:
+            info.cgroup = cgroups.locate(cid, info.pid)
+            info.cgroup_looked = True
+        return info.cgroup
+
+    def _cpu(self, cid: str, cpu_ns: int) -> float | None:
+        wall = self._clock()
+        previous = self._cpu_prev.get(cid)
+        self._cpu_prev[cid] = (cpu_ns, wall)
+        if previous is None or wall <= previous[1] or cpu_ns < previous[0]:
+            return None
+        # As `docker stats`: 100 % is one core fully busy.
+        return 100.0 * (cpu_ns - previous[0]) / ((wall - previous[1]) * 1e9)
+
+    def _one_shot_stats(self, ids: list[str]) -> dict[str, tuple[float | None, int | None, int | None]]:
+        """One non-streaming, one-shot stats request per container, a bounded pool running them."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._stats_workers, thread_name_prefix="pixel-stats")
+        api = self._api
+        if api is None:
+            return {}
+
+        def fetch(cid: str) -> tuple[str, dict[str, Any] | None]:
+            try:
+                return cid, api.stats(cid, stream=False, one_shot=True)
+            except Exception:  # noqa: BLE001 - a container that went away has no stats this cycle
+                return cid, None
+
+        results: dict[str, tuple[float | None, int | None, int | None]] = {}
+        for cid, stats in self._pool.map(fetch, ids):
+            if not stats:
+                results[cid] = (None, None, None)
+                continue
+            memory = stats.get("memory_stats") or {}
+            usage = memory.get("usage")
+            inner = memory.get("stats") or {}
+            inactive = inner.get("inactive_file", inner.get("total_inactive_file", 0))
+            used = usage - inactive if usage is not None and inactive < usage else usage
+            total = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+            cpu = self._cpu(cid, total) if total is not None else None
+            results[cid] = (cpu, used, memory.get("limit"))
+        return results
+
+    # -- on demand -------------------------------------------------------------------------------
+
+    def detail(self, container_id: str) -> ContainerDetail:
+        """Inspect one container for the detail view, env values that look secret masked."""
+        try:
+            data = self._client().inspect_container(container_id)
+        except docker.errors.NotFound:
+            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        config = data.get("Config") or {}
+        host_config = data.get("HostConfig") or {}
+        ports = []
+        for port, bindings in ((data.get("NetworkSettings") or {}).get("Ports") or {}).items():
+            targets = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings or [])
+            ports.append(f"{port} -> {targets}" if targets else port)
+        mounts = tuple(
+            f"{m.get('Source') or m.get('Name')} -> {m.get('Destination')}{'' if m.get('RW', True) else ' (ro)'}"
+            for m in data.get("Mounts") or []
+        )
+        env = []
+        for entry in config.get("Env") or []:
+            name, _, value = entry.partition("=")
+            env.append((name, mask_env(name, value)))
+        command = " ".join(str(part) for part in (config.get("Entrypoint") or []) + (config.get("Cmd") or []))
+        return ContainerDetail(
+            id=data["Id"],
+            name=data.get("Name", "").lstrip("/"),
+            image=config.get("Image", ""),
+            state=(data.get("State") or {}).get("Status", ""),
+            command=command,
+            created=parse_time(data.get("Created")),
+            labels=config.get("Labels") or {},
+            ports=tuple(ports),
+            mounts=mounts,
+            env=tuple(env),
+            restart_policy=(host_config.get("RestartPolicy") or {}).get("Name") or None,
+        )
+
+    def logs(self, container_id: str, tail: int = 200) -> str:
+        """The last `tail` lines of a container's output, stdout and stderr interleaved."""
+        try:
+            raw = self._client().logs(container_id, tail=tail, timestamps=False)
+        except docker.errors.NotFound:
+            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        return raw.decode("utf-8", "replace")
+
+
+def _health(status: str) -> str | None:
+    found = _HEALTH.search(status)
+    return found.group(1) if found else None
+
+
+def key_health(status: str) -> str | None:
+    """Health as the list's Status text shows it: healthy, unhealthy, starting or None."""
+    health = _health(status)
+    return "starting" if health == "health: starting" else health
+
+
+def _env_seconds(env: list[str], name: str) -> float | None:
+    prefix = name + "="
+    for entry in env:
+        if entry.startswith(prefix):
+            try:
+                value = float(entry[len(prefix) :])
+            except ValueError:
+                return None
+            return value if value > 0 else None
+    return None

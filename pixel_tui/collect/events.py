@@ -1,0 +1,112 @@
+"""A background reader of the engine's event stream: which containers changed, and what to tell."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pixel_tui.model import Event, Level
+
+# Actions after which a cached inspect (start time, restart count, pid) is out of date.
+_CHANGING = {
+    "create",
+    "start",
+    "restart",
+    "die",
+    "stop",
+    "kill",
+    "destroy",
+    "pause",
+    "unpause",
+    "rename",
+    "oom",
+    "update",
+}
+
+
+def to_event(raw: dict[str, Any]) -> Event | None:
+    """The events-pane entry for one engine event, or None when it is not worth a line."""
+    action = str(raw.get("Action") or raw.get("status") or "")
+    attributes = (raw.get("Actor") or {}).get("Attributes") or {}
+    name = attributes.get("name") or str(raw.get("id", ""))[:12]
+    stamp = raw.get("timeNano")
+    at = datetime.fromtimestamp(stamp / 1e9, UTC) if stamp else datetime.now(UTC)
+    if action == "die":
+        code = attributes.get("exitCode", "?")
+        level = Level.OK if code == "0" else Level.WARNING
+        return Event(at, "container-died", name, f"{name} exited ({code})", level)
+    if action == "restart":
+        return Event(at, "container-restarted", name, f"{name} restarted", Level.CAREFUL)
+    if action == "oom":
+        return Event(at, "container-oom", name, f"{name} ran out of memory", Level.CRITICAL)
+    if action.startswith("health_status") and "unhealthy" in action:
+        return Event(at, "container-health", name, f"{name} unhealthy", Level.WARNING)
+    return None
+
+
+class EngineEvents:
+    """Follows `/events` for containers in a daemon thread; `alive` turns False when the stream ends."""
+
+    def __init__(self, connect: Callable[[], Any], *, clock: Callable[[], float], keep: int = 500) -> None:
+        self._connect = connect
+        self.started = clock()
+        """When following began (the engine's monotonic clock)."""
+        self.connected = False
+        """True once the stream was open: only then can events have been missed when it ends."""
+        self._changed: set[str] = set()
+        self._events: deque[Event] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._follow, name="pixel-docker-events", daemon=True)
+        self.alive = True
+
+    def start(self) -> None:
+        """Open the stream and begin following it."""
+        self._thread.start()
+
+    def _follow(self) -> None:
+        try:
+            api = self._connect()
+            self._stream = api.events(decode=True, filters={"type": "container"})
+            self.connected = True
+            for raw in self._stream:
+                if self._stopping:
+                    break
+                action = str(raw.get("Action") or raw.get("status") or "").split(":")[0]
+                event = to_event(raw)
+                with self._lock:
+                    if action in _CHANGING or action == "health_status":
+                        self._changed.add(str(raw.get("id", "")))
+                    if event is not None:
+                        self._events.append(event)
+        except Exception:  # noqa: BLE001 - a dropped stream is reported through `alive`
+            pass
+        finally:
+            self.alive = False
+
+    def drain_changed(self) -> set[str]:
+        """Ids of containers that changed since the last call."""
+        with self._lock:
+            changed, self._changed = self._changed, set()
+        return changed
+
+    def drain_events(self) -> tuple[Event, ...]:
+        """Pane-worthy events since the last call, oldest first."""
+        with self._lock:
+            events = tuple(self._events)
+            self._events.clear()
+        return events
+
+    def stop(self) -> None:
+        """Close the stream; the thread ends on its own."""
+        self._stopping = True
+        stream = self._stream
+        if stream is not None:
+            # Closing a broken stream may fail; there is nothing more to do then.
+            with contextlib.suppress(Exception):
+                stream.close()

@@ -1,0 +1,45 @@
+"""Human-readable figures shared by the headless output and the console: sizes, durations, percents."""
+
+from __future__ import annotations
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def size(value: int | float | None) -> str:
+    """1536 -> '1.5KiB'; None -> '-'."""
+    if value is None:
+        return "-"
+    number = float(value)
+    for unit in _UNITS:
+        if abs(number) < 1024 or unit == _UNITS[-1]:
+            return f"{number:.0f}{unit}" if unit == "B" else f"{number:.1f}{unit}"
+        number /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def duration(seconds: float | None) -> str:
+    """Compact, two units at most: 42s, 3m05s, 2h07m, 3d04h; '-' when unknown."""
+    if seconds is None:
+        return "-"
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m{secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """12.345 -> '12.3%'; None -> '-'."""
+    return "-" if value is None else f"{value:.{digits}f}%"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A bare figure for key=value output; '-' when unmeasured."""
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,167 @@
+"""Headless output: the snapshot as a readable table, one status line per cycle, Nagios exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pixel_tui import format as fmt
+from pixel_tui.model import Level, Snapshot
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def exit_code(snapshot: Snapshot) -> int:
+    """Nagios convention: 0 ok/careful, 1 warning, 2 critical, 3 unknown.
+
+    Unknown when the engine could not be asked and the host itself is not already warning or
+    critical: a check that cannot see the containers cannot say they are fine.
+    """
+    overall = snapshot.levels.overall
+    if overall is Level.CRITICAL:
+        return EXIT_CRITICAL
+    if overall is Level.WARNING:
+        return EXIT_WARNING
+    if not snapshot.docker.reachable:
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+def _quote(text: str | None) -> str:
+    return '"' + (text or "").replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def status_line(snapshot: Snapshot) -> str:
+    """One `key=value` line: time first, then the figures scripts grep for."""
+    host = snapshot.host
+    words = [
+        snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        f"overall={snapshot.levels.overall.value}",
+        f"cpu={fmt.number(host.cpu_percent)}",
+        f"mem={fmt.number(host.memory.percent)}",
+        f"swap={fmt.number(host.swap.percent)}",
+        f"disk={fmt.number(host.disk_percent)}",
+        f"load={host.load_per_core:.2f}",
+        f"containers={snapshot.running_containers}/{len(snapshot.containers)}",
+        f"workers={sum(1 for worker in snapshot.workers if worker.container_id)}",
+        f"timed_out={len(snapshot.timed_out)}",
+        f"phantoms={len(snapshot.phantoms)}",
+    ]
+    if snapshot.docker.reachable:
+        words.append("docker=ok")
+    else:
+        words.append(f"docker=unreachable {_quote(snapshot.docker.error)}")
+    if snapshot.ledger is not None and not snapshot.ledger.readable:
+        words.append(f"ledger=unreadable {_quote(snapshot.ledger.error)}")
+    if snapshot.lock is not None and snapshot.lock.stale:
+        words.append(f"lock=stale {_quote(snapshot.lock.task_id)}")
+    return " ".join(words)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = []
+    for row in (headers, *rows):
+        cells = [
+            str(cell).rjust(w) if i in right else str(cell).ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _mark(level: Level) -> str:
+    return {Level.OK: "ok", Level.CAREFUL: "careful", Level.WARNING: "WARNING", Level.CRITICAL: "CRITICAL"}[level]
+
+
+def render_table(snapshot: Snapshot) -> str:
+    """The snapshot as plain text for a person: gauges, containers, workers, ledger and lock."""
+    host, levels = snapshot.host, snapshot.levels
+    lines = [
+        f"pixel-tui snapshot of {host.hostname} at {snapshot.taken_at.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+        f"  overall: {_mark(levels.overall)}",
+        "",
+    ]
+    gauges = [
+        ("cpu", fmt.percent(host.cpu_percent), f"{host.cores} cores", levels.cpu),
+        (
+            "memory",
+            fmt.percent(host.memory.percent),
+            f"{fmt.size(host.memory.used)} of {fmt.size(host.memory.total)}",
+            levels.memory,
+        ),
+        (
+            "swap",
+            fmt.percent(host.swap.percent),
+            f"{fmt.size(host.swap.used)} of {fmt.size(host.swap.total)}",
+            levels.swap,
+        ),
+    ]
+    for disk in host.disks:
+        detail = disk.error or f"{fmt.size(disk.used)} of {fmt.size(disk.total)}"
+        gauges.append((f"disk {disk.mount}", fmt.percent(disk.percent), detail, levels.disk))
+    load = " ".join(f"{value:.2f}" for value in host.load)
+    gauges.append(("load/core", f"{host.load_per_core:.2f}", f"load {load}", levels.load))
+    lines += _table(("GAUGE", "VALUE", "LEVEL", "DETAIL"), [(g, v, _mark(lv), d) for g, v, d, lv in gauges], {1})
+    lines.append("")
+    docker = snapshot.docker
+    if docker.reachable:
+        lines.append(
+            f"docker {docker.host}: engine {docker.version or '?'}, "
+            f"{snapshot.running_containers} running of {len(snapshot.containers)} containers"
+        )
+    else:
+        lines.append(f"docker {docker.host}: UNREACHABLE: {docker.error}")
+    if snapshot.containers:
+        rows = [
+            (
+                c.name,
+                c.image,
+                c.state,
+                c.health or "-",
+                fmt.duration(c.uptime_s),
+                "-" if c.restarts is None else str(c.restarts),
+                fmt.percent(c.cpu_percent),
+                f"{fmt.size(c.mem_used)}/{fmt.size(c.mem_limit)}",
+                fmt.percent(c.mem_percent),
+            )
+            for c in snapshot.containers
+        ]
+        lines += [""] + _table(
+            ("NAME", "IMAGE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "CPU", "MEM", "MEM%"), rows, {5, 6, 8}
+        )
+    lines.append("")
+    lines.append(
+        f"workers: {len(snapshot.workers)}, timed out: {len(snapshot.timed_out)}, phantoms: {len(snapshot.phantoms)}"
+    )
+    if snapshot.workers:
+        rows = []
+        for w in snapshot.workers:
+            flags = " ".join(flag for flag in ("TIMEOUT" if w.timed_out else "", (w.phantom or "").upper()) if flag)
+            left = w.remaining_s
+            rows.append(
+                (
+                    w.task_id or "-",
+                    w.container or "(none)",
+                    w.state,
+                    fmt.duration(w.age_s),
+                    fmt.duration(w.timeout_s),
+                    "-" if left is None else (f"over {fmt.duration(-left)}" if left < 0 else fmt.duration(left)),
+                    flags or "-",
+                )
+            )
+        lines += _table(("TASK", "CONTAINER", "STATE", "AGE", "TIMEOUT", "LEFT", "FLAGS"), rows, {3, 4})
+    if snapshot.ledger is not None:
+        ledger = snapshot.ledger
+        state = f"{ledger.tasks} tasks" if ledger.readable else f"UNREADABLE: {ledger.error}"
+        lines.append(f"ledger {ledger.path}: {state}")
+    if snapshot.lock is not None:
+        lock = snapshot.lock
+        if lock.error:
+            state = f"UNREADABLE: {lock.error}"
+        elif lock.task_id is None:
+            state = "not held"
+        else:
+            stale = " (STALE: no worker runs it)" if lock.stale else ""
+            state = f"held by {lock.task_id} for {fmt.duration(lock.age_s)}{stale}"
+        lines.append(f"lock {lock.path}: {state}")
+    return "\n".join(lines)
