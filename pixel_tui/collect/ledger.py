@@ -126,7 +126,8 @@ def parse_ledger(data: bytes) -> list[Task]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()):
+        # The decoder stopped at the end, or in a string never closed: the writer was cut off.
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
             raise LedgerError(f"truncated JSON (half-written?) at line {error.lineno}") from None
         raise LedgerError(f"not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     tasks = document.get("tasks") if isinstance(document, dict) else document
