@@ -14,12 +14,25 @@ from tests.schema import check_snapshot
 MISSING = "unix:///nonexistent/pixel-test.sock"
 
 
+# Limits no host reaches, so that the engine alone decides the exit code whatever load the machine has.
+CALM = "[thresholds]\n" + "".join(
+    f"{gauge} = [1000, 1000, 1000]\n" for gauge in ("cpu", "memory", "swap", "disk", "load")
+)
+
+
+@pytest.fixture
+def calm(tmp_path):
+    config = tmp_path / "calm.toml"
+    config.write_text(CALM)
+    return str(config)
+
+
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pixel_tui", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_snapshot_json_without_an_engine_is_valid_and_unknown():
-    result = run("snapshot", "--json", "--sample", "0.2", "--docker-host", MISSING)
+def test_snapshot_json_without_an_engine_is_valid_and_unknown(calm):
+    result = run("--config", calm, "snapshot", "--json", "--sample", "0.2", "--docker-host", MISSING)
     assert result.returncode == 3, result.stderr
     doc = json.loads(result.stdout)
     check_snapshot(doc)
@@ -44,8 +57,18 @@ def test_common_options_before_and_after_the_subcommand(tmp_path):
         assert doc["ledger"] == {"path": str(ledger), "readable": True, "error": None, "tasks": 0}
 
 
-def test_snapshot_table_names_the_problem():
-    result = run("snapshot", "--sample", "0.1", "--docker-host", MISSING, "--ledger", "/nonexistent/ledger.json")
+def test_snapshot_table_names_the_problem(calm):
+    result = run(
+        "--config",
+        calm,
+        "snapshot",
+        "--sample",
+        "0.1",
+        "--docker-host",
+        MISSING,
+        "--ledger",
+        "/nonexistent/ledger.json",
+    )
     assert result.returncode == 3
     assert "UNREACHABLE: no Docker socket at /nonexistent/pixel-test.sock" in result.stdout
     assert "ledger /nonexistent/ledger.json: UNREADABLE: no such file" in result.stdout
@@ -55,11 +78,11 @@ def test_snapshot_table_names_the_problem():
 def test_snapshot_exit_code_follows_the_level(tmp_path):
     # Thresholds so low that the host is critical whatever it does: exit 2 even without an engine.
     config = tmp_path / "config.toml"
-    config.write_text("[thresholds]\ndisk = [0, 0, 0]\n")
+    config.write_text(CALM.replace("disk = [1000, 1000, 1000]", "disk = [0, 0, 0]"))
     result = run("--config", str(config), "snapshot", "--json", "--sample", "0.1", "--docker-host", MISSING)
     assert result.returncode == 2
     assert json.loads(result.stdout)["levels"]["disk"] == "critical"
-    config.write_text("[thresholds]\ndisk = [0, 0, 100]\n")
+    config.write_text(CALM.replace("disk = [1000, 1000, 1000]", "disk = [0, 0, 100]"))
     result = run("--config", str(config), "snapshot", "--json", "--sample", "0.1", "--docker-host", MISSING)
     assert result.returncode == 1
 
@@ -107,3 +130,64 @@ def test_locate_prints_paths_under_the_seam(tmp_path, monkeypatch):
     assert lines["config"].startswith(str(tmp_path / "config" / "config.toml"))
     assert lines["audit log"] == str(tmp_path / "state" / "audit.jsonl")
     assert lines["history"] == str(tmp_path / "data" / "history.sqlite3")
+
+
+def test_snapshot_json_on_a_real_engine_field_by_field(engine, tmp_path):
+    worker = engine.run("sleep 600", name="pixel-worker-0a0b0c0d", labels={"pixel.timeout": "3600"}, mem_limit="32m")
+    engine.run("sleep 600", name="pixel-worker-logs-1")
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "tasks": [
+                    {
+                        "id": "0a0b0c0d-1111-4000-8000-000000000000",
+                        "status": "running",
+                        "startedAt": "2026-01-03T09:21:07+00:00",
+                        "workerId": worker.id[:12],
+                    },
+                    {
+                        "id": "99999999-1111-4000-8000-000000000000",
+                        "status": "running",
+                        "createdAt": "2026-01-03T09:21:07.123Z",
+                    },
+                ],
+            }
+        )
+    )
+    lock = tmp_path / "worker.lock"
+    lock.write_text(json.dumps({"taskId": "77777777-dead", "createdAt": "2026-01-03T09:00:00Z"}))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[workers]\nlock_file = "{lock}"\n')
+    result = run(
+        "--config",
+        str(config),
+        "snapshot",
+        "--json",
+        "--sample",
+        "0.5",
+        "--docker-host",
+        engine.url,
+        "--ledger",
+        str(ledger),
+    )
+    assert result.returncode in (0, 1, 2), result.stderr  # reachable: the host's level decides
+    doc = json.loads(result.stdout)
+    check_snapshot(doc)
+    assert result.returncode == {"ok": 0, "careful": 0, "warning": 1, "critical": 2}[doc["levels"]["overall"]]
+    assert doc["docker"]["reachable"] and doc["docker"]["version"]
+    rows = {row["name"]: row for row in doc["containers"]}
+    assert rows["pixel-worker-0a0b0c0d"]["mem_limit"] == 32 * 1024 * 1024
+    assert rows["pixel-worker-0a0b0c0d"]["cpu_percent"] is not None, "two samples: a real CPU figure"
+    assert rows["pixel-worker-0a0b0c0d"]["labels"] == {"pixel.timeout": "3600"}
+    workers = {row["task_id"]: row for row in doc["workers"]}
+    assert set(workers) == {"0a0b0c0d-1111-4000-8000-000000000000", "99999999-1111-4000-8000-000000000000"}
+    live = workers["0a0b0c0d-1111-4000-8000-000000000000"]
+    assert live["container"] == "pixel-worker-0a0b0c0d" and live["container_id"] == worker.id
+    assert live["timeout_s"] == 3600 and live["timed_out"] is False and live["phantom"] is None
+    ghost = workers["99999999-1111-4000-8000-000000000000"]
+    assert ghost["phantom"] == "ghost" and ghost["container"] is None and ghost["state"] == "missing"
+    assert doc["ledger"] == {"path": str(ledger), "readable": True, "error": None, "tasks": 2}
+    assert doc["lock"]["task_id"] == "77777777-dead" and doc["lock"]["stale"] is True
+    assert doc["lock"]["age_s"] > 3600

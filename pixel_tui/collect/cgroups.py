@@ -90,15 +90,6 @@ def _v2_files(directory: Path) -> CgroupFiles | None:
     )
 
 
-def _read(path: Path) -> str:
-    # os.open/read is measurably cheaper than Path.read_text for hundreds of tiny files a cycle.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 65536).decode("ascii", "replace")
-    finally:
-        os.close(fd)
-
-
 def _stat_value(text: str, *keys: str) -> int:
     for line in text.splitlines():
         name, _, value = line.partition(" ")
@@ -107,20 +98,65 @@ def _stat_value(text: str, *keys: str) -> int:
     return 0
 
 
-def sample(files: CgroupFiles) -> CgroupSample:
-    """Read the counters; raises OSError when the cgroup is gone (the container stopped)."""
-    stat = _read(files.mem_stat)
-    usage = int(_read(files.mem_usage))
-    limit_text = _read(files.mem_limit).strip()
-    limit = None if limit_text == "max" else int(limit_text)
-    if limit is not None and limit >= _UNLIMITED:
-        limit = None
-    if files.v2:
-        cpu_ns = _stat_value(_read(files.cpu_usage), "usage_usec") * 1000
-        inactive = _stat_value(stat, "inactive_file")
-    else:
-        cpu_ns = int(_read(files.cpu_usage))
-        inactive = _stat_value(stat, "total_inactive_file")
-    # As `docker stats` does: the page cache the kernel can drop at once is not "used".
-    used = usage - inactive if inactive < usage else usage
-    return CgroupSample(cpu_ns, used, limit)
+class CgroupHandle:
+    """Open descriptors on one container's counters, re-read with pread every cycle.
+
+    Opening three files per container per cycle costs more than reading them (about 8 us against
+    1 us each), so they stay open until the container changes. The limit is read once: changing it
+    (`docker update`) raises an engine event, and the engine then opens a new handle.
+    """
+
+    def __init__(self, files: CgroupFiles) -> None:
+        self.files = files
+        self._fds: list[int] = []
+        try:
+            self._cpu = self._open(files.cpu_usage)
+            self._usage = self._open(files.mem_usage)
+            self._stat = self._open(files.mem_stat)
+            limit_text = _pread(self._open(files.mem_limit)).strip()
+        except OSError:
+            self.close()
+            raise
+        limit = None if limit_text == "max" else int(limit_text)
+        self.mem_limit = None if limit is None or limit >= _UNLIMITED else limit
+        """The memory limit in bytes, None when unlimited."""
+
+    def _open(self, path: Path) -> int:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self._fds.append(fd)
+        return fd
+
+    def sample(self) -> CgroupSample:
+        """Read the counters; raises OSError when the cgroup is gone (the container stopped)."""
+        stat = _pread(self._stat)
+        usage = int(_pread(self._usage))
+        if self.files.v2:
+            cpu_ns = _stat_value(_pread(self._cpu), "usage_usec") * 1000
+            inactive = _stat_value(stat, "inactive_file")
+        else:
+            cpu_ns = int(_pread(self._cpu))
+            inactive = _stat_value(stat, "total_inactive_file")
+        # As `docker stats` does: the page cache the kernel can drop at once is not "used".
+        used = usage - inactive if inactive < usage else usage
+        return CgroupSample(cpu_ns, used, self.mem_limit)
+
+    def close(self) -> None:
+        """Close the descriptors."""
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            os.close(fd)
+
+
+def _pread(fd: int) -> str:
+    return os.pread(fd, 65536, 0).decode("ascii", "replace")
+
+
+def open_handle(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> CgroupHandle | None:
+    """An open handle on the container's cgroup, or None when its files cannot be reached."""
+    files = locate(container_id, pid, root)
+    if files is None:
+        return None
+    try:
+        return CgroupHandle(files)
+    except (OSError, ValueError):
+        return None

@@ -63,8 +63,14 @@ class _Inspected:
     pid: int | None
     env_timeout: float | None
     fetched: float
-    cgroup: cgroups.CgroupFiles | None = None
+    cgroup: cgroups.CgroupHandle | None = None
     cgroup_looked: bool = False
+
+    def release(self) -> None:
+        """Close the cgroup handle, if any."""
+        if self.cgroup is not None:
+            self.cgroup.close()
+            self.cgroup = None
 
 
 @dataclass
@@ -129,8 +135,7 @@ class DockerEngine:
     def _drop_client(self) -> None:
         with self._lock:
             api, self._api = self._api, None
-        self._inspected.clear()
-        self._cpu_prev.clear()
+        self._forget_all()
         if self._events is not None:
             self._events.stop()
             self._events = None
@@ -170,9 +175,19 @@ class DockerEngine:
             events.stop()
             if events.connected:
                 # Events were missed while the stream was down: everything cached is suspect.
-                self._inspected.clear()
+                self._forget_all()
         self._events = EngineEvents(self._new_client, clock=self._clock)
         self._events.start()
+
+    def _forget(self, cid: str) -> None:
+        info = self._inspected.pop(cid, None)
+        if info is not None:
+            info.release()
+
+    def _forget_all(self) -> None:
+        for cid in list(self._inspected):
+            self._forget(cid)
+        self._cpu_prev.clear()
 
     def _new_client(self) -> docker.APIClient:
         kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
@@ -190,7 +205,7 @@ class DockerEngine:
     ) -> tuple[tuple[Container, ...], dict[str, float | None]]:
         present = {item["Id"] for item in listed}
         for gone in set(self._inspected) - present:
-            del self._inspected[gone]
+            self._forget(gone)
         for gone in set(self._cpu_prev) - present:
             del self._cpu_prev[gone]
         clock = self._clock()
@@ -241,8 +256,9 @@ class DockerEngine:
             data = api.inspect_container(cid)
         except docker.errors.NotFound:
             # Gone between the list and now: the row keeps what the list said, without metrics.
-            self._inspected.pop(cid, None)
+            self._forget(cid)
             return None
+        self._forget(cid)  # a changed container: its pid and cgroup may be new
         state = data.get("State") or {}
         host_config = data.get("HostConfig") or {}
         env = (data.get("Config") or {}).get("Env") or []
@@ -268,15 +284,16 @@ class DockerEngine:
         results: dict[str, tuple[float | None, int | None, int | None]] = {}
         remote: list[str] = []
         for cid, info in running:
-            files = self._cgroup_files(cid, info)
-            if files is None:
+            handle = self._cgroup(cid, info)
+            if handle is None:
                 remote.append(cid)
                 continue
             try:
-                reading = cgroups.sample(files)
+                reading = handle.sample()
             except (OSError, ValueError):
-                if info is not None:
-                    info.cgroup, info.cgroup_looked = None, False
+                if info is not None:  # the cgroup went away: look for it again next cycle
+                    info.release()
+                    info.cgroup_looked = False
                 results[cid] = (None, None, None)
                 continue
             results[cid] = (self._cpu(cid, reading.cpu_ns), reading.mem_used, reading.mem_limit)
@@ -284,11 +301,11 @@ class DockerEngine:
             results.update(self._one_shot_stats(remote))
         return results
 
-    def _cgroup_files(self, cid: str, info: _Inspected | None) -> cgroups.CgroupFiles | None:
+    def _cgroup(self, cid: str, info: _Inspected | None) -> cgroups.CgroupHandle | None:
         if not self.local or info is None:
             return None
         if not info.cgroup_looked:
-            info.cgroup = cgroups.locate(cid, info.pid)
+            info.cgroup = cgroups.open_handle(cid, info.pid)
             info.cgroup_looked = True
         return info.cgroup
 
