@@ -137,9 +137,10 @@ def test_busy_container_shows_more_cpu_and_its_memory_limit(engine):
         third = collector.collect()
     finally:
         collector.close()
-    for snapshot in (second, third):
-        assert by_name(snapshot, "busy").cpu_percent > 50.0
-        assert by_name(snapshot, "idle").cpu_percent < 5.0
+    for snapshot in (second, third):  # "clearly higher", with room for a loaded 2-core CI machine
+        busy_cpu, idle_cpu = by_name(snapshot, "busy").cpu_percent, by_name(snapshot, "idle").cpu_percent
+        assert busy_cpu > 20.0 and busy_cpu > idle_cpu + 20.0, (busy_cpu, idle_cpu)
+        assert idle_cpu < 5.0
     busy_row = by_name(third, "busy")
     assert busy_row.mem_limit == 64 * MiB == busy.attrs["HostConfig"]["Memory"]
     assert 0 < busy_row.mem_used < 64 * MiB
@@ -171,7 +172,8 @@ def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
         docker_engine.close()
     rows = {container.name: container for container in reading.containers}
     assert sorted(calls) == sorted(c.id for c in reading.containers if c.running)  # one request each
-    assert rows["busy"].cpu_percent > 50.0 and rows["idle"].cpu_percent < 5.0
+    assert rows["busy"].cpu_percent > 20.0 and rows["busy"].cpu_percent > rows["idle"].cpu_percent + 20.0
+    assert rows["idle"].cpu_percent < 5.0
     assert rows["busy"].mem_limit == 64 * MiB
 
 
@@ -278,3 +280,34 @@ def test_bad_ledger_beside_a_real_engine(engine, tmp_path, content):
     assert any(error.startswith(f"ledger {ledger}") for error in snapshot.errors)
     (worker,) = snapshot.workers
     assert worker.phantom is None  # no phantom flags from a ledger that cannot be read
+
+
+def test_engine_stopped_and_started_again_recovers_by_itself(tmp_path):
+    from tests.dockerd import PrivateEngine, available
+
+    if available():
+        pytest.skip(available())
+    own = PrivateEngine().start()  # its own engine: stopping the session's would disturb other tests
+    try:
+        own.run("sleep 600", name="pixel-worker-12345678")
+        collector = Collector(Settings(docker_host=own.url))
+        try:
+            before = collector.collect()
+            own.stop_daemon()
+            during = collector.collect()
+            own.start_daemon()
+            after = collector.collect()
+            again = collector.collect()
+        finally:
+            collector.close()
+    finally:
+        own.stop()
+    assert before.docker.reachable and [w.container for w in before.workers] == ["pixel-worker-12345678"]
+    assert not during.docker.reachable
+    assert during.docker.error.startswith(("no Docker socket at", "connection refused by")), during.docker.error
+    assert during.containers == () and during.workers == ()
+    assert [event.kind for event in during.events if event.kind.startswith("engine")] == ["engine-lost"]
+    assert after.docker.reachable and after.docker.version == before.docker.version
+    assert [event.kind for event in after.events if event.kind.startswith("engine")] == ["engine-back"]
+    # dockerd stopped the container on its way down; the collector sees that without being restarted.
+    assert [(c.name, c.state) for c in again.containers] == [("pixel-worker-12345678", "exited")]
