@@ -157,11 +157,11 @@ class DockerEngine:
             api = self._client()
             self._ensure_events()
             listed = api.containers(all=True)
-        except Exception as error:  # noqa: BLE001 - any failure means "unreachable, say why"
+            changed = self._events.drain_changed() if self._events else set()
+            containers, env_timeouts = self._build(api, listed, changed, now)
+        except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
             return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
-        changed = self._events.drain_changed() if self._events else set()
-        containers, env_timeouts = self._build(api, listed, changed, now)
         events = self._events.drain_events() if self._events else ()
         return EngineReading(DockerState(True, self.url, None, self._version), containers, env_timeouts, events)
 
