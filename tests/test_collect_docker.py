@@ -222,6 +222,7 @@ def test_container_removed_between_list_and_inspect(engine):
     finally:
         docker_engine.close()
     assert reading.state.reachable
+    assert reading.errors == (f"container {doomed.id[:12]} disappeared during collection",)
     rows = {container.name: container for container in reading.containers}
     assert rows["doomed"].restarts is None and rows["doomed"].cpu_percent is None
     assert rows["survivor"].started_at is not None

@@ -43,6 +43,7 @@ class Collector:
         errors: list[str] = []
         if not reading.state.reachable:
             errors.append(f"docker: {reading.state.error}")
+        errors.extend(reading.errors)
         errors.extend(f"disk {disk.error}" for disk in host.disks if disk.error)
         ledger_state, tasks = self._ledger.read() if self._ledger else (None, None)
         if ledger_state is not None and not ledger_state.readable:

@@ -81,6 +81,7 @@ class EngineReading:
     containers: tuple[Container, ...] = ()
     env_timeouts: dict[str, float | None] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
+    errors: tuple[str, ...] = ()
 
 
 class DockerEngine:
@@ -112,6 +113,7 @@ class DockerEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
+        self._cycle_errors: list[str] = []
         # cgroup files describe this machine's containers only when the engine runs on this machine.
         self.local = self.url.startswith("unix://")
 
@@ -153,6 +155,7 @@ class DockerEngine:
 
     def poll(self, now: datetime) -> EngineReading:
         """List containers once, refresh what changed, measure CPU and memory."""
+        self._cycle_errors = []
         try:
             api = self._client()
             self._ensure_events()
@@ -163,7 +166,8 @@ class DockerEngine:
             self._drop_client()
             return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
         events = self._events.drain_events() if self._events else ()
-        return EngineReading(DockerState(True, self.url, None, self._version), containers, env_timeouts, events)
+        state = DockerState(True, self.url, None, self._version)
+        return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
 
     def _ensure_events(self) -> None:
         events = self._events
@@ -257,6 +261,7 @@ class DockerEngine:
         except docker.errors.NotFound:
             # Gone between the list and now: the row keeps what the list said, without metrics.
             self._forget(cid)
+            self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
             return None
         self._forget(cid)  # a changed container: its pid and cgroup may be new
         state = data.get("State") or {}
