@@ -1,0 +1,76 @@
+"""The console's action catalogue: id, default key, scope, one-line preview, and whether it changes anything.
+
+This is the one place that says which actions are *changing* ones. The console hides them in read-only
+mode (its `check_action` asks `is_mutating`), and the remediation layer refuses them there too, by the
+same list, so a hidden key is never the only lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTAINER, WORKER, HOST, ALL = "container", "worker", "host", "all"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action the operator can ask for."""
+
+    id: str
+    """Binding id, also the id the audit log and the keymap (`[keys]` in the config) use."""
+    key: str
+    """Default key (Textual key name)."""
+    label: str
+    """Short label for the footer."""
+    preview: str
+    """One line saying what it will do."""
+    scope: str
+    """What it acts on: container, worker, host or all."""
+    mutating: bool
+    """True when it changes anything (then read-only mode forbids it)."""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("container.restart", "r", "restart", "Restart the selected container", CONTAINER, True),
+    ActionSpec(
+        "container.stop_start",
+        "s",
+        "stop/start",
+        "Stop the selected container, or start it if stopped",
+        CONTAINER,
+        True,
+    ),
+    ActionSpec("worker.kill", "k", "kill", "Stop and remove the selected worker; mark its task aborted", WORKER, True),
+    ActionSpec("workers.reap", "t", "reap", "Kill every worker past its timeout", ALL, True),
+    ActionSpec(
+        "workers.resolve_phantoms",
+        "p",
+        "phantoms",
+        "Abort ghost tasks, remove orphan workers, clear a stale lock",
+        ALL,
+        True,
+    ),
+    ActionSpec(
+        "host.prune", "P", "prune", "Remove exited workers, dangling images and build cache (never volumes)", HOST, True
+    ),
+    ActionSpec("host.relieve_memory", "m", "relieve mem", "Drop the page cache (root; warning or worse)", HOST, True),
+    ActionSpec("host.cycle_swap", "w", "cycle swap", "swapoff/swapon when memory allows it (root)", HOST, True),
+    ActionSpec(
+        "host.optimize", "o", "optimize", "Reap, resolve phantoms, prune, relieve memory, cycle swap", HOST, True
+    ),
+    ActionSpec("autoheal.toggle", "a", "autoheal", "Turn the autoheal policy on or off", HOST, True),
+    ActionSpec("item.logs", "l", "logs", "Show the last log lines of the selected container", CONTAINER, False),
+    ActionSpec("item.inspect", "i", "inspect", "Show the selected container's configuration", CONTAINER, False),
+)
+
+BY_ID: dict[str, ActionSpec] = {action.id: action for action in ACTIONS}
+"""The catalogue by id."""
+
+MUTATING_ACTIONS: frozenset[str] = frozenset(action.id for action in ACTIONS if action.mutating)
+"""Ids of every action that changes something: forbidden in read-only mode, by every path."""
+
+
+def is_mutating(action_id: str) -> bool:
+    """True for a changing action; unknown ids count as changing, so a typo can never slip through."""
+    spec = BY_ID.get(action_id)
+    return True if spec is None else spec.mutating

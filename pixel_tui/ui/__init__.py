@@ -1,0 +1,1 @@
+"""The Textual console: the only part of pixel_tui that imports Textual."""

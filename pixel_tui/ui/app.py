@@ -1,0 +1,133 @@
+"""The console app: wires the dashboard to a snapshot source, registers the themes, applies the keymap.
+
+`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from pixel_tui.paths import Paths
+from pixel_tui.settings import Settings
+from pixel_tui.source import SnapshotSource
+from pixel_tui.ui.dashboard import DashboardScreen
+from pixel_tui.ui.help import HelpScreen, help_content
+from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, usable_keymap
+from pixel_tui.ui.themes import DEFAULT_THEME, load_themes
+
+
+class PixelApp(App[int]):
+    """pixel-tui's console."""
+
+    CSS_PATH = "pixel.tcss"
+    TITLE = "pixel-tui"
+    BINDINGS = APP_BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+
+    def __init__(self, settings: Settings, source: SnapshotSource, *, paths: Paths | None, read_only: bool) -> None:
+        super().__init__()
+        self.settings = settings
+        self.source = source
+        self.paths = paths
+        self.read_only = read_only or settings.read_only
+        """Watch only: changing actions are hidden here and refused by the remediation layer."""
+        self.theme_names: tuple[str, ...] = ()
+        """The pixel themes (built-in and the user's), in the order ctrl+t cycles them."""
+        self.keymap: dict[str, str] = {}
+        """The keymap in use (binding id -> keys)."""
+        self._clashes_reported: set[frozenset[str]] = set()
+
+    def get_default_screen(self) -> Screen:
+        """The dashboard is the base screen."""
+        return DashboardScreen(self.source, self.settings)
+
+    def on_mount(self) -> None:
+        """Register the themes, pick the configured one, apply the keymap."""
+        themes = load_themes(self.paths.themes_dir if self.paths else None)
+        for theme in themes.themes:
+            self.register_theme(theme)
+        self.theme_names = themes.names
+        for error in themes.errors:
+            self.notify(error, title="theme file skipped", severity="warning", timeout=10)
+        wanted = self.settings.ui.theme
+        if wanted not in self.available_themes:
+            self.notify(f"no theme named {wanted!r}; using {DEFAULT_THEME}", title="theme", severity="warning")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        keymap, unknown = usable_keymap(self.settings.keys, self.read_only)
+        if unknown:
+            self.notify(
+                f"unknown binding id{'s' if len(unknown) > 1 else ''} in [keys], ignored: {', '.join(unknown)}",
+                title="keys",
+                severity="warning",
+                timeout=10,
+            )
+        self.keymap = keymap
+        self.set_keymap(keymap)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Theme variables, with the gauge colors derived for themes that do not set them (Textual's own)."""
+        variables = super().get_css_variables()
+        defaults = {
+            "gauge-ok": variables.get("success", "green"),
+            "gauge-careful": variables.get("text-warning", "yellow"),
+            "gauge-warning": variables.get("warning", "orange"),
+            "gauge-critical": variables.get("error", "red"),
+            "gauge-empty": variables.get("panel-lighten-1", "grey"),
+        }
+        for name, value in defaults.items():
+            variables.setdefault(name, value)
+        return variables
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
+        """Two bindings on one key after the user's keymap: say so once."""
+        ids = frozenset(binding.id or binding.action for binding in clashed_bindings)
+        if ids not in self._clashes_reported:
+            self._clashes_reported.add(ids)
+            self.notify(f"keys in [keys] clash: {', '.join(sorted(ids))}", title="keys", severity="warning")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands, plus every action available now (changing ones absent when read-only)."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.id not in KNOWN_IDS or binding.id in seen or not active.enabled:
+                continue
+            seen.add(binding.id)
+            title = (binding.tooltip or binding.description).rstrip(".")
+            yield SystemCommand(title, f"key {self.get_key_display(binding)} · {binding.id}",
+                                partial(self.run_action, binding.action, active.node))  # fmt: skip
+
+    def action_help(self) -> None:
+        """Show every key."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
+
+    def action_cycle_theme(self) -> None:
+        """Next pixel theme."""
+        names = list(self.theme_names) or [DEFAULT_THEME]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme {self.theme}", timeout=2)
+
+
+def build_app(
+    settings: Settings, source: SnapshotSource, *, paths: Paths | None = None, read_only: bool = False
+) -> PixelApp:
+    """The console on `source`, as the CLI runs it; tests and screenshots build it the same way."""
+    return PixelApp(settings, source, paths=paths, read_only=read_only)
+
+
+def run_console(*, settings: Settings, source: SnapshotSource, paths: Paths, read_only: bool) -> int:
+    """Run the console until the operator quits; the exit code (0, or 1 when the app failed)."""
+    app = build_app(settings, source, paths=paths, read_only=read_only)
+    app.run()
+    return app.return_code or 0

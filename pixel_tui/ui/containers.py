@@ -1,0 +1,142 @@
+"""The containers table: name, state, health, CPU, memory, uptime, restarts, image; sortable and filterable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.reactive import reactive
+
+from pixel_tui.model import Container, Level, Snapshot, Thresholds, level_for
+from pixel_tui.ui.keys import CONTAINER_BINDINGS, ReadOnlyGuard, RemediationRequested
+from pixel_tui.ui.table import KeyedTable, Row
+from pixel_tui.ui.text import Cell, clip, percent, short_duration, short_size
+
+SORTS: tuple[str, ...] = ("name", "cpu", "memory", "state")
+"""Sort orders, in the order the sort key cycles them."""
+
+_STATE_RANK = {"restarting": 0, "dead": 1, "running": 3, "paused": 4, "created": 5, "exited": 6, "removing": 7}
+_STATE_ROLE = {"restarting": "warning", "dead": "critical", "paused": "careful", "exited": "muted", "created": "muted"}
+_HEALTH_ROLE = {"healthy": "ok", "unhealthy": "critical", "starting": "careful"}
+
+
+def _state_rank(container: Container) -> float:
+    rank = _STATE_RANK.get(container.state, 8)
+    return rank - 1 if container.health == "unhealthy" else rank  # a sick running container before the healthy
+
+
+_SORT_KEYS: dict[str, Callable[[Container], Any]] = {
+    "name": lambda c: c.name.casefold(),
+    "cpu": lambda c: (c.cpu_percent is None, -(c.cpu_percent or 0.0), c.name.casefold()),
+    "memory": lambda c: (c.mem_used is None, -(c.mem_used or 0), c.name.casefold()),
+    "state": lambda c: (_state_rank(c), c.name.casefold()),
+}
+
+
+def order(containers: tuple[Container, ...], sort: str, reverse: bool) -> list[Container]:
+    """Containers in display order: by name ascending, CPU and memory descending, state most worrying first."""
+    ordered = sorted(containers, key=_SORT_KEYS[sort])
+    return ordered[::-1] if reverse else ordered
+
+
+def matches(container: Container, text: str) -> bool:
+    """True when every word of `text` is in the name, image, state or health (case-insensitive)."""
+    haystack = f"{container.name} {container.image} {container.state} {container.health or ''}".casefold()
+    return all(word in haystack for word in text.casefold().split())
+
+
+def _level_role(value: float | None, limits: tuple[float, float, float]) -> str:
+    level = level_for(value, limits)
+    return "" if level is Level.OK else level.value
+
+
+def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
+    """One container as table cells."""
+    running = container.running
+    restarts = container.restarts
+    return (
+        Cell(clip(container.name, 28), "" if running else "muted"),
+        Cell(container.state, _STATE_ROLE.get(container.state, "")),
+        Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
+        Cell(percent(container.cpu_percent), _level_role(container.cpu_percent, thresholds.cpu), right=True),
+        Cell(percent(container.mem_percent), _level_role(container.mem_percent, thresholds.memory), right=True),
+        Cell(short_size(container.mem_used), right=True),
+        Cell(short_size(container.mem_limit), "muted", right=True),
+        Cell(short_duration(container.uptime_s) if running else "-", right=True),
+        Cell("-" if restarts is None else str(restarts), "careful" if restarts else "", right=True),
+        Cell(clip(container.image, 40), "muted"),
+    )
+
+
+class ContainerTable(ReadOnlyGuard, KeyedTable):
+    """Every container of the snapshot, one row each, keyed by container id."""
+
+    BINDINGS = CONTAINER_BINDINGS
+
+    COLUMNS = (
+        ("name", "NAME", False),
+        ("state", "STATE", False),
+        ("health", "HEALTH", False),
+        ("cpu", "CPU%", True),
+        ("mem_pct", "MEM%", True),
+        ("mem", "MEM", True),
+        ("limit", "LIMIT", True),
+        ("uptime", "UP", True),
+        ("restarts", "RST", True),
+        ("image", "IMAGE", False),
+    )
+
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
+    """The snapshot shown (its CPU % already smoothed by the screen)."""
+    sort_by: reactive[str] = reactive("name", repaint=False)
+    """Sort order: name, cpu, memory or state."""
+    sort_reverse: reactive[bool] = reactive(False, repaint=False)
+    """Reverse the sort order."""
+    filter_text: reactive[str] = reactive("", repaint=False)
+    """Only containers matching every word of this are shown."""
+
+    def __init__(self, thresholds: Thresholds, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.thresholds = thresholds
+
+    def watch_snapshot(self) -> None:
+        """New data: update the rows in place."""
+        self.show_data()
+
+    def watch_sort_by(self) -> None:
+        """Another sort order: reorder the rows."""
+        self.show_data()
+
+    def watch_sort_reverse(self) -> None:
+        """The other direction: reorder the rows."""
+        self.show_data()
+
+    def watch_filter_text(self) -> None:
+        """Another filter: drop or bring back rows."""
+        self.show_data()
+
+    def show_data(self) -> None:
+        """Rows for the containers that pass the filter, in the chosen order."""
+        snapshot = self.snapshot
+        if snapshot is None or not self.is_mounted:
+            return
+        shown = [c for c in order(snapshot.containers, self.sort_by, self.sort_reverse) if matches(c, self.filter_text)]
+        rows: list[Row] = [(container.id, cells(container, self.thresholds)) for container in shown]
+        self.sync(rows)
+        title = self._title(snapshot, len(shown))
+        if self.border_title != title:  # assigning repaints, even the same text
+            self.border_title = title
+
+    def _title(self, snapshot: Snapshot, shown: int) -> str:
+        total = len(snapshot.containers)
+        arrow = "▲" if (self.sort_by == "name") != self.sort_reverse else "▼"
+        title = f"Containers {snapshot.running_containers}/{total} running · sort {self.sort_by}{arrow}"
+        if self.filter_text:
+            title += f" · filter “{self.filter_text}” {shown}/{total}"
+        if not snapshot.docker.reachable:
+            title += " · engine unreachable"
+        return title
+
+    def action_remediate(self, action_id: str) -> None:
+        """Ask the screen to run a container action on the selected row."""
+        self.post_message(RemediationRequested(action_id, self.selected_key))

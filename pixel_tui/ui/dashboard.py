@@ -1,0 +1,341 @@
+"""The dashboard screen: owns the snapshot, runs the one collector loop, and routes keys to views and actions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input
+
+from pixel_tui.actions import BY_ID
+from pixel_tui.model import ContainerDetail, Snapshot, Worker
+from pixel_tui.settings import Settings
+from pixel_tui.source import SnapshotSource
+from pixel_tui.ui.containers import SORTS, ContainerTable
+from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
+from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
+from pixel_tui.ui.events import EventsPane
+from pixel_tui.ui.gauges import HostGauges
+from pixel_tui.ui.history import HistoryPane
+from pixel_tui.ui.keys import DASHBOARD_BINDINGS, REMEDIATE, ReadOnlyGuard, RemediationRequested, action_allowed
+from pixel_tui.ui.status import StatusBar, clock
+from pixel_tui.ui.workers import WorkerTable
+
+LOG_TAIL = 200
+"""Log lines the log view asks for."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the detail and log views act on: a container, a worker, or a ghost task (no container)."""
+
+    name: str
+    container_id: str | None
+    worker: Worker | None = None
+
+
+class DashboardScreen(ReadOnlyGuard, Screen[None]):
+    """Status line, gauges, cycle sparkline, containers, workers, events, footer."""
+
+    BINDINGS = DASHBOARD_BINDINGS
+
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
+    """The latest snapshot (containers' CPU smoothed); every pane is bound to it."""
+    cycles: reactive[tuple[CyclePoint, ...]] = reactive((), repaint=False)
+    """This session's cycles, for the sparkline."""
+    last_good: reactive[datetime | None] = reactive(None, repaint=False)
+    """taken_at of the last snapshot in which the engine answered."""
+    stale: reactive[str | None] = reactive(None, repaint=False)
+    """Why the data shown is not current (collection failing or overdue), or None."""
+    paused: reactive[bool] = reactive(False, repaint=False)
+    """True while the refresh is paused: nothing is collected and nothing redrawn."""
+    sort_by: reactive[str] = reactive("name", repaint=False)
+    """Container sort order."""
+    sort_reverse: reactive[bool] = reactive(False, repaint=False)
+    """Reverse the container sort order."""
+    filter_text: reactive[str] = reactive("", repaint=False)
+    """Container filter."""
+    metric: reactive[str] = reactive("swap", repaint=False)
+    """Metric of the cycle sparkline."""
+
+    def __init__(self, source: SnapshotSource, settings: Settings) -> None:
+        super().__init__()
+        self.source = source
+        self.settings = settings
+        self.interval = settings.interval
+        self.received = 0
+        """Snapshots applied so far (tests wait on it)."""
+        self._smoother = CpuSmoother(settings.ui.cpu_smoothing)
+        self._cycles = SessionCycles()
+        self._wake = asyncio.Event()
+        self._step = False
+        self._collecting = asyncio.Lock()
+        self._last_raw: Snapshot | None = None
+        self._last_ok: float | None = None
+        self._failure: str | None = None
+        self._stale_timer: Timer | None = None
+        self.set_reactive(DashboardScreen.metric, settings.ui.history_metric)
+
+    def compose(self) -> ComposeResult:
+        """The panes, each bound to the screen's reactives; they only render."""
+        thresholds = self.settings.thresholds
+        cls = DashboardScreen
+        yield StatusBar(read_only=self.app.read_only, id="status").data_bind(
+            cls.snapshot, cls.last_good, cls.stale, cls.paused
+        )
+        with Horizontal(id="top"):
+            yield HostGauges(thresholds, disks=len(self.settings.disks), id="gauges").data_bind(cls.snapshot)
+            yield HistoryPane(thresholds, id="history").data_bind(cls.cycles, cls.metric)
+        yield ContainerTable(thresholds, id="containers").data_bind(
+            cls.snapshot, cls.sort_by, cls.sort_reverse, cls.filter_text
+        )
+        with Container(id="bottom"):
+            yield WorkerTable(id="workers").data_bind(cls.snapshot)
+            yield EventsPane(self.settings.ui.events, id="events").data_bind(cls.snapshot)
+        yield Input(placeholder="filter: words in name, image or state · enter keeps · esc clears", id="filter")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Focus the containers, start the collector and the staleness check."""
+        filter_box = self.query_one("#filter", Input)
+        filter_box.display = False
+        filter_box.cursor_blink = False  # nothing may be redrawn while idle
+        self.query_one(ContainerTable).focus()
+        self._stale_timer = self.set_interval(1.0, self.check_stale, name="stale-check")
+        self.collector_loop()
+
+    # --- the collector -----------------------------------------------------------------------------------
+
+    @work(name="collector", group="collector", exclusive=True)
+    async def collector_loop(self) -> None:
+        """Collect, then sleep what is left of the interval: a slow source stretches the period, never overlaps."""
+        while True:
+            started = time.monotonic()
+            forced, self._step = self._step, False
+            await self.collect_once(forced=forced)
+            while not self._step:
+                remaining = None if self.paused else started + self.interval - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), remaining)
+
+    async def collect_once(self, *, forced: bool = False) -> None:
+        """One collection off the UI thread; applied unless paused meanwhile (or asked for explicitly)."""
+        async with self._collecting:
+            try:
+                snapshot = await asyncio.to_thread(self.source.collect)
+            except Exception as error:  # noqa: BLE001 - a failing source must never take the console down
+                self._collection_failed(error)
+                return
+        if self.paused and not forced:
+            return
+        self._receive(snapshot)
+
+    def _receive(self, snapshot: Snapshot) -> None:
+        self._last_ok = time.monotonic()
+        if self._failure is not None:
+            self._failure = None
+            self.notify("collection works again", title="collector")
+        if snapshot == self._last_raw:  # nothing new: nothing to redraw
+            self.check_stale()
+            return
+        self._last_raw = snapshot
+        smoothed = self._smoother.smooth(snapshot)
+        cycles = self._cycles.add(snapshot)
+        with self.app.batch_update():
+            if snapshot.docker.reachable:
+                self.last_good = snapshot.taken_at
+            self.snapshot = smoothed
+            self.cycles = cycles
+            self.stale = None
+        self.received += 1
+
+    def _collection_failed(self, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        if self._failure is None:
+            self.notify(f"collection failed: {reason}", title="collector", severity="error")
+        self._failure = reason
+        self.check_stale()
+
+    def check_stale(self, now: float | None = None) -> None:
+        """Mark the data stale when collection fails or is overdue (three intervals, at least five seconds)."""
+        if self.paused:
+            return
+        now = time.monotonic() if now is None else now
+        since = clock(self.snapshot.taken_at) if self.snapshot else "start"
+        if self._failure is not None:
+            self.stale = f"collection failing since {since} ({self._failure})"
+        elif self._last_ok is not None and now - self._last_ok > max(3 * self.interval, self.interval + 5):
+            self.stale = f"no new data since {since}"
+        else:
+            self.stale = None
+
+    # --- keys --------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only rule, and escape only while a filter is set or typed."""
+        if action == "clear_filter":
+            boxes = self.query("#filter")  # may run before the screen is composed
+            return bool(self.filter_text) or (bool(boxes) and boxes.first().display)
+        return super().check_action(action, parameters)
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume collecting and redrawing."""
+        self.paused = not self.paused
+        if self._stale_timer is not None:
+            (self._stale_timer.pause if self.paused else self._stale_timer.resume)()
+        self._wake.set()
+
+    def action_refresh_now(self) -> None:
+        """Collect now, even while paused (one step)."""
+        self._step = True
+        self._wake.set()
+
+    def action_cycle_sort(self) -> None:
+        """Next sort order: name, CPU, memory, state."""
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+        self.sort_reverse = False
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort order."""
+        self.sort_reverse = not self.sort_reverse
+
+    def action_cycle_metric(self) -> None:
+        """Next sparkline metric: swap, memory, CPU, load."""
+        names = [metric.name for metric in METRICS]
+        self.metric = names[(names.index(self.metric) + 1) % len(names)]
+
+    def action_filter(self) -> None:
+        """Open the filter line."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.filter_text
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the operator types."""
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Keep the filter, back to the table."""
+        if event.input.id == "filter":
+            event.input.display = False
+            self.query_one(ContainerTable).focus()
+
+    def action_clear_filter(self) -> None:
+        """Drop the filter, back to the table."""
+        self.filter_text = ""
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one(ContainerTable).focus()
+
+    # --- detail and logs ---------------------------------------------------------------------------------
+
+    def selection(self) -> Target | None:
+        """The container or worker under the cursor of the focused table (the containers table otherwise)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return None
+        workers = self.query_one(WorkerTable)
+        if self.focused is workers:
+            worker = next((w for w in snapshot.workers if w.key == workers.selected_key), None)
+            if worker is None:
+                return None
+            name = worker.container or f"ghost task {(worker.task_id or '?')[:8]}"
+            return Target(name, worker.container_id, worker)
+        key = self.query_one(ContainerTable).selected_key
+        container = next((c for c in snapshot.containers if c.id == key), None)
+        if container is None:
+            return None
+        worker = next((w for w in snapshot.workers if w.container_id == container.id), None)
+        return Target(container.name, container.id, worker)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens its detail."""
+        event.stop()
+        self.action_inspect()
+
+    def action_inspect(self) -> None:
+        """Detail of the selection; inspecting the container runs off the UI thread."""
+        target = self.selection()
+        if target is None:
+            self.notify("nothing selected", severity="warning")
+        elif target.container_id is None:
+            sections = [worker_section(target.worker)] if target.worker else []
+            self.app.push_screen(DetailScreen(target.name, sections, has_logs=False))
+        else:
+            self._load_detail(target)
+
+    def action_logs(self) -> None:
+        """Last log lines of the selection, read off the UI thread."""
+        target = self.selection()
+        if target is None or target.container_id is None:
+            self.notify("no container selected: a ghost task has no log", severity="warning")
+            return
+        self._load_logs(target)
+
+    @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
+    def _load_detail(self, target: Target) -> None:
+        assert target.container_id is not None
+        try:
+            detail = self.source.detail(target.container_id)
+        except LookupError as error:
+            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
+            return
+        except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
+            self.app.call_from_thread(self.notify, f"cannot inspect {target.name}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self._show_detail, target, detail)
+
+    def _show_detail(self, target: Target, detail: ContainerDetail) -> None:
+        sections = ([worker_section(target.worker)] if target.worker else []) + container_sections(detail)
+
+        def then(result: str | None) -> None:
+            if result == "logs":
+                self._load_logs(target)
+
+        self.app.push_screen(DetailScreen(target.name, sections, has_logs=True), then)
+
+    @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
+    def _load_logs(self, target: Target) -> None:
+        assert target.container_id is not None
+        try:
+            text = self.source.logs(target.container_id, LOG_TAIL)
+        except LookupError as error:
+            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
+            return
+        except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
+            self.app.call_from_thread(self.notify, f"cannot read the log of {target.name}: {error}", severity="error")
+            return
+        title = f"{target.name} · last {LOG_TAIL} lines"
+        self.app.call_from_thread(self.app.push_screen, LogsScreen(title, text))
+
+    # --- changing actions --------------------------------------------------------------------------------
+
+    def action_remediate(self, action_id: str) -> None:
+        """A host-wide or bulk action from the dashboard's own keys."""
+        self._remediate(action_id, None)
+
+    def on_remediation_requested(self, message: RemediationRequested) -> None:
+        """A container or worker action from a table."""
+        self._remediate(message.action_id, message.target)
+
+    def _remediate(self, action_id: str, target: str | None) -> None:
+        spec = BY_ID[action_id]
+        if not action_allowed(self.app.read_only, REMEDIATE, (action_id,)):
+            self.notify(f"{spec.label}: refused, the console is read-only", severity="warning")
+            return
+        self.notify(f"{spec.preview}: not available yet", title=spec.label, severity="information")

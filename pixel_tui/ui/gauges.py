@@ -1,0 +1,171 @@
+"""Host gauges: CPU, memory, swap, each disk, load; a value, a bar and the level by color, symbol and word."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from pixel_tui.model import Level, Snapshot, Thresholds, level_for
+from pixel_tui.ui.text import LEVEL_CLASSES, clip, level_class, level_label, short_size
+
+LABEL_WIDTH = 5
+VALUE_WIDTH = 6
+DETAIL_WIDTH = 14
+LEVEL_WIDTH = 10
+MIN_BAR = 6
+
+
+@dataclass(frozen=True)
+class GaugeReading:
+    """What one gauge shows; compared with the last one so an unchanged gauge is not redrawn."""
+
+    key: str
+    label: str
+    fraction: float | None
+    value: str
+    detail: str
+    level: Level
+
+
+def readings(snapshot: Snapshot, thresholds: Thresholds) -> tuple[GaugeReading, ...]:
+    """The gauges of a snapshot, in display order; levels come from the model."""
+    host, levels = snapshot.host, snapshot.levels
+    swap_pct = host.swap.percent if host.swap.total else None
+    gauges = [
+        GaugeReading(
+            "cpu", "CPU", _fraction(host.cpu_percent), _pct(host.cpu_percent), f"{host.cores} cores", levels.cpu
+        ),
+        GaugeReading(
+            "memory",
+            "MEM",
+            _fraction(host.memory.percent),
+            _pct(host.memory.percent),
+            f"{short_size(host.memory.used)}/{short_size(host.memory.total)}",
+            levels.memory,
+        ),
+        GaugeReading(
+            "swap",
+            "SWAP",
+            _fraction(swap_pct),
+            _pct(swap_pct) if host.swap.total else "none",
+            f"{short_size(host.swap.used)}/{short_size(host.swap.total)}" if host.swap.total else "",
+            levels.swap,
+        ),
+    ]
+    for index, disk in enumerate(host.disks):
+        detail = disk.error or f"{short_size(disk.used)}/{short_size(disk.total)}"
+        gauges.append(
+            GaugeReading(
+                f"disk-{index}",
+                "DISK",
+                _fraction(disk.percent),
+                _pct(disk.percent),
+                f"{clip(disk.mount, 6)} {detail}",
+                level_for(disk.percent, thresholds.disk),
+            )
+        )
+    per_core = host.load_per_core
+    critical = thresholds.load[2] or 1.0
+    gauges.append(
+        GaugeReading(
+            "load",
+            "LOAD",
+            min(per_core / critical, 1.0),
+            f"{per_core:.2f}/c",
+            " ".join(f"{value:.2f}" for value in host.load),
+            levels.load,
+        )
+    )
+    return tuple(gauges)
+
+
+def _fraction(percent: float | None) -> float | None:
+    return None if percent is None else max(0.0, min(percent / 100.0, 1.0))
+
+
+def _pct(percent: float | None) -> str:
+    return "n/a" if percent is None else f"{percent:.1f}%"
+
+
+class Gauge(Widget):
+    """One line: label, bar, value, detail (when there is room) and level."""
+
+    COMPONENT_CLASSES = {"gauge--label", "gauge--bar", "gauge--empty", "gauge--detail", "gauge--level"}
+
+    reading: reactive[GaugeReading | None] = reactive(None)
+    """What the gauge shows."""
+
+    def watch_reading(self, reading: GaugeReading | None) -> None:
+        """Carry the level as a CSS class, so the stylesheet colors it."""
+        level = level_class(reading.level) if reading else None
+        for name in LEVEL_CLASSES:
+            self.set_class(name == level, name)
+
+    def render(self) -> Content:
+        """The line, fitted to the widget's width."""
+        reading = self.reading
+        if reading is None:
+            return Content("")
+        width = self.size.width
+        fixed = LABEL_WIDTH + 1 + 1 + VALUE_WIDTH + 1 + LEVEL_WIDTH
+        bar = width - fixed
+        detail = ""
+        if reading.detail and bar - (DETAIL_WIDTH + 1) >= MIN_BAR:
+            bar -= DETAIL_WIDTH + 1
+            detail = " " + clip(reading.detail, DETAIL_WIDTH).ljust(DETAIL_WIDTH)
+        bar = max(bar, 1)
+        filled = 0 if reading.fraction is None else round(reading.fraction * bar)
+        # Without color a shaded track still tells filled from empty; with color a solid dim track reads cleaner.
+        empty = "░" if self.app.no_color else "█"
+        style = self.get_visual_style
+        return Content.assemble(
+            (reading.label.ljust(LABEL_WIDTH), style("gauge--label")),
+            " ",
+            ("█" * filled, style("gauge--bar")),
+            (empty * (bar - filled), style("gauge--empty")),
+            " ",
+            reading.value.rjust(VALUE_WIDTH),
+            (detail, style("gauge--detail")),
+            " ",
+            (level_label(reading.level).ljust(LEVEL_WIDTH), style("gauge--level")),
+        )
+
+
+class HostGauges(Vertical):
+    """A gauge per host figure; only a gauge whose reading changed redraws."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
+    """The snapshot whose host is shown."""
+
+    def __init__(self, thresholds: Thresholds, *, disks: int = 1, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.thresholds = thresholds
+        self.disks = disks
+
+    def compose(self) -> ComposeResult:
+        """One gauge per figure, one per configured disk."""
+        for key in ("cpu", "memory", "swap", *(f"disk-{index}" for index in range(self.disks)), "load"):
+            yield Gauge(id=_gauge_id(key))
+
+    async def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        """New data: hand each gauge its reading."""
+        if snapshot is None:
+            return
+        shown = readings(snapshot, self.thresholds)
+        wanted = [_gauge_id(reading.key) for reading in shown]
+        current = [child.id for child in self.children]
+        if current != wanted:  # the snapshot has other disks than configured: rebuild once
+            await self.remove_children()
+            await self.mount_all(Gauge(id=gauge_id) for gauge_id in wanted)
+        for reading in shown:
+            self.query_one(f"#{_gauge_id(reading.key)}", Gauge).reading = reading
+
+
+def _gauge_id(key: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in key)
+    return f"gauge-{cleaned}"

@@ -1,0 +1,143 @@
+"""Every key of the console as a Binding with an id, and the one rule that hides changing actions when read-only.
+
+The ids are what users rebind in the `[keys]` table of the config (`"container.restart" = "ctrl+r"`). The
+changing actions come from `pixel_tui.actions`, the single list the remediation layer checks too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.message import Message
+
+from pixel_tui.actions import BY_ID, MUTATING_ACTIONS
+
+REMEDIATE = "remediate"
+"""The action every remediation binding runs, with the action id as its parameter."""
+
+
+def remediation(action_id: str, *, show: bool = True) -> Binding:
+    """The binding of one catalogue action: its default key, label, preview as tooltip, and id."""
+    spec = BY_ID[action_id]
+    return Binding(spec.key, f"{REMEDIATE}('{spec.id}')", spec.label, show=show, tooltip=spec.preview, id=spec.id)
+
+
+APP_BINDINGS: list[Binding] = [
+    Binding("ctrl+t", "cycle_theme", "theme", show=False, tooltip="Switch to the next theme", id="app.theme"),
+]
+"""Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
+
+DASHBOARD_BINDINGS: list[Binding] = [
+    # Help and quit first: the footer lists the focused table's keys, then these, and 80 columns end early.
+    Binding("question_mark", "app.help", "help", tooltip="Every key and what it does", id="app.help"),
+    Binding("q", "app.quit", "quit", tooltip="Leave pixel-tui", id="app.quit"),
+    Binding(
+        "space",
+        "toggle_pause",
+        "pause",
+        key_display="space",
+        tooltip="Pause or resume the refresh",
+        id="dashboard.pause",
+    ),
+    Binding(
+        "f5", "refresh_now", "refresh", show=False, tooltip="Collect now, also while paused", id="dashboard.refresh"
+    ),
+    Binding(
+        "slash", "filter", "filter", tooltip="Filter the containers by name, image or state", id="containers.filter"
+    ),
+    Binding(
+        "escape", "clear_filter", "clear filter", show=False, tooltip="Clear the filter", id="containers.clear_filter"
+    ),
+    Binding(
+        "greater_than_sign",
+        "cycle_sort",
+        "sort",
+        tooltip="Sort the containers by the next column: name, CPU, memory, state",
+        id="containers.sort",
+    ),
+    Binding(
+        "less_than_sign",
+        "reverse_sort",
+        "reverse",
+        show=False,
+        tooltip="Reverse the sort order",
+        id="containers.reverse",
+    ),
+    Binding(
+        "g",
+        "cycle_metric",
+        "graph",
+        tooltip="Sparkline of the next metric: swap, memory, CPU, load",
+        id="history.metric",
+    ),
+    Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
+    Binding(
+        "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
+    ),
+    remediation("workers.reap"),
+    remediation("workers.resolve_phantoms"),
+    remediation("host.optimize"),
+    remediation("host.prune", show=False),
+    remediation("host.relieve_memory", show=False),
+    remediation("host.cycle_swap", show=False),
+    remediation("autoheal.toggle", show=False),
+]
+"""Keys of the dashboard, whatever is focused."""
+
+CONTAINER_BINDINGS: list[Binding] = [remediation("container.restart"), remediation("container.stop_start")]
+"""Keys of the containers table, when it has the focus."""
+
+WORKER_BINDINGS: list[Binding] = [remediation("worker.kill")]
+"""Keys of the workers table, when it has the focus."""
+
+BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
+    ("Dashboard", DASHBOARD_BINDINGS),
+    ("Containers table", CONTAINER_BINDINGS),
+    ("Workers table", WORKER_BINDINGS),
+    ("Anywhere", APP_BINDINGS),
+)
+"""The console's own bindings as the help screen groups them."""
+
+KNOWN_IDS: frozenset[str] = frozenset(
+    binding.id for _, bindings in BINDING_GROUPS for binding in bindings if binding.id is not None
+)
+"""Every binding id a keymap may name."""
+
+
+def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...]) -> bool:
+    """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert."""
+    if action != REMEDIATE:
+        return True
+    action_id = str(parameters[0]) if parameters else ""
+    return not (read_only and (action_id in MUTATING_ACTIONS or action_id not in BY_ID))
+
+
+def usable_keymap(keys: dict[str, str], read_only: bool) -> tuple[dict[str, str], list[str]]:
+    """The keymap to apply and the unknown ids it named (changing actions are left out when read-only)."""
+    unknown = sorted(set(keys) - KNOWN_IDS)
+    keymap = {
+        binding_id: value
+        for binding_id, value in keys.items()
+        if binding_id in KNOWN_IDS and not (read_only and binding_id in MUTATING_ACTIONS)
+    }
+    return keymap, unknown
+
+
+class ReadOnlyGuard:
+    """Mixin for every node that declares remediation bindings: it applies `action_allowed`, nothing else."""
+
+    app: Any
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide changing actions when the console is read-only."""
+        return action_allowed(self.app.read_only, action, parameters)
+
+
+class RemediationRequested(Message):
+    """The operator asked for a remediation action; `target` is the selected row's key, if the action needs one."""
+
+    def __init__(self, action_id: str, target: str | None) -> None:
+        self.action_id = action_id
+        self.target = target
+        super().__init__()

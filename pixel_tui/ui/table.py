@@ -1,0 +1,149 @@
+"""A DataTable that is updated in place by row key, so refreshes never move the cursor or the scroll."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.theme import Theme
+from textual.widgets import DataTable
+
+from pixel_tui.ui.text import Cell, CellText, Palette
+
+Row = tuple[str, tuple[Cell, ...]]
+"""A row as data: its key and its cells."""
+
+
+class KeyedTable(DataTable[CellText]):
+    """Rows keyed by id; `sync` changes only the cells that changed, adds new rows, removes stale ones.
+
+    Subclasses declare COLUMNS as (key, label, right-aligned) and call `sync` with the rows they want,
+    in the order they want them.
+    """
+
+    COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
+    """(column key, header label, right-aligned)."""
+    _holding = False  # class level: DataTable's __init__ already refreshes
+    _held = False
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # The cells carry their own one-space gutter: 80 columns hold one more column than with padding 1.
+        super().__init__(
+            id=id,
+            classes=classes,
+            cursor_type="row",
+            cell_padding=0,
+            zebra_stripes=False,
+            cursor_foreground_priority="renderable",  # until focused, see on_focus
+        )
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._widths: dict[str, int] = {}
+        self._palette = Palette({})
+
+    def on_mount(self) -> None:
+        """Create the columns, follow the theme, show what is bound already."""
+        for key, label, right in self.COLUMNS:
+            self.add_column(Text(" " + label, justify="right" if right else "left"), key=key)
+            self._widths[key] = cell_len(label) + 1
+        self._palette = Palette.from_variables(self.app.theme_variables)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.show_data()
+
+    def show_data(self) -> None:
+        """Build the rows from the bound data and `sync` them; subclasses implement it."""
+
+    def on_focus(self) -> None:
+        """Focused: the cursor row in the cursor's colors, readable on its strong background."""
+        self.cursor_foreground_priority = "css"
+
+    def on_blur(self) -> None:
+        """Not focused: the dim cursor lets a red TIMEOUT stay red."""
+        self.cursor_foreground_priority = "renderable"
+
+    def _theme_changed(self, _theme: Theme) -> None:
+        """Cells hold concrete colors: redraw them all in the new theme's."""
+        self._palette = Palette.from_variables(self.app.theme_variables)
+        columns = [key for key, _, _ in self.COLUMNS]
+        with self.app.batch_update():
+            for row_key, cells in self._cells.items():
+                for column, cell in zip(columns, cells, strict=True):
+                    self.update_cell(row_key, column, self._palette.render(cell))
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, if any."""
+        if not self.row_count or not self.columns:
+            return None
+        row = min(self.cursor_row, self.row_count - 1)
+        return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Row keys in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def sync(self, rows: Sequence[Row]) -> None:
+        """Make the table show `rows`, in that order, touching only what changed; the cursor stays on its row."""
+        if not self.columns:
+            return
+        wanted = dict(rows)
+        selected = self.selected_key
+        columns = [key for key, _, _ in self.COLUMNS]
+        render = self._palette.render
+        self._holding, self._held = True, False
+        try:
+            self._apply(rows, wanted, columns, render)
+        finally:
+            self._holding = False
+        if self._held:
+            self.refresh()
+        if selected is not None and selected in wanted:
+            index = self.get_row_index(selected)
+            if index != self.cursor_row:
+                self.move_cursor(row=index)
+
+    def _apply(self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any) -> None:
+        with self.app.batch_update():
+            for stale in [key for key in self._cells if key not in wanted]:
+                self.remove_row(stale)
+                del self._cells[stale]
+            for key, cells in rows:
+                old = self._cells.get(key)
+                if old is None:
+                    self.add_row(*(render(cell) for cell in cells), key=key)
+                    for column, cell in zip(columns, cells, strict=True):
+                        self._widths[column] = max(self._widths[column], cell_len(cell.text) + 1)
+                elif old != cells:
+                    for column, before, after in zip(columns, old, cells, strict=True):
+                        if before != after:
+                            self.update_cell(key, column, render(after), update_width=self._grows(column, after))
+                self._cells[key] = cells
+            order = [key for key, _ in rows]
+            if self.row_keys != order:
+                self._reorder(order, columns[0])
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Repaint; during `sync`, the many whole-table repaints update_cell asks for become one."""
+        if self._holding and not regions and not layout and not recompose:
+            self._held = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _grows(self, column: str, cell: Cell) -> bool:
+        # Columns only grow: asking the DataTable to fit a narrower cell makes it re-measure the whole column,
+        # for every such cell, every cycle (quadratic in the rows), and relayout the screen.
+        width = cell_len(cell.text) + 1
+        if width <= self._widths[column]:
+            return False
+        self._widths[column] = width
+        return True
+
+    def _reorder(self, order: list[str], first_column: str) -> None:
+        # DataTable.sort hands the key function cell values, not row keys; the first cell of each row is an
+        # object this table created, so its identity names the row.
+        rank = {id(self.get_cell(key, first_column)): index for index, key in enumerate(order)}
+        self.sort(first_column, key=lambda cell: rank[id(cell)])

@@ -1,0 +1,114 @@
+"""The workers table: task, container, state, age, timeout, time left or overdue, TIMEOUT and PHANTOM flags."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+
+from pixel_tui.model import Snapshot, Worker
+from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
+from pixel_tui.ui.table import KeyedTable, Row
+from pixel_tui.ui.text import Cell, clip, short_duration
+
+
+def urgency(worker: Worker) -> tuple[int, float]:
+    """Sort key: overdue first, then phantoms, then running, then the rest; oldest first within each."""
+    rank = 0 if worker.timed_out else 1 if worker.phantom else 2 if worker.state == "running" else 3
+    return rank, -(worker.age_s or 0.0)
+
+
+def flags(worker: Worker) -> str:
+    """'TIMEOUT', 'PHANTOM ghost', 'PHANTOM orphan', both, or '' ."""
+    words = []
+    if worker.timed_out:
+        words.append("TIMEOUT")
+    if worker.phantom:
+        words.append(f"PHANTOM {worker.phantom}")
+    return " ".join(words)
+
+
+def left(worker: Worker) -> Cell:
+    """Time left before the timeout, or how long overdue."""
+    remaining = worker.remaining_s
+    if remaining is None or worker.state not in ("running", "missing"):
+        return Cell("-", "muted", right=True)
+    if remaining < 0:
+        return Cell(f"over {short_duration(-remaining)}", "critical", right=True)
+    return Cell(short_duration(remaining), "careful" if remaining < 300 else "", right=True)
+
+
+def cells(worker: Worker) -> tuple[Cell, ...]:
+    """One worker (or ghost task) as table cells."""
+    marks = flags(worker)
+    flag_role = "critical" if worker.timed_out else "warning" if worker.phantom else ""
+    state_role = "warning" if worker.state == "missing" else "" if worker.state == "running" else "muted"
+    return (
+        Cell(clip(worker.container, 28) if worker.container else "(no container)", "" if worker.container else "muted"),
+        Cell(worker.task_id[:8] if worker.task_id else "-", "" if worker.task_id else "muted"),
+        Cell(worker.state, state_role),
+        Cell(short_duration(worker.age_s), right=True),
+        Cell(short_duration(worker.timeout_s), "muted", right=True),
+        left(worker),
+        Cell(marks or "-", flag_role if marks else "muted"),
+        Cell(worker.task_status or "-", "muted"),
+    )
+
+
+def title(snapshot: Snapshot) -> str:
+    """Counts, and what the ledger and lock say."""
+    workers = snapshot.workers
+    running = sum(1 for worker in workers if worker.container_id and worker.state == "running")
+    parts = [f"Workers {running} running"]
+    if snapshot.timed_out:
+        parts.append(f"{len(snapshot.timed_out)} overdue")
+    if snapshot.phantoms:
+        parts.append(f"{len(snapshot.phantoms)} phantom{'s' if len(snapshot.phantoms) > 1 else ''}")
+    ledger = snapshot.ledger
+    if ledger is None:
+        parts.append("no ledger: phantoms not checked")
+    elif not ledger.readable:
+        parts.append(f"ledger unreadable: {ledger.error}")
+    else:
+        parts.append(f"ledger {ledger.tasks} tasks")
+    lock = snapshot.lock
+    if lock is not None and lock.task_id:
+        parts.append(f"lock {lock.task_id[:8]}{' STALE' if lock.stale else ''}")
+    return " · ".join(parts)
+
+
+class WorkerTable(ReadOnlyGuard, KeyedTable):
+    """Worker containers and ghost tasks, keyed by container id (or task id for a ghost); overdue first."""
+
+    BINDINGS = WORKER_BINDINGS
+
+    COLUMNS = (
+        ("container", "CONTAINER", False),
+        ("task", "TASK", False),
+        ("state", "STATE", False),
+        ("age", "AGE", True),
+        ("timeout", "TIMEOUT", True),
+        ("left", "LEFT", True),
+        ("flags", "FLAGS", False),
+        ("ledger", "LEDGER", False),
+    )
+
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
+    """The snapshot whose workers are shown."""
+
+    def watch_snapshot(self) -> None:
+        """New data: update the rows in place."""
+        self.show_data()
+
+    def show_data(self) -> None:
+        """Rows for the workers and ghost tasks, overdue and phantoms first."""
+        snapshot = self.snapshot
+        if snapshot is None or not self.is_mounted:
+            return
+        rows: list[Row] = [(worker.key, cells(worker)) for worker in sorted(snapshot.workers, key=urgency)]
+        self.sync(rows)
+        text = title(snapshot)
+        if self.border_title != text:  # assigning repaints, even the same text
+            self.border_title = text
+
+    def action_remediate(self, action_id: str) -> None:
+        """Ask the screen to run a worker action on the selected row."""
+        self.post_message(RemediationRequested(action_id, self.selected_key))

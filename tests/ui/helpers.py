@@ -1,0 +1,92 @@
+"""Building the console on scripted snapshots, and driving it, for the UI tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from textual.pilot import Pilot
+
+from pixel_tui.model import Snapshot
+from pixel_tui.paths import Paths
+from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames, crisis_logs
+from pixel_tui.settings import Settings, UISettings
+from pixel_tui.ui.app import PixelApp, build_app
+from pixel_tui.ui.dashboard import DashboardScreen
+
+CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
+"""Frames from the first cycle of the arc to the crisis (cycle 14)."""
+
+
+def make_app(
+    frames: Sequence[Snapshot] | None = None,
+    *,
+    read_only: bool = False,
+    interval: float = 3600.0,
+    paths: Paths | None = None,
+    source: ScriptedSource | None = None,
+    **ui: object,
+) -> tuple[PixelApp, ScriptedSource]:
+    """The app as the CLI builds it, on a scripted source (the crisis arc up to cycle 14 by default)."""
+    if source is None:
+        frames = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE) if frames is None else frames
+        source = ScriptedSource(frames, details=crisis_details(), logs=crisis_logs())
+    keys = ui.pop("keys", {})
+    settings = Settings(interval=interval, ui=replace(UISettings(), **ui), keys=dict(keys))  # type: ignore[arg-type]
+    return build_app(settings, source, paths=paths, read_only=read_only), source
+
+
+def dashboard(app: PixelApp) -> DashboardScreen:
+    """The dashboard screen (the base of the stack)."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, DashboardScreen)
+    return screen
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.01)
+
+
+async def replay(pilot: Pilot, frames: int = CRISIS_FRAMES) -> DashboardScreen:
+    """Wait for the collector's first snapshot, then step until `frames` snapshots were applied."""
+    screen = dashboard(pilot.app)  # type: ignore[arg-type]
+    await until(pilot, lambda: screen.received >= 1)
+    for _ in range(frames * 3):
+        if screen.received >= frames:
+            break
+        await screen.collect_once(forced=True)
+    assert screen.received >= frames, "the script has fewer distinct snapshots than asked for"
+    await pilot.pause()
+    return screen
+
+
+def record_notifications(app: PixelApp) -> list[str]:
+    """Collect every notification's message from now on (the app still shows them)."""
+    messages: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        messages.append(message)
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    return messages
+
+
+def label_text(app: PixelApp, selector: str) -> str:
+    """The text of a Label or Static on the dashboard."""
+    from textual.widgets import Static
+
+    return str(dashboard(app).query_one(selector, Static).content)
+
+
+def cell(table: object, row_key: str, column: str) -> str:
+    """The text of one table cell, without the table's one-space gutter."""
+    return table.get_cell(row_key, column).plain.strip()  # type: ignore[attr-defined]

@@ -1,0 +1,135 @@
+"""Watch mode: every changing action is absent from the footer, the palette and the keymap, and its key is inert."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets._footer import FooterKey
+
+from pixel_tui.actions import BY_ID, MUTATING_ACTIONS, is_mutating
+from pixel_tui.ui.app import PixelApp
+from pixel_tui.ui.containers import ContainerTable
+from pixel_tui.ui.keys import KNOWN_IDS, action_allowed, usable_keymap
+from pixel_tui.ui.workers import WorkerTable
+from tests.ui.helpers import dashboard, make_app, record_notifications, replay
+
+CHANGING_KEYS = {BY_ID[action_id].key: action_id for action_id in MUTATING_ACTIONS}
+
+
+def offered(app: PixelApp) -> dict[str, set[str]]:
+    """Binding ids offered right now: in the footer, in the command palette, in the active keymap."""
+    screen = app.screen
+    footer = {key.action for key in screen.query(FooterKey)}
+    palette = {command.help.rsplit("· ", 1)[-1] for command in app.get_system_commands(screen)}
+    keymap = {active.binding.id for active in screen.active_bindings.values() if active.binding.id}
+    footer_ids = {binding_id for binding_id in KNOWN_IDS for action in footer if f"'{binding_id}'" in action}
+    return {"footer": footer_ids, "palette": palette, "keymap": keymap}
+
+
+async def _each_focus(app: PixelApp, pilot: object) -> list[dict[str, set[str]]]:
+    seen = []
+    for table in (ContainerTable, WorkerTable):
+        app.screen.query_one(table).focus()
+        await pilot.pause()  # type: ignore[attr-defined]
+        seen.append(offered(app))
+    return seen
+
+
+def test_the_changing_actions_are_the_remediations() -> None:
+    expected = {
+        "container.restart",
+        "container.stop_start",
+        "worker.kill",
+        "workers.reap",
+        "workers.resolve_phantoms",
+        "host.prune",
+        "host.relieve_memory",
+        "host.cycle_swap",
+        "host.optimize",
+        "autoheal.toggle",
+    }
+    assert expected == MUTATING_ACTIONS
+    assert not is_mutating("item.logs") and not is_mutating("item.inspect")
+    assert is_mutating("no.such.action")  # unknown counts as changing
+    assert MUTATING_ACTIONS <= KNOWN_IDS
+
+
+async def test_console_mode_offers_every_changing_action_somewhere() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await replay(pilot, 1)
+        seen = await _each_focus(app, pilot)
+        keymap = set().union(*(view["keymap"] for view in seen))
+        palette = set().union(*(view["palette"] for view in seen))
+        assert keymap >= MUTATING_ACTIONS
+        assert palette >= MUTATING_ACTIONS
+        footer = set().union(*(view["footer"] for view in seen))
+        assert {"container.restart", "worker.kill", "workers.reap", "host.optimize"} <= footer
+
+
+async def test_watch_mode_hides_every_changing_action() -> None:
+    app, _ = make_app(read_only=True)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await replay(pilot, 1)
+        assert str(app.screen.query_one("#mode").content) == "READ-ONLY" and app.screen.query_one("#mode").display
+        for view in await _each_focus(app, pilot):
+            for where, ids in view.items():
+                assert not ids & MUTATING_ACTIONS, f"changing actions offered in the {where}: {ids & MUTATING_ACTIONS}"
+            still = {"item.logs", "dashboard.pause", "containers.sort", "containers.filter", "app.help"}
+            assert still <= view["keymap"]
+
+
+@pytest.mark.parametrize("key", sorted(CHANGING_KEYS))
+async def test_watch_mode_changing_keys_do_nothing(key: str) -> None:
+    app, _ = make_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await replay(pilot)
+        messages = record_notifications(app)
+        before = (screen.sort_by, screen.metric, screen.paused, screen.filter_text, len(app.screen_stack))
+        for table in (ContainerTable, WorkerTable):
+            app.screen.query_one(table).focus()
+            await pilot.press(key)
+            await pilot.pause()
+        assert messages == []  # not even a refusal: the key never reached an action
+        assert (screen.sort_by, screen.metric, screen.paused, screen.filter_text, len(app.screen_stack)) == before
+
+
+@pytest.mark.parametrize("key", sorted(CHANGING_KEYS))
+async def test_console_mode_changing_keys_say_not_available_yet(key: str) -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        messages = record_notifications(app)
+        table = WorkerTable if BY_ID[CHANGING_KEYS[key]].scope == "worker" else ContainerTable
+        app.screen.query_one(table).focus()
+        await pilot.press(key)
+        await pilot.pause()
+        assert messages == [f"{BY_ID[CHANGING_KEYS[key]].preview}: not available yet"]
+
+
+async def test_read_only_refuses_even_when_the_action_is_run_directly() -> None:
+    app, _ = make_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        messages = record_notifications(app)
+        dashboard(app)._remediate("host.optimize", None)
+        await pilot.pause()
+        assert messages == ["optimize: refused, the console is read-only"]
+
+
+async def test_watch_mode_ignores_keymap_entries_for_changing_actions() -> None:
+    app, _ = make_app(read_only=True, keys={"container.restart": "x", "history.metric": "h"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await replay(pilot, 1)
+        assert app.keymap == {"history.metric": "h"}
+        await pilot.press("h")
+        assert screen.metric == "memory"
+
+
+def test_action_allowed_is_the_single_rule() -> None:
+    for action_id in MUTATING_ACTIONS:
+        assert not action_allowed(True, "remediate", (action_id,))
+        assert action_allowed(False, "remediate", (action_id,))
+    assert action_allowed(True, "remediate", ("item.logs",))
+    assert action_allowed(True, "toggle_pause", ())
+    keymap, unknown = usable_keymap({"worker.kill": "K", "item.logs": "L", "bogus": "b"}, read_only=True)
+    assert keymap == {"item.logs": "L"} and unknown == ["bogus"]

@@ -1,0 +1,180 @@
+"""Pilot tests of the detail, log and help views, theme switching and the keymap."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual.widgets import Log, Static
+
+from pixel_tui.model import MASK
+from pixel_tui.paths import Paths
+from pixel_tui.scripted import GHOST_TASK, STUCK_WORKER, UNHEALTHY, container_id
+from pixel_tui.ui.containers import ContainerTable
+from pixel_tui.ui.detail import DetailScreen, LogsScreen
+from pixel_tui.ui.help import HelpScreen
+from pixel_tui.ui.keys import KNOWN_IDS
+from pixel_tui.ui.workers import WorkerTable
+from tests.ui.helpers import make_app, record_notifications, replay, until
+
+
+def _select(table: ContainerTable | WorkerTable, key: str) -> None:
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+
+
+def _text(screen: object) -> str:
+    return str(screen.query_one("#detail-text", Static).content)  # type: ignore[attr-defined]
+
+
+async def test_enter_on_a_container_opens_its_detail_with_secrets_masked() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        _select(app.screen.query_one(ContainerTable), container_id("pixel-db"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        text = _text(app.screen)
+        assert "postgres:16-alpine" in text and "5432/tcp" in text and "docker-entrypoint.sh postgres" in text
+        assert re.search(rf"POSTGRES_PASSWORD +{re.escape(MASK)}", text) and "hunter2" not in text
+        assert "pixel_db -> /var/lib/postgresql/data" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_enter_on_the_stuck_worker_shows_worker_and_container_then_l_its_logs() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        await pilot.press("tab", "enter")  # the workers table; its first row is the overdue worker
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        text = _text(app.screen)
+        assert "overdue by 2m00s" in text and "TIMEOUT" in text and "timeout 2700 node dist/worker.js" in text
+        assert re.search(rf"OPENAI_API_KEY +{re.escape(MASK)}", text) and STUCK_WORKER in text
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        log = app.screen.query_one(Log)
+        assert log.line_count == 27 and "(waiting for input)" in log.lines[-1]
+        await pilot.press("escape")
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_a_ghost_task_has_a_detail_but_no_logs() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        messages = record_notifications(app)
+        _select(app.screen.query_one(WorkerTable), f"task:{GHOST_TASK}")
+        await pilot.press("l")
+        await pilot.pause()
+        assert messages == ["no container selected: a ghost task has no log"]
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        text = _text(app.screen)
+        assert GHOST_TASK in text and "PHANTOM ghost" in text and "no container runs it" in text
+        await pilot.press("l")  # no logs offered for a ghost
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+
+
+async def test_l_on_a_container_shows_its_last_lines() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        _select(app.screen.query_one(ContainerTable), container_id(UNHEALTHY))
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        assert "health check failed" in app.screen.query_one(Log).lines[0]
+
+
+async def test_a_container_gone_gives_a_message_not_a_crash() -> None:
+    app, source = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        messages = record_notifications(app)
+        db = container_id("pixel-db")
+        source.remove(db)
+        _select(app.screen.query_one(ContainerTable), db)
+        await pilot.press("i")
+        await until(pilot, lambda: messages)
+        await pilot.press("l")
+        await until(pilot, lambda: len(messages) == 2)
+        assert all(message.startswith("pixel-db is gone: container") for message in messages)
+        assert app.screen is app.screen_stack[0] and app.is_running
+
+
+async def test_help_lists_every_binding_with_its_current_key() -> None:
+    app, _ = make_app(keys={"history.metric": "h"})
+    async with app.run_test(size=(140, 50)) as pilot:
+        await replay(pilot, 1)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        for binding_id in KNOWN_IDS:
+            assert binding_id in text
+        metric_line = next(line for line in text.splitlines() if "history.metric" in line)
+        assert metric_line.split()[0] == "h"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_ctrl_t_cycles_the_themes_and_the_tables_follow() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        assert app.theme == "pixel-dark"
+        table = app.screen.query_one(ContainerTable)
+        grafana = container_id(UNHEALTHY)
+        dark = table.get_cell(grafana, "health").style
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme == "pixel-light"
+        assert table.get_cell(grafana, "health").style != dark
+        await pilot.press("ctrl+t")
+        assert app.theme == "pixel-contrast"
+        await pilot.press("ctrl+t")
+        assert app.theme == "pixel-dark"
+
+
+async def test_theme_option_user_themes_and_bad_files(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "state")
+    paths.themes_dir.mkdir(parents=True)
+    (paths.themes_dir / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\ndark = true\n')
+    (paths.themes_dir / "broken.toml").write_text('name = "broken"\nprimary = "not-a-color"\n')
+    app, _ = make_app(paths=paths, theme="mine")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        assert app.theme == "mine"
+        assert "mine" in app.theme_names and "broken" not in app.available_themes
+        assert app.theme_variables["gauge-critical"]  # derived for a theme that does not set it
+        notes = [str(n.message) for n in app._notifications]
+        assert any("broken.toml: primary: not a color" in note for note in notes)
+
+
+async def test_an_unknown_theme_falls_back_with_a_message() -> None:
+    app, _ = make_app(theme="no-such-theme")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        assert app.theme == "pixel-dark"
+        assert any("no theme named 'no-such-theme'" in str(n.message) for n in app._notifications)
+
+
+async def test_keys_rebind_from_the_config_and_unknown_ids_only_notify() -> None:
+    app, _ = make_app(keys={"history.metric": "h", "dashboard.pause": "ctrl+space,z", "no.such.binding": "x"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await replay(pilot, 1)
+        assert any("no.such.binding" in str(n.message) for n in app._notifications)
+        await pilot.press("g")
+        assert screen.metric == "swap"  # the old key is gone
+        await pilot.press("h")
+        assert screen.metric == "memory"
+        await pilot.press("z")
+        assert screen.paused
+
+
+async def test_the_palette_offers_the_actions_by_name() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Pause or resume the refresh", "Restart the selected container", "Theme"} <= titles
