@@ -1,0 +1,105 @@
+"""The real `pixel-tui`, in a pseudo-terminal, against the test engine: what a person would see."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+
+import pyte
+
+COLS, ROWS = 100, 30
+
+
+class Terminal:
+    """`python -m pixel_tui ...` in a pty, its output fed to a terminal emulator (pyte)."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.execve(sys.executable, [sys.executable, "-m", "pixel_tui", *args], env)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.pid, self.fd = pid, fd
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def pump(self, seconds: float) -> None:
+        """Read what the program writes for up to `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # the program exited and closed the pty
+                return
+            self.stream.feed(chunk)
+
+    def text(self) -> str:
+        """The screen as plain text."""
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = 20.0) -> None:
+        """Pump until `needle` is on screen."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.text():
+            assert time.monotonic() < deadline, f"{needle!r} never appeared on screen:\n{self.text()}"
+            self.pump(0.1)
+
+    def exit_status(self, timeout: float = 10.0) -> int | None:
+        """The exit status once the program ended, None when it is still running after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            self.pump(0.1)
+        return None
+
+    def kill(self) -> None:
+        """Make sure the program is gone."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self.fd)
+
+
+def test_console_shows_a_real_container_and_quits_with_q(engine):
+    engine.run("sleep 600", name="pty-visible-web")
+    engine.run("sleep 600", name="pixel-worker-5eed5eed", labels={"pixel.timeout": "3600"})
+    terminal = Terminal("--docker-host", engine.url, "--interval", "0.5")
+    try:
+        terminal.wait_for("pty-visible-web")
+        screen = terminal.text()
+        assert "pixel-worker-5eed5eed" in screen  # in the containers and in the workers pane
+        assert "unreachable" not in screen.lower()
+        os.write(terminal.fd, b"r")  # a changing key is offered here (remediation itself comes later)
+        terminal.wait_for("not available")
+        os.write(terminal.fd, b"q")
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.kill()
+
+
+def test_watch_mode_shows_the_read_only_badge_and_a_missing_engine(tmp_path):
+    terminal = Terminal("watch", "--docker-host", f"unix://{tmp_path}/absent.sock", "--interval", "0.5")
+    try:
+        terminal.wait_for("READ-ONLY")
+        terminal.wait_for("no Docker socket at")
+        os.write(terminal.fd, b"r")  # restart: a changing key, not offered in watch mode
+        terminal.pump(0.5)
+        assert "not available" not in terminal.text()
+        os.write(terminal.fd, b"q")
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.kill()
