@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -312,3 +315,26 @@ def test_engine_stopped_and_started_again_recovers_by_itself(tmp_path):
     assert [event.kind for event in after.events if event.kind.startswith("engine")] == ["engine-back"]
     # dockerd stopped the container on its way down; the collector sees that without being restarted.
     assert [(c.name, c.state) for c in again.containers] == [("pixel-worker-12345678", "exited")]
+
+
+def _open_sockets() -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+def test_few_connections_to_the_engine_and_no_stats_streams(engine):
+    for index in range(30):
+        engine.run("sleep 600", name=f"many-{index:02d}")
+    before = _open_sockets()
+    collector = collector_for(engine)
+    try:
+        for _ in range(3):
+            collector.collect()
+        held = _open_sockets() - before
+    finally:
+        collector.close()
+    # The API's few pooled connections and the events stream; not one per container inspected.
+    assert 1 <= held <= 6, held

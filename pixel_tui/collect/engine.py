@@ -22,6 +22,7 @@ from pixel_tui.collect.ledger import parse_time
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event, mask_env
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_LOCAL_POOLS = 4
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
 
@@ -130,6 +131,8 @@ class DockerEngine:
                     use_ssh_client=self.url.startswith("ssh://"),
                     **{k: v for k, v in kwargs.items() if k != "version"},
                 )
+                if self.local:
+                    _limit_pools(api, _LOCAL_POOLS)
                 self._version = api.version().get("Version")
                 self._api = api
             return self._api
@@ -396,6 +399,21 @@ class DockerEngine:
         except docker.errors.NotFound:
             raise LookupError(f"container {container_id[:12]} no longer exists") from None
         return raw.decode("utf-8", "replace")
+
+
+def _limit_pools(api: docker.APIClient, size: int) -> None:
+    """Keep at most `size` idle connections to a local engine.
+
+    docker-py keeps one connection pool per URL, so every container inspected leaves an idle socket to
+    dockerd open (25 at 100 containers), and its `num_pools` argument is ignored for unix sockets (an
+    operator-precedence slip in APIClient.__init__). A local socket is cheap to reconnect; a remote
+    (ssh) one is not, so only local engines get the smaller pool.
+    """
+    adapter = getattr(api, "_custom_adapter", None)
+    pools = getattr(adapter, "pools", None)
+    if adapter is not None and pools is not None and hasattr(pools, "clear"):
+        pools.clear()
+        adapter.pools = type(pools)(size, dispose_func=lambda pool: pool.close())
 
 
 def _health(status: str) -> str | None:
