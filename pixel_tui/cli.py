@@ -13,8 +13,9 @@ from pathlib import Path
 
 from pixel_tui import __version__
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
-from pixel_tui.model import Snapshot, to_json
+from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths, default_paths
+from pixel_tui.schema import to_json
 from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
 
 

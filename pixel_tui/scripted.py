@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from pixel_tui.changes import diff_events
 from pixel_tui.model import (
     GHOST,
     ORPHAN,
@@ -27,7 +28,6 @@ from pixel_tui.model import (
     Swap,
     Thresholds,
     Worker,
-    diff_events,
     mask_env,
 )
 

@@ -338,3 +338,31 @@ def test_few_connections_to_the_engine_and_no_stats_streams(engine):
         collector.close()
     # The API's few pooled connections and the events stream; not one per container inspected.
     assert 1 <= held <= 6, held
+
+
+def test_detail_masks_secrets_and_logs_tail(engine):
+    container = engine.run(
+        ["sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; done; sleep 600"],
+        name="detailed",
+        labels={"team": "ops"},
+        environment={"API_TOKEN": "s3cr3t", "DATABASE_URL": "postgres://app:hunter2@db:5432/app", "MODE": "prod"},
+    )
+    collector = collector_for(engine)
+    try:
+        detail = collector.detail(container.id)
+        deadline = time.monotonic() + 10
+        while "line-5" not in (logs := collector.logs(container.id, tail=2)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        engine.client.api.remove_container(container.id, force=True)
+        with pytest.raises(LookupError, match="no longer exists"):
+            collector.detail(container.id)
+        with pytest.raises(LookupError, match="no longer exists"):
+            collector.logs(container.id)
+    finally:
+        collector.close()
+    env = dict(detail.env)
+    assert env["API_TOKEN"] == "********" and env["MODE"] == "prod"
+    assert env["DATABASE_URL"] == "postgres://********@db:5432/app"
+    assert detail.name == "detailed" and detail.labels == {"team": "ops"} and detail.image == engine.image
+    assert detail.command.startswith("sh -c for i in")
+    assert logs.split() == ["line-4", "line-5"]

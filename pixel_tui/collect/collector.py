@@ -7,11 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.host import HostSampler
 from pixel_tui.collect.ledger import LedgerReader, Task, read_lock
 from pixel_tui.collect.workers import WorkerTracker
-from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, diff_events, utcnow
+from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow
 from pixel_tui.settings import Settings
 
 

@@ -17,9 +17,10 @@ import docker.errors
 from docker.utils import kwargs_from_env
 
 from pixel_tui.collect import cgroups
+from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.ledger import parse_time
-from pixel_tui.model import Container, ContainerDetail, DockerState, Event, mask_env
+from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _LOCAL_POOLS = 4
@@ -360,37 +361,9 @@ class DockerEngine:
     def detail(self, container_id: str) -> ContainerDetail:
         """Inspect one container for the detail view, env values that look secret masked."""
         try:
-            data = self._client().inspect_container(container_id)
+            return detail_from_inspect(self._client().inspect_container(container_id))
         except docker.errors.NotFound:
             raise LookupError(f"container {container_id[:12]} no longer exists") from None
-        config = data.get("Config") or {}
-        host_config = data.get("HostConfig") or {}
-        ports = []
-        for port, bindings in ((data.get("NetworkSettings") or {}).get("Ports") or {}).items():
-            targets = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings or [])
-            ports.append(f"{port} -> {targets}" if targets else port)
-        mounts = tuple(
-            f"{m.get('Source') or m.get('Name')} -> {m.get('Destination')}{'' if m.get('RW', True) else ' (ro)'}"
-            for m in data.get("Mounts") or []
-        )
-        env = []
-        for entry in config.get("Env") or []:
-            name, _, value = entry.partition("=")
-            env.append((name, mask_env(name, value)))
-        command = " ".join(str(part) for part in (config.get("Entrypoint") or []) + (config.get("Cmd") or []))
-        return ContainerDetail(
-            id=data["Id"],
-            name=data.get("Name", "").lstrip("/"),
-            image=config.get("Image", ""),
-            state=(data.get("State") or {}).get("Status", ""),
-            command=command,
-            created=parse_time(data.get("Created")),
-            labels=config.get("Labels") or {},
-            ports=tuple(ports),
-            mounts=mounts,
-            env=tuple(env),
-            restart_policy=(host_config.get("RestartPolicy") or {}).get("Name") or None,
-        )
 
     def logs(self, container_id: str, tail: int = 200) -> str:
         """The last `tail` lines of a container's output, stdout and stderr interleaved."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -29,6 +31,8 @@ from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, REMEDIATE, ReadOnlyGuard, RemediationRequested, action_allowed
 from pixel_tui.ui.status import StatusBar, clock
 from pixel_tui.ui.workers import WorkerTable
+
+T = TypeVar("T")
 
 LOG_TAIL = 200
 """Log lines the log view asks for."""
@@ -287,18 +291,22 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             return
         self._load_logs(target)
 
-    @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
-    def _load_detail(self, target: Target) -> None:
+    def _ask_source(self, target: Target, doing: str, call: Callable[[str], T]) -> T | None:
+        """Call the source from a worker thread; a failure becomes a notification, never an exception."""
         assert target.container_id is not None
         try:
-            detail = self.source.detail(target.container_id)
+            return call(target.container_id)
         except LookupError as error:
             self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
-            return
         except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
-            self.app.call_from_thread(self.notify, f"cannot inspect {target.name}: {error}", severity="error")
-            return
-        self.app.call_from_thread(self._show_detail, target, detail)
+            self.app.call_from_thread(self.notify, f"cannot {doing} {target.name}: {error}", severity="error")
+        return None
+
+    @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
+    def _load_detail(self, target: Target) -> None:
+        detail = self._ask_source(target, "inspect", self.source.detail)
+        if detail is not None:
+            self.app.call_from_thread(self._show_detail, target, detail)
 
     def _show_detail(self, target: Target, detail: ContainerDetail) -> None:
         sections = ([worker_section(target.worker)] if target.worker else []) + container_sections(detail)
@@ -311,17 +319,10 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
 
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
     def _load_logs(self, target: Target) -> None:
-        assert target.container_id is not None
-        try:
-            text = self.source.logs(target.container_id, LOG_TAIL)
-        except LookupError as error:
-            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
-            return
-        except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
-            self.app.call_from_thread(self.notify, f"cannot read the log of {target.name}: {error}", severity="error")
-            return
-        title = f"{target.name} · last {LOG_TAIL} lines"
-        self.app.call_from_thread(self.app.push_screen, LogsScreen(title, text))
+        text = self._ask_source(target, "read the log of", lambda cid: self.source.logs(cid, LOG_TAIL))
+        if text is not None:
+            title = f"{target.name} · last {LOG_TAIL} lines"
+            self.app.call_from_thread(self.app.push_screen, LogsScreen(title, text))
 
     # --- changing actions --------------------------------------------------------------------------------
 

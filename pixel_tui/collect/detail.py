@@ -1,0 +1,40 @@
+"""The detail view's reading of a container's inspect document: ports, mounts, command, masked env."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pixel_tui.collect.ledger import parse_time
+from pixel_tui.model import ContainerDetail, mask_env
+
+
+def detail_from_inspect(data: dict[str, Any]) -> ContainerDetail:
+    """A ContainerDetail from `GET /containers/{id}/json`; env values that look secret are masked."""
+    config = data.get("Config") or {}
+    host_config = data.get("HostConfig") or {}
+    ports = []
+    for port, bindings in ((data.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        targets = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings or [])
+        ports.append(f"{port} -> {targets}" if targets else port)
+    mounts = tuple(
+        f"{m.get('Source') or m.get('Name')} -> {m.get('Destination')}{'' if m.get('RW', True) else ' (ro)'}"
+        for m in data.get("Mounts") or []
+    )
+    env = []
+    for entry in config.get("Env") or []:
+        name, _, value = entry.partition("=")
+        env.append((name, mask_env(name, value)))
+    command = " ".join(str(part) for part in (config.get("Entrypoint") or []) + (config.get("Cmd") or []))
+    return ContainerDetail(
+        id=data["Id"],
+        name=data.get("Name", "").lstrip("/"),
+        image=config.get("Image", ""),
+        state=(data.get("State") or {}).get("Status", ""),
+        command=command,
+        created=parse_time(data.get("Created")),
+        labels=config.get("Labels") or {},
+        ports=tuple(ports),
+        mounts=mounts,
+        env=tuple(env),
+        restart_policy=(host_config.get("RestartPolicy") or {}).get("Name") or None,
+    )
