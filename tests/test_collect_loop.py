@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from pixel_tui.collect import Collector
 from pixel_tui.settings import Settings
@@ -48,3 +49,21 @@ async def test_slow_cycles_stretch_the_period_and_leave_the_loop_free():
     gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
     assert all(gap >= 0.3 for gap in gaps), gaps  # the period stretched to the cycle's length
     assert ticks > 60, f"the event loop ran only {ticks} heartbeats in 1.2 s: it was blocked"
+
+
+def test_without_an_engine_the_lock_is_read_but_not_called_stale(tmp_path):
+    lock = tmp_path / "worker.lock"
+    lock.write_text('{"taskId": "3f2a9c1d-aaaa", "createdAt": "2026-01-03T09:00:00Z"}')
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(
+        '{"version": 1, "tasks": [{"id": "3f2a9c1d-aaaa", "status": "running", "startedAt": "2026-01-03T09:00:00Z"}]}'
+    )
+    settings = Settings(docker_host="unix:///nonexistent/pixel.sock")
+    settings = replace(settings, workers=replace(settings.workers, lock_file=str(lock), ledger=str(ledger)))
+    collector = Collector(settings)
+    try:
+        snapshot = collector.collect()
+    finally:
+        collector.close()
+    assert snapshot.lock.task_id == "3f2a9c1d-aaaa" and snapshot.lock.stale is False
+    assert snapshot.ledger.readable and snapshot.workers == ()  # no ghost claimed without a container list

@@ -10,7 +10,7 @@ from datetime import datetime
 from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.host import HostSampler
-from pixel_tui.collect.ledger import LedgerReader, Task, read_lock
+from pixel_tui.collect.ledger import LedgerReader, read_lock
 from pixel_tui.collect.workers import WorkerTracker
 from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow
 from pixel_tui.settings import Settings
@@ -52,9 +52,7 @@ class Collector:
         # Phantoms compare the ledger with the containers: both readings must be current.
         phantom_tasks = tasks if reading.state.reachable else None
         workers = self._workers.workers(reading.containers, reading.env_timeouts, phantom_tasks, now)
-        if not reading.state.reachable and self._previous is not None:
-            workers = ()  # no container list this cycle: an old one would be mistaken for a current one
-        lock = self._lock_state(tasks, workers, now)
+        lock = self._lock_state(workers, now, engine_ok=reading.state.reachable)
         snapshot = Snapshot(
             taken_at=now,
             host=host,
@@ -71,17 +69,20 @@ class Collector:
         self._previous = snapshot
         return snapshot
 
-    def _lock_state(
-        self, tasks: tuple[Task, ...] | None, workers: tuple[Worker, ...], now: datetime
-    ) -> LockState | None:
+    def _lock_state(self, workers: tuple[Worker, ...], now: datetime, *, engine_ok: bool) -> LockState | None:
         path = self.settings.workers.lock_file
         if not path:
             return None
         reading = read_lock(path)
         age = (now - reading.created_at).total_seconds() if reading.created_at else None
         holders = {worker.task_id for worker in workers if worker.state == "running" and worker.container_id}
-        stale = reading.task_id is not None and not any(
-            holder and (holder == reading.task_id or holder.startswith(reading.task_id)) for holder in holders
+        # Without a container list nobody can tell whether a worker holds the lock: not called stale.
+        stale = (
+            engine_ok
+            and reading.task_id is not None
+            and not any(
+                holder and (holder == reading.task_id or holder.startswith(reading.task_id)) for holder in holders
+            )
         )
         return LockState(path, reading.task_id, age, stale, reading.error)
 

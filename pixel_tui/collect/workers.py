@@ -97,8 +97,6 @@ class WorkerTracker:
         env_timeouts: Mapping[str, float | None],
         tasks: Sequence[Task] | None,
         now: datetime,
-        *,
-        engine_ok: bool = True,
     ) -> tuple[Worker, ...]:
         """Worker rows: one per worker container, plus ghost tasks; phantoms only when tasks is not None."""
         rows: list[Worker] = []
@@ -128,7 +126,7 @@ class WorkerTracker:
                     phantom=phantom,
                 )
             )
-        if tasks is not None and engine_ok:
+        if tasks is not None:
             rows.extend(self._ghosts(tasks, matched, now))
         rows.sort(key=_urgency)
         return tuple(rows)
