@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -132,14 +133,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pixel-tui: config error: {error}", file=sys.stderr)
         return EXIT_UNKNOWN
     command = args.command or "console"
-    if command == "locate":
-        return locate(paths, settings)
-    if command == "snapshot":
-        return snapshot(settings, as_json=args.json, sample_s=args.sample)
-    if command == "watch" and args.plain:
-        return watch_plain(settings, count=args.count)
-    read_only = settings.read_only or command == "watch"
-    return console(settings, paths, read_only=read_only)
+    try:
+        if command == "locate":
+            return locate(paths, settings)
+        if command == "snapshot":
+            return snapshot(settings, as_json=args.json, sample_s=args.sample)
+        if command == "watch" and args.plain:
+            return watch_plain(settings, count=args.count)
+        read_only = settings.read_only or command == "watch"
+        return console(settings, paths, read_only=read_only)
+    except KeyboardInterrupt:
+        return 130  # Ctrl+C: the shell's convention, and no traceback
+    except BrokenPipeError:
+        # `pixel-tui snapshot --json | head`: the reader left; say nothing more on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _collector(settings: Settings):  # noqa: ANN202 - imported lazily: `locate` needs no docker SDK
@@ -191,8 +199,6 @@ def watch_plain(settings: Settings, *, count: int | None) -> int:
         asyncio.run(loop())
     except KeyboardInterrupt:
         pass
-    except BrokenPipeError:
-        sys.stderr.close()  # `| head` closed the pipe: not an error
     finally:
         collector.close()
     return 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -191,3 +193,27 @@ def test_snapshot_json_on_a_real_engine_field_by_field(engine, tmp_path):
     assert doc["ledger"] == {"path": str(ledger), "readable": True, "error": None, "tasks": 2}
     assert doc["lock"]["task_id"] == "77777777-dead" and doc["lock"]["stale"] is True
     assert doc["lock"]["age_s"] > 3600
+
+
+def test_interrupt_and_terminate_end_quietly():
+    command = [sys.executable, "-m", "pixel_tui"]
+    snapshot = subprocess.Popen(
+        [*command, "snapshot", "--sample", "30", "--docker-host", MISSING],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watch = subprocess.Popen(
+        [*command, "watch", "--plain", "--interval", "0.2", "--docker-host", MISSING],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    snapshot.send_signal(signal.SIGINT)
+    watch.send_signal(signal.SIGTERM)
+    _, snapshot_err = snapshot.communicate(timeout=10)
+    watch_out, watch_err = watch.communicate(timeout=10)
+    assert (snapshot.returncode, snapshot_err) == (130, "")
+    assert (watch.returncode, watch_err) == (0, "")
+    assert watch_out.count("overall=") >= 2 and watch_out.endswith("\n")
