@@ -96,7 +96,7 @@ class DockerEngine:
         host_memory: int | None = None,
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
         request_timeout: float = 5.0,
-        stats_workers: int = 8,
+        pool_size: int = 8,
         reconcile_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -105,7 +105,7 @@ class DockerEngine:
         self._host_memory = host_memory
         self._timeout_env = timeout_env
         self._request_timeout = request_timeout
-        self._stats_workers = stats_workers
+        self._pool_size = pool_size
         self._reconcile_s = reconcile_s
         self._clock = clock
         self._api: docker.APIClient | None = None
@@ -218,7 +218,7 @@ class DockerEngine:
             del self._cpu_prev[gone]
         clock = self._clock()
         budget = max(1, len(listed) // 20)  # periodic reconcile, spread over cycles
-        metrics_needed: list[tuple[dict[str, Any], _Inspected | None]] = []
+        keys: dict[str, tuple[str, str | None]] = {}
         for item in listed:
             cid = item["Id"]
             key = (item.get("State", ""), _health(item.get("Status", "")))
@@ -227,8 +227,10 @@ class DockerEngine:
             if cached is None or cid in changed or cached.state_key != key or stale:
                 if stale:
                     budget -= 1
-                cached = self._inspect(api, cid, key, clock)
-            metrics_needed.append((item, cached))
+                keys[cid] = key
+        for cid, data in self._inspect_all(api, list(keys)).items():
+            self._remember(cid, keys[cid], data, clock)
+        metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
         metrics = self._metrics([(item["Id"], info) for item, info in metrics_needed if item.get("State") == "running"])
         containers = []
         env_timeouts: dict[str, float | None] = {}
@@ -259,31 +261,46 @@ class DockerEngine:
         containers.sort(key=lambda container: container.name)
         return tuple(containers), env_timeouts
 
-    def _inspect(self, api: docker.APIClient, cid: str, key: tuple[str, str | None], clock: float) -> _Inspected | None:
-        try:
-            data = api.inspect_container(cid)
-        except docker.errors.NotFound:
-            # Gone between the list and now: the row keeps what the list said, without metrics.
-            self._forget(cid)
-            self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
-            return None
+    def _inspect_all(self, api: docker.APIClient, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Inspect documents by id (None: the container went away), one after the other.
+
+        Only the first cycle inspects every container (126 ms at 100 here). Running them in a pool of
+        8 threads made that slower (151 ms, medians of 5): the GIL and a new connection per URL eat
+        what the concurrency saves.
+        """
+
+        def fetch(cid: str) -> tuple[str, dict[str, Any] | None]:
+            try:
+                return cid, api.inspect_container(cid)
+            except docker.errors.NotFound:
+                return cid, None
+
+        return dict(map(fetch, ids))
+
+    def _remember(self, cid: str, key: tuple[str, str | None], data: dict[str, Any] | None, clock: float) -> None:
         self._forget(cid)  # a changed container: its pid and cgroup may be new
+        if data is None:
+            # Gone between the list and now: the row keeps what the list said, without metrics.
+            self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
+            return
         state = data.get("State") or {}
         host_config = data.get("HostConfig") or {}
         env = (data.get("Config") or {}).get("Env") or []
-        info = _Inspected(
+        started = parse_time(state.get("StartedAt"))
+        self._inspected[cid] = _Inspected(
             state_key=key,
-            started_at=parse_time(state.get("StartedAt")),
+            started_at=started if started and started.year > 1970 else None,  # 0001-01-01: never started
             restarts=data.get("RestartCount"),
             mem_limit=host_config.get("Memory") or None,
             pid=state.get("Pid") or None,
             env_timeout=_env_seconds(env, self._timeout_env),
             fetched=clock,
         )
-        if info.started_at and info.started_at.year < 1971:
-            info.started_at = None  # "0001-01-01T00:00:00Z": never started
-        self._inspected[cid] = info
-        return info
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="pixel-docker")
+        return self._pool
 
     # -- metrics ---------------------------------------------------------------------------------
 
@@ -329,8 +346,6 @@ class DockerEngine:
 
     def _one_shot_stats(self, ids: list[str]) -> dict[str, tuple[float | None, int | None, int | None]]:
         """One non-streaming, one-shot stats request per container, a bounded pool running them."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._stats_workers, thread_name_prefix="pixel-stats")
         api = self._api
         if api is None:
             return {}
@@ -342,7 +357,7 @@ class DockerEngine:
                 return cid, None
 
         results: dict[str, tuple[float | None, int | None, int | None]] = {}
-        for cid, stats in self._pool.map(fetch, ids):
+        for cid, stats in self._executor().map(fetch, ids):
             if not stats:
                 results[cid] = (None, None, None)
                 continue
