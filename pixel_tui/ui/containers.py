@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from pixel_tui.model import Container, Level, Snapshot, Thresholds, level_for
 from pixel_tui.ui.keys import CONTAINER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, percent, short_duration, short_size
+from pixel_tui.ui.text import Cell, clip, percent, short_size, uptime
 
 SORTS: tuple[str, ...] = ("name", "cpu", "memory", "state")
 """Sort orders, in the order the sort key cycles them."""
@@ -62,7 +62,7 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(percent(container.mem_percent), _level_role(container.mem_percent, thresholds.memory), right=True),
         Cell(short_size(container.mem_used), right=True),
         Cell(short_size(container.mem_limit), "muted", right=True),
-        Cell(short_duration(container.uptime_s) if running else "-", right=True),
+        Cell(uptime(container.uptime_s) if running else "-", right=True),
         Cell("-" if restarts is None else str(restarts), "careful" if restarts else "", right=True),
         Cell(clip(container.image, 40), "muted"),
     )

@@ -61,6 +61,14 @@ def short_duration(seconds: float | None) -> str:
     return text[:-3] if text.endswith("m00s") else text
 
 
+def uptime(seconds: float | None) -> str:
+    """A container's uptime: to the second for the first ten minutes, then to the minute (as `docker ps`
+    does), so a table of long-running containers is not redrawn every second."""
+    if seconds is not None and seconds >= 600:
+        seconds -= seconds % 60
+    return short_duration(seconds)
+
+
 def clip(text: str, width: int) -> str:
     """`text` cut to `width` cells with an ellipsis when it is longer."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

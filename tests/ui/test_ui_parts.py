@@ -157,3 +157,9 @@ def test_the_crisis_frame_is_the_designed_one() -> None:
     assert crisis_frame(CRISIS_CYCLE) == frame  # fixed timestamps: the same every time
     with pytest.raises(ValueError):
         crisis_frame(3)
+
+
+def test_uptime_drops_seconds_after_ten_minutes() -> None:
+    from pixel_tui.ui.text import uptime
+
+    assert [uptime(s) for s in (None, 5, 599, 600, 2204, 7265)] == ["-", "5s", "9m59s", "10m", "36m", "2h01m"]
