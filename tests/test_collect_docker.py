@@ -156,7 +156,7 @@ def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
     engine.run(["sh", "-c", "while :; do :; done"], name="busy", mem_limit="64m")
     engine.run("sleep 600", name="idle")
     docker_engine = DockerEngine(engine.url)
-    docker_engine.local = False  # as for a remote engine: no cgroup files
+    docker_engine.metrics.local = False  # as for a remote engine: no cgroup files
     calls: list[str] = []
     try:
         docker_engine.poll(utcnow())

@@ -20,6 +20,7 @@ from pixel_tui.collect import cgroups
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.ledger import parse_time
+from pixel_tui.collect.metrics import ContainerMetrics
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -65,14 +66,6 @@ class _Inspected:
     pid: int | None
     env_timeout: float | None
     fetched: float
-    cgroup: cgroups.CgroupHandle | None = None
-    cgroup_looked: bool = False
-
-    def release(self) -> None:
-        """Close the cgroup handle, if any."""
-        if self.cgroup is not None:
-            self.cgroup.close()
-            self.cgroup = None
 
 
 @dataclass
@@ -111,13 +104,12 @@ class DockerEngine:
         self._api: docker.APIClient | None = None
         self._version: str | None = None
         self._inspected: dict[str, _Inspected] = {}
-        self._cpu_prev: dict[str, tuple[int, float]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
         self._cycle_errors: list[str] = []
-        # cgroup files describe this machine's containers only when the engine runs on this machine.
-        self.local = self.url.startswith("unix://")
+        self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
+        """CPU and memory of the running containers."""
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -166,7 +158,9 @@ class DockerEngine:
             # While dockerd answers the list (most of a cycle's time), read the cgroup counters of the
             # containers already known to run (500 containers: a cycle's median 59 -> 46 ms here).
             pending = self._executor().submit(api.containers, all=True)
-            early = self._sample_known()
+            early = self.metrics.sample_known(
+                cid for cid, info in self._inspected.items() if info.state_key[0] == "running"
+            )
             listed = pending.result()
             changed = self._events.drain_changed() if self._events else set()
             containers, env_timeouts = self._build(api, listed, changed, now, early)
@@ -191,15 +185,14 @@ class DockerEngine:
         self._events = EngineEvents(self._new_client, clock=self._clock)
         self._events.start()
 
-    def _forget(self, cid: str) -> None:
-        info = self._inspected.pop(cid, None)
-        if info is not None:
-            info.release()
+    @property
+    def local(self) -> bool:
+        """True when the engine runs on this machine (its cgroup files can be read)."""
+        return self.metrics.local
 
     def _forget_all(self) -> None:
-        for cid in list(self._inspected):
-            self._forget(cid)
-        self._cpu_prev.clear()
+        self._inspected.clear()
+        self.metrics.clear()
 
     def _new_client(self) -> docker.APIClient:
         kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
@@ -222,9 +215,8 @@ class DockerEngine:
     ) -> tuple[tuple[Container, ...], dict[str, float | None]]:
         present = {item["Id"] for item in listed}
         for gone in set(self._inspected) - present:
-            self._forget(gone)
-        for gone in set(self._cpu_prev) - present:
-            del self._cpu_prev[gone]
+            del self._inspected[gone]
+            self.metrics.drop(gone)
         clock = self._clock()
         budget = max(1, len(listed) // 20)  # periodic reconcile, spread over cycles
         keys: dict[str, tuple[str, str | None]] = {}
@@ -241,8 +233,10 @@ class DockerEngine:
             self._remember(cid, keys[cid], data, clock)
             early.pop(cid, None)  # read before the container changed: not this cycle's figure
         metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
-        running = [(item["Id"], info) for item, info in metrics_needed if item.get("State") == "running"]
-        metrics = self._metrics(running, early)
+        running = [
+            (item["Id"], info.pid if info else None) for item, info in metrics_needed if item.get("State") == "running"
+        ]
+        metrics = self.metrics.measure(api, running, early)
         containers = []
         env_timeouts: dict[str, float | None] = {}
         for item, info in metrics_needed:
@@ -289,7 +283,8 @@ class DockerEngine:
         return dict(map(fetch, ids))
 
     def _remember(self, cid: str, key: tuple[str, str | None], data: dict[str, Any] | None, clock: float) -> None:
-        self._forget(cid)  # a changed container: its pid and cgroup may be new
+        self._inspected.pop(cid, None)
+        self.metrics.forget(cid)  # a changed container: its pid and cgroup may be new
         if data is None:
             # Gone between the list and now: the row keeps what the list said, without metrics.
             self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
@@ -314,87 +309,6 @@ class DockerEngine:
         return self._pool
 
     # -- metrics ---------------------------------------------------------------------------------
-
-    def _sample_known(self) -> dict[str, tuple[cgroups.CgroupSample, float]]:
-        """Counters of every container that ran last cycle and has an open cgroup handle, with the time."""
-        samples: dict[str, tuple[cgroups.CgroupSample, float]] = {}
-        for cid, info in self._inspected.items():
-            if info.cgroup is None or info.state_key[0] != "running":
-                continue
-            try:
-                samples[cid] = (info.cgroup.sample(), self._clock())
-            except (OSError, ValueError):
-                continue  # stopped meanwhile: _metrics finds out and looks again
-        return samples
-
-    def _metrics(
-        self, running: list[tuple[str, _Inspected | None]], early: dict[str, tuple[cgroups.CgroupSample, float]]
-    ) -> dict[str, tuple[float | None, int | None, int | None]]:
-        results: dict[str, tuple[float | None, int | None, int | None]] = {}
-        remote: list[str] = []
-        for cid, info in running:
-            if cid in early:
-                reading, wall = early[cid]
-            else:
-                handle = self._cgroup(cid, info)
-                if handle is None:
-                    remote.append(cid)
-                    continue
-                try:
-                    reading, wall = handle.sample(), self._clock()
-                except (OSError, ValueError):
-                    if info is not None:  # the cgroup went away: look for it again next cycle
-                        info.release()
-                        info.cgroup_looked = False
-                    results[cid] = (None, None, None)
-                    continue
-            results[cid] = (self._cpu(cid, reading.cpu_ns, wall), reading.mem_used, reading.mem_limit)
-        if remote:
-            results.update(self._one_shot_stats(remote))
-        return results
-
-    def _cgroup(self, cid: str, info: _Inspected | None) -> cgroups.CgroupHandle | None:
-        if not self.local or info is None:
-            return None
-        if not info.cgroup_looked:
-            info.cgroup = cgroups.open_handle(cid, info.pid)
-            info.cgroup_looked = True
-        return info.cgroup
-
-    def _cpu(self, cid: str, cpu_ns: int, wall: float) -> float | None:
-        previous = self._cpu_prev.get(cid)
-        self._cpu_prev[cid] = (cpu_ns, wall)
-        if previous is None or wall <= previous[1] or cpu_ns < previous[0]:
-            return None
-        # As `docker stats`: 100 % is one core fully busy.
-        return 100.0 * (cpu_ns - previous[0]) / ((wall - previous[1]) * 1e9)
-
-    def _one_shot_stats(self, ids: list[str]) -> dict[str, tuple[float | None, int | None, int | None]]:
-        """One non-streaming, one-shot stats request per container, a bounded pool running them."""
-        api = self._api
-        if api is None:
-            return {}
-
-        def fetch(cid: str) -> tuple[str, dict[str, Any] | None]:
-            try:
-                return cid, api.stats(cid, stream=False, one_shot=True)
-            except Exception:  # noqa: BLE001 - a container that went away has no stats this cycle
-                return cid, None
-
-        results: dict[str, tuple[float | None, int | None, int | None]] = {}
-        for cid, stats in self._executor().map(fetch, ids):
-            if not stats:
-                results[cid] = (None, None, None)
-                continue
-            memory = stats.get("memory_stats") or {}
-            usage = memory.get("usage")
-            inner = memory.get("stats") or {}
-            inactive = inner.get("inactive_file", inner.get("total_inactive_file", 0))
-            used = usage - inactive if usage is not None and inactive < usage else usage
-            total = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
-            cpu = self._cpu(cid, total, self._clock()) if total is not None else None
-            results[cid] = (cpu, used, memory.get("limit"))
-        return results
 
     # -- on demand -------------------------------------------------------------------------------
 
