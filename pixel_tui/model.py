@@ -170,11 +170,6 @@ class Container:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def short_id(self) -> str:
-        """The 12-hex id the docker CLI shows."""
-        return self.id[:12]
-
-    @property
     def mem_percent(self) -> float | None:
         """Memory used as a % of the limit (the host's memory when unlimited)."""
         if self.mem_used is None or not self.mem_limit:

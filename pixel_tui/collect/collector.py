@@ -31,11 +31,6 @@ class Collector:
         self._workers = WorkerTracker(settings.workers)
         self._previous: Snapshot | None = None
 
-    @property
-    def docker_url(self) -> str:
-        """The engine URL in use."""
-        return self._engine.url
-
     def collect(self) -> Snapshot:
         """Take one snapshot. Blocking; never raises for an engine, ledger or container problem."""
         host = self._host.sample()

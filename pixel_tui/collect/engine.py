@@ -233,10 +233,10 @@ class DockerEngine:
             self._remember(cid, keys[cid], data, clock)
             early.pop(cid, None)  # read before the container changed: not this cycle's figure
         metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
-        running = [
+        to_measure = [
             (item["Id"], info.pid if info else None) for item, info in metrics_needed if item.get("State") == "running"
         ]
-        metrics = self.metrics.measure(api, running, early)
+        metrics = self.metrics.measure(api, to_measure, early)
         containers = []
         env_timeouts: dict[str, float | None] = {}
         for item, info in metrics_needed:
@@ -252,7 +252,7 @@ class DockerEngine:
                     name=(item.get("Names") or ["/" + cid[:12]])[0].lstrip("/"),
                     image=item.get("Image", ""),
                     state=item.get("State", ""),
-                    health=key_health(item.get("Status", "")),
+                    health=_health(item.get("Status", "")),
                     started_at=started,
                     uptime_s=(now - started).total_seconds() if running and started else None,
                     restarts=info.restarts if info else None,
@@ -344,14 +344,11 @@ def _limit_pools(api: docker.APIClient, size: int) -> None:
 
 
 def _health(status: str) -> str | None:
-    found = _HEALTH.search(status)
-    return found.group(1) if found else None
-
-
-def key_health(status: str) -> str | None:
     """Health as the list's Status text shows it: healthy, unhealthy, starting or None."""
-    health = _health(status)
-    return "starting" if health == "health: starting" else health
+    found = _HEALTH.search(status)
+    if found is None:
+        return None
+    return "starting" if found.group(1) == "health: starting" else found.group(1)
 
 
 def _env_seconds(env: list[str], name: str) -> float | None:
