@@ -10,9 +10,11 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from pixel_tui.paths import Paths
+from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
@@ -42,6 +44,24 @@ class PixelApp(App[int]):
         self.keymap: dict[str, str] = {}
         """The keymap in use (binding id -> keys)."""
         self._clashes_reported: set[frozenset[str]] = set()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification (screens and widgets call this one) with its text made printable.
+
+        Messages carry container names, engine errors and config strings: control characters are
+        escaped here, and markup is off unless a caller asks for it with text it wrote itself.
+        """
+        super().notify(
+            printable_lines(message), title=printable(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def get_default_screen(self) -> Screen:
         """The dashboard is the base screen."""

@@ -20,8 +20,10 @@ from textual.widgets import DataTable, Footer, Input
 
 from pixel_tui.actions import BY_ID
 from pixel_tui.model import ContainerDetail, Snapshot, Worker
+from pixel_tui.safe import displayable
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
+from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
@@ -85,6 +87,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
         self._collecting = asyncio.Lock()
         self._last_raw: Snapshot | None = None
         self._last_ok: float | None = None
+        self._collect_started: float | None = None
         self._failure: str | None = None
         self._stale_timer: Timer | None = None
         self.set_reactive(DashboardScreen.metric, settings.ui.history_metric)
@@ -137,11 +140,15 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     async def collect_once(self, *, forced: bool = False) -> None:
         """One collection off the UI thread; applied unless paused meanwhile (or asked for explicitly)."""
         async with self._collecting:
+            self._collect_started = time.monotonic()
             try:
-                snapshot = await asyncio.to_thread(self.source.collect)
+                # A daemon thread: a collection that never returns must not keep the console alive after q.
+                snapshot = await in_daemon_thread(self.source.collect, name="pixel-collect")
             except Exception as error:  # noqa: BLE001 - a failing source must never take the console down
                 self._collection_failed(error)
                 return
+            finally:
+                self._collect_started = None
         if self.paused and not forced:
             return
         self._receive(snapshot)
@@ -155,7 +162,8 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             self.check_stale()
             return
         self._last_raw = snapshot
-        smoothed = self._smoother.smooth(snapshot)
+        # The boundary: past here, no string from the host can carry a control character to the terminal.
+        smoothed = self._smoother.smooth(displayable(snapshot))
         cycles = self._cycles.add(snapshot)
         with self.app.batch_update():
             if snapshot.docker.reachable:
@@ -178,9 +186,13 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             return
         now = time.monotonic() if now is None else now
         since = clock(self.snapshot.taken_at) if self.snapshot else "start"
+        overdue = max(3 * self.interval, self.interval + 5)
+        running = self._collect_started
         if self._failure is not None:
             self.stale = f"collection failing since {since} ({self._failure})"
-        elif self._last_ok is not None and now - self._last_ok > max(3 * self.interval, self.interval + 5):
+        elif running is not None and now - running > overdue:
+            self.stale = f"no new data since {since}: a collection has not answered for {now - running:.0f}s"
+        elif self._last_ok is not None and now - self._last_ok > overdue:
             self.stale = f"no new data since {since}"
         else:
             self.stale = None
@@ -309,6 +321,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             self.app.call_from_thread(self._show_detail, target, detail)
 
     def _show_detail(self, target: Target, detail: ContainerDetail) -> None:
+        detail = displayable(detail)  # labels, env and command come from whoever started the container
         sections = ([worker_section(target.worker)] if target.worker else []) + container_sections(detail)
 
         def then(result: str | None) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, Log, Static
+from textual.widgets import Label, RichLog, Static
 
 from pixel_tui import format as fmt
 from pixel_tui.model import ContainerDetail, Worker, iso
+from pixel_tui.safe import sgr_only
 from pixel_tui.ui.workers import flags
 
 Section = tuple[str, list[tuple[str, str]]]
@@ -115,7 +117,11 @@ class DetailScreen(ModalScreen[str | None]):
 
 
 class LogsScreen(ModalScreen[None]):
-    """The last lines of a container's log, scrolled to the end."""
+    """The last lines of a container's log, scrolled to the end, in its own colours and nothing else.
+
+    The log is the container's to write: only its SGR colour sequences are rendered; every other
+    escape sequence and control character arrives as visible text (`pixel_tui.safe.sgr_only`).
+    """
 
     BINDINGS = [CLOSE]
 
@@ -130,13 +136,14 @@ class LogsScreen(ModalScreen[None]):
             dialog.border_title = self.title_text
             dialog.border_subtitle = "esc close"
             if self.text.strip():
-                yield Log(id="log", highlight=False, auto_scroll=True)
+                yield RichLog(id="log", highlight=False, markup=False, wrap=False, auto_scroll=True)
             else:
                 yield Label("the log is empty", id="log-empty")
 
     def on_mount(self) -> None:
         """Fill the log."""
         if self.text.strip():
-            log = self.query_one(Log)
-            log.write_lines(self.text.splitlines())
+            log = self.query_one(RichLog)
+            for line in sgr_only(self.text).splitlines():
+                log.write(Text.from_ansi(line))
             log.focus()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from textual.widgets import Log, Static
+from textual.widgets import RichLog, Static
 
 from pixel_tui.model import MASK
 from pixel_tui.paths import Paths
@@ -53,8 +53,9 @@ async def test_enter_on_the_stuck_worker_shows_worker_and_container_then_l_its_l
         assert re.search(rf"OPENAI_API_KEY +{re.escape(MASK)}", text) and STUCK_WORKER in text
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        log = app.screen.query_one(Log)
-        assert log.line_count == 27 and "(waiting for input)" in log.lines[-1]
+        log = app.screen.query_one(RichLog)
+        await until(pilot, lambda: len(log.lines) == 27)
+        assert "(waiting for input)" in log.lines[-1].text
         await pilot.press("escape")
         assert app.screen is app.screen_stack[0]
 
@@ -84,7 +85,9 @@ async def test_l_on_a_container_shows_its_last_lines() -> None:
         _select(app.screen.query_one(ContainerTable), container_id(UNHEALTHY))
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        assert "health check failed" in app.screen.query_one(Log).lines[0]
+        log = app.screen.query_one(RichLog)
+        await until(pilot, lambda: bool(log.lines))
+        assert "health check failed" in log.lines[0].text
 
 
 async def test_a_container_gone_gives_a_message_not_a_crash() -> None:
