@@ -10,7 +10,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.model import Thresholds
+
+CONFIG_MAX_BYTES = 1024 * 1024
+"""A config file larger than this is not one."""
 
 
 class ConfigError(ValueError):
@@ -43,6 +47,8 @@ class WorkerSettings:
     """Timeout of a worker that states none (the orchestrator's 2700 s plus 60 s of grace)."""
     ghost_grace_s: float = 60.0
     """Seconds a running task may lack a container before it is flagged a ghost."""
+    ledger_max_bytes: int = 32 * 1024 * 1024
+    """The largest ledger read, in bytes (10 000 tasks take about 5 MB); a larger file is reported, not read."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,10 @@ _POSITIVE = {
     "default_timeout_s",
     "cpu_smoothing",
     "events",
+    "ledger_max_bytes",
 }
+_RANGES = {"interval": (0.1, 3600.0), "cycle_s": (1.0, 86400.0), "kill_grace_s": (0.0, 86400.0)}
+"""Keys whose values must lie in a range, (low, high) inclusive."""
 _METRICS = ("swap", "memory", "cpu", "load")
 
 
@@ -120,11 +129,14 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             raise ConfigError(f"{path}: no such config file")
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw, _ = read_regular(path, CONFIG_MAX_BYTES)
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnreadableFile as error:
+        raise ConfigError(f"{path}: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     return replace(parse_settings(data, str(path)), source=str(path))
@@ -192,6 +204,9 @@ def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {dotted}: expected a number, got {value!r}")
         if key in _POSITIVE and value <= 0:
             raise ConfigError(f"{origin}: {dotted}: must be greater than 0, got {value!r}")
+        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
+            low, high = _RANGES[key]
+            raise ConfigError(f"{origin}: {dotted}: must be from {low:g} to {high:g}, got {value!r}")
         if kind == "int":
             if int(value) != value:
                 raise ConfigError(f"{origin}: {dotted}: expected a whole number, got {value!r}")
@@ -218,7 +233,7 @@ def _keys(value: Any, origin: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(f'{origin}: [keys] must be a table of binding id = "keys"')
     for key, keys in value.items():
-        if not isinstance(keys, str) or not keys.strip():
+        if not isinstance(keys, str) or not keys.strip() or not keys.isprintable():
             raise ConfigError(f'{origin}: keys.{key}: expected keys such as "ctrl+r" or "r,f5", got {keys!r}')
     return dict(value)
 
@@ -236,8 +251,9 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
         elif key == "theme":
             ui["theme"] = value
         elif key == "interval":
-            if not value > 0:
-                raise ConfigError(f"--interval: must be greater than 0, got {value}")
+            low, high = _RANGES["interval"]
+            if not low <= value <= high:
+                raise ConfigError(f"--interval: must be from {low:g} to {high:g}, got {value}")
             top[key] = value
         elif key in ("read_only", "autoheal"):
             if value:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixel_tui.collect.ledger import LedgerReader, parse_time, read_lock
+from pixel_tui.collect.ledger import LedgerReader, read_lock
+from pixel_tui.values import BadValue, parse_time, parse_time_or_none
 
 # The orchestrator's exact shape: camelCase, {"version": 1, "tasks": [...]}, mixed timestamp forms.
 ORCHESTRATOR_LEDGER = {
@@ -42,7 +43,7 @@ def write(path, content: bytes | str) -> None:
 def test_orchestrator_camel_case_ledger_is_read_field_by_field(tmp_path):
     ledger = tmp_path / "ledger.json"
     write(ledger, json.dumps(ORCHESTRATOR_LEDGER))
-    state, tasks = LedgerReader(ledger).read()
+    state, tasks, _ = LedgerReader(ledger).read()
     assert state.readable and state.error is None and state.tasks == 2
     running, done = tasks
     assert running.id == "3f2a9c1d-5b6e-4c2a-9d1e-0a1b2c3d4e5f"
@@ -61,7 +62,7 @@ def test_snake_case_list_at_top_level(tmp_path):
         {"id": "abc", "status": "running", "started_at": "2026-01-03T09:21:07Z", "worker": "ffee", "timeout_s": 90}
     ]
     write(ledger, json.dumps(tasks))
-    state, parsed = LedgerReader(ledger).read()
+    state, parsed, _ = LedgerReader(ledger).read()
     assert state.readable and parsed[0].worker_id == "ffee" and parsed[0].timeout_s == 90.0
     assert parsed[0].started_at == datetime(2026, 1, 3, 9, 21, 7, tzinfo=UTC)
 
@@ -82,15 +83,15 @@ def test_snake_case_list_at_top_level(tmp_path):
 def test_bad_ledgers_give_a_clear_error_and_no_tasks(tmp_path, content, reason):
     ledger = tmp_path / "ledger.json"
     write(ledger, content)
-    state, tasks = LedgerReader(ledger).read()
+    state, tasks, _ = LedgerReader(ledger).read()
     assert not state.readable and tasks is None
     assert reason in state.error
 
 
 def test_missing_ledger_and_directory(tmp_path):
-    state, tasks = LedgerReader(tmp_path / "nope.json").read()
+    state, tasks, _ = LedgerReader(tmp_path / "nope.json").read()
     assert (state.readable, state.error, tasks) == (False, "no such file", None)
-    state, tasks = LedgerReader(tmp_path).read()
+    state, tasks, _ = LedgerReader(tmp_path).read()
     assert not state.readable and "directory" in state.error
 
 
@@ -100,7 +101,7 @@ def test_last_good_reading_is_not_passed_on_when_the_file_breaks(tmp_path):
     reader = LedgerReader(ledger)
     assert reader.read()[0].readable
     write(ledger, b'{"tasks": [')
-    state, tasks = reader.read()
+    state, tasks, _ = reader.read()
     assert not state.readable and tasks is None
 
 
@@ -113,7 +114,7 @@ def test_reader_parses_again_only_when_the_file_changes(tmp_path):
     replacement = tmp_path / "ledger.tmp"
     write(replacement, json.dumps({"version": 1, "tasks": []}))
     os.replace(replacement, ledger)  # the orchestrator's temp file + rename
-    state, tasks = reader.read()
+    state, tasks, _ = reader.read()
     assert state.tasks == 0 and tasks == ()
 
 
@@ -132,7 +133,7 @@ def test_reader_parses_again_only_when_the_file_changes(tmp_path):
     ],
 )
 def test_parse_time_forms(text, expected):
-    assert parse_time(text) == expected
+    assert parse_time_or_none(text) == expected
 
 
 def test_lock_file(tmp_path):

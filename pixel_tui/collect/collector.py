@@ -12,7 +12,7 @@ from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.host import HostSampler
 from pixel_tui.collect.ledger import LedgerReader, read_lock
 from pixel_tui.collect.workers import WorkerTracker
-from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow
+from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow, workers_level
 from pixel_tui.settings import Settings
 
 
@@ -27,7 +27,7 @@ class Collector:
             settings.docker_host, host_memory=self._host.sample().memory.total, timeout_env=settings.workers.timeout_env
         )
         ledger = settings.workers.ledger
-        self._ledger = LedgerReader(ledger) if ledger else None
+        self._ledger = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None
         self._workers = WorkerTracker(settings.workers)
         self._previous: Snapshot | None = None
 
@@ -41,17 +41,21 @@ class Collector:
             errors.append(f"docker: {reading.state.error}")
         errors.extend(reading.errors)
         errors.extend(f"disk {disk.error}" for disk in host.disks if disk.error)
-        ledger_state, tasks = self._ledger.read() if self._ledger else (None, None)
+        ledger = self._ledger.read() if self._ledger else None
+        ledger_state, tasks = (ledger.state, ledger.tasks) if ledger else (None, None)
         if ledger_state is not None and not ledger_state.readable:
             errors.append(f"ledger {ledger_state.path}: {ledger_state.error}")
+        if ledger is not None:
+            errors.extend(ledger.problems)
         # Phantoms compare the ledger with the containers: both readings must be current.
         phantom_tasks = tasks if reading.state.reachable else None
         workers = self._workers.workers(reading.containers, reading.env_timeouts, phantom_tasks, now)
+        errors.extend(self._workers.problems)
         lock = self._lock_state(workers, now, engine_ok=reading.state.reachable)
         snapshot = Snapshot(
             taken_at=now,
             host=host,
-            levels=Levels.of(host, self.settings.thresholds),
+            levels=Levels.of(host, self.settings.thresholds, workers=workers_level(workers, lock)),
             docker=reading.state,
             containers=reading.containers,
             workers=workers,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixel_tui.collect.ledger import parse_time
 from pixel_tui.model import ContainerDetail, mask_env
+from pixel_tui.values import parse_time_or_none
 
 
 def detail_from_inspect(data: dict[str, Any]) -> ContainerDetail:
@@ -31,7 +31,7 @@ def detail_from_inspect(data: dict[str, Any]) -> ContainerDetail:
         image=config.get("Image", ""),
         state=(data.get("State") or {}).get("Status", ""),
         command=command,
-        created=parse_time(data.get("Created")),
+        created=parse_time_or_none(data.get("Created")),
         labels=config.get("Labels") or {},
         ports=tuple(ports),
         mounts=mounts,

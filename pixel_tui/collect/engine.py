@@ -19,9 +19,9 @@ from docker.utils import kwargs_from_env
 from pixel_tui.collect import cgroups
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
-from pixel_tui.collect.ledger import parse_time
 from pixel_tui.collect.metrics import ContainerMetrics
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
+from pixel_tui.values import parse_time_or_none
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _LOCAL_POOLS = 4
@@ -64,7 +64,7 @@ class _Inspected:
     restarts: int | None
     mem_limit: int | None
     pid: int | None
-    env_timeout: float | None
+    env_timeout: str | None
     fetched: float
 
 
@@ -74,7 +74,7 @@ class EngineReading:
 
     state: DockerState
     containers: tuple[Container, ...] = ()
-    env_timeouts: dict[str, float | None] = field(default_factory=dict)
+    env_timeouts: dict[str, str | None] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
     errors: tuple[str, ...] = ()
 
@@ -212,7 +212,7 @@ class DockerEngine:
         changed: set[str],
         now: datetime,
         early: dict[str, tuple[cgroups.CgroupSample, float]],
-    ) -> tuple[tuple[Container, ...], dict[str, float | None]]:
+    ) -> tuple[tuple[Container, ...], dict[str, str | None]]:
         present = {item["Id"] for item in listed}
         for gone in set(self._inspected) - present:
             del self._inspected[gone]
@@ -238,7 +238,7 @@ class DockerEngine:
         ]
         metrics = self.metrics.measure(api, to_measure, early)
         containers = []
-        env_timeouts: dict[str, float | None] = {}
+        env_timeouts: dict[str, str | None] = {}
         for item, info in metrics_needed:
             cid = item["Id"]
             cpu, used, limit = metrics.get(cid, (None, None, None))
@@ -292,14 +292,13 @@ class DockerEngine:
         state = data.get("State") or {}
         host_config = data.get("HostConfig") or {}
         env = (data.get("Config") or {}).get("Env") or []
-        started = parse_time(state.get("StartedAt"))
         self._inspected[cid] = _Inspected(
             state_key=key,
-            started_at=started if started and started.year > 1970 else None,  # 0001-01-01: never started
+            started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
             restarts=data.get("RestartCount"),
             mem_limit=host_config.get("Memory") or None,
             pid=state.get("Pid") or None,
-            env_timeout=_env_seconds(env, self._timeout_env),
+            env_timeout=_env_value(env, self._timeout_env),
             fetched=clock,
         )
 
@@ -351,13 +350,10 @@ def _health(status: str) -> str | None:
     return "starting" if found.group(1) == "health: starting" else found.group(1)
 
 
-def _env_seconds(env: list[str], name: str) -> float | None:
+def _env_value(env: list[str], name: str) -> str | None:
+    """The text of one variable of a container's environment (the worker rules judge it), None when unset."""
     prefix = name + "="
     for entry in env:
-        if entry.startswith(prefix):
-            try:
-                value = float(entry[len(prefix) :])
-            except ValueError:
-                return None
-            return value if value > 0 else None
+        if isinstance(entry, str) and entry.startswith(prefix):
+            return entry[len(prefix) :]
     return None

@@ -3,51 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
+from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.model import LedgerState
+from pixel_tui.values import BadValue, parse_seconds, parse_time
+
+T = TypeVar("T")
+LOCK_MAX_BYTES = 64 * 1024
+"""A lock file holds two fields; anything larger is not one."""
+PROBLEMS_SHOWN = 3
+"""How many unusable task fields are named one by one before the rest are only counted."""
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "aborted"})
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A timestamp in any ISO-8601 form (Z, +00:00, with or without fractions) or epoch seconds/ms."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = value / 1000.0 if value > 1e11 else float(value)
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        # Docker writes nanoseconds (9 fraction digits), which fromisoformat refuses before 3.12.
-        moment = _parse_long_fraction(text)
-        if moment is None:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _parse_long_fraction(text: str) -> datetime | None:
-    head, dot, rest = text.partition(".")
-    if not dot:
-        return None
-    digits = len(rest) - len(rest.lstrip("0123456789"))
-    try:
-        return datetime.fromisoformat(f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}")
-    except ValueError:
-        return None
 
 
 def _first(raw: dict[str, Any], *names: str) -> Any:
@@ -57,18 +29,15 @@ def _first(raw: dict[str, Any], *names: str) -> Any:
     return None
 
 
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, bool):
+def _checked(parse: Callable[[Any], T], raw: dict[str, Any], names: tuple[str, ...], problems: list[str]) -> T | None:
+    """A field parsed, or None with the reason noted when it is present but unusable."""
+    value = _first(raw, *names)
+    try:
+        return parse(value)
+    except BadValue as error:
+        field_name = next(name for name in names if raw.get(name) is not None)
+        problems.append(f"{field_name} {error}; ignored")
         return None
-    if isinstance(value, int | float) and value > 0:
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if number > 0 else None
-    return None
 
 
 @dataclass(frozen=True)
@@ -83,21 +52,25 @@ class Task:
     worker_id: str | None
     timeout_s: float | None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    problems: tuple[str, ...] = field(default=(), compare=False)
+    """Fields present but unusable (a date out of range, an infinite timeout), each ignored."""
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Task:
-        """Read a task record, accepting camelCase and snake_case field names."""
+        """Read a task record, accepting camelCase and snake_case field names; bad fields are noted, not fatal."""
         worker = _first(raw, "workerId", "worker_id", "worker")
         status = raw.get("status")
+        problems: list[str] = []
         return cls(
             id=str(raw["id"]),
             status=str(status) if status is not None else None,
-            created_at=parse_time(_first(raw, "createdAt", "created_at")),
-            started_at=parse_time(_first(raw, "startedAt", "started_at")),
-            completed_at=parse_time(_first(raw, "completedAt", "completed_at")),
+            created_at=_checked(parse_time, raw, ("createdAt", "created_at"), problems),
+            started_at=_checked(parse_time, raw, ("startedAt", "started_at"), problems),
+            completed_at=_checked(parse_time, raw, ("completedAt", "completed_at"), problems),
             worker_id=str(worker) if worker else None,
-            timeout_s=_seconds(_first(raw, "timeoutSeconds", "timeout_seconds", "timeout_s")),
+            timeout_s=_checked(parse_seconds, raw, ("timeoutSeconds", "timeout_seconds", "timeout_s"), problems),
             raw=raw,
+            problems=tuple(problems),
         )
 
     @property
@@ -130,6 +103,8 @@ def parse_ledger(data: bytes) -> list[Task]:
         if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
             raise LedgerError(f"truncated JSON (half-written?) at line {error.lineno}") from None
         raise LedgerError(f"not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except (ValueError, RecursionError) as error:  # an integer of 5000 digits, arrays nested 100 000 deep
+        raise LedgerError(f"not usable JSON: {str(error)[:80]}") from None
     tasks = document.get("tasks") if isinstance(document, dict) else document
     if not isinstance(tasks, list):
         raise LedgerError('unexpected shape: expected a list of tasks or {"tasks": [...]}')
@@ -143,15 +118,28 @@ def parse_ledger(data: bytes) -> list[Task]:
     return parsed
 
 
+class LedgerReading(NamedTuple):
+    """The ledger as read this cycle: its state, its tasks (None when unreadable) and what was ignored in it."""
+
+    state: LedgerState
+    tasks: tuple[Task, ...] | None
+    problems: tuple[str, ...] = ()
+
+
 class LedgerReader:
-    """Reads the ledger, parsing it again only when the file changed (inode, size, mtime)."""
+    """Reads the ledger, parsing it again only when the file changed (inode, size, mtime).
 
-    def __init__(self, path: str | Path) -> None:
+    Only a regular file of at most `max_bytes` is read: a FIFO, a device or a huge file is refused with
+    the reason, so a bad path never hangs a collection nor eats the memory.
+    """
+
+    def __init__(self, path: str | Path, *, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.path = Path(path).expanduser()
+        self.max_bytes = max_bytes
         self._signature: tuple[int, int, int] | None = None
-        self._cached: tuple[LedgerState, tuple[Task, ...] | None] | None = None
+        self._cached: LedgerReading | None = None
 
-    def read(self) -> tuple[LedgerState, tuple[Task, ...] | None]:
+    def read(self) -> LedgerReading:
         """The ledger's state and its tasks (None when unreadable: no stale reading is passed on)."""
         try:
             stat = self.path.stat()
@@ -163,23 +151,35 @@ class LedgerReader:
         if self._cached is not None and signature == self._signature:
             return self._cached
         try:
-            data = self.path.read_bytes()
-        except IsADirectoryError:
-            return self._fail("is a directory")
-        except OSError as error:
-            return self._fail(f"cannot read: {error.strerror or error}")
+            data, opened = read_regular(self.path, self.max_bytes)
+        except FileNotFoundError:
+            return self._fail("no such file")
+        except UnreadableFile as error:
+            return self._fail(str(error))
         try:
             tasks = tuple(parse_ledger(data))
         except LedgerError as error:
             return self._fail(str(error))
-        self._signature = signature
-        self._cached = (LedgerState(str(self.path), True, None, len(tasks)), tasks)
+        # The signature of what was read, not of what was stat'ed before: a replace in between is seen next time.
+        self._signature = (opened.st_ino, opened.st_size, opened.st_mtime_ns)
+        self._cached = LedgerReading(LedgerState(str(self.path), True, None, len(tasks)), tasks, _problems(tasks))
         return self._cached
 
-    def _fail(self, reason: str) -> tuple[LedgerState, None]:
+    def _fail(self, reason: str) -> LedgerReading:
         self._signature = None
         self._cached = None
-        return LedgerState(str(self.path), False, reason, None), None
+        return LedgerReading(LedgerState(str(self.path), False, reason, None), None)
+
+
+def _problems(tasks: tuple[Task, ...]) -> tuple[str, ...]:
+    """The unusable fields of the tasks, the first few by name and the rest counted."""
+    flawed = [task for task in tasks if task.problems]
+    if not flawed:
+        return ()
+    lines = [f"ledger task {task.id}: {'; '.join(task.problems)}" for task in flawed[:PROBLEMS_SHOWN]]
+    if len(flawed) > PROBLEMS_SHOWN:
+        lines.append(f"ledger: {len(flawed) - PROBLEMS_SHOWN} more tasks with unusable fields (ignored)")
+    return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -195,18 +195,24 @@ def read_lock(path: str | Path) -> LockReading:
     """Read the orchestrator's lock file `{"taskId", "createdAt"}`; absent means no lock is held."""
     path = Path(path).expanduser()
     try:
-        data = path.read_bytes()
-        mtime = os.stat(path).st_mtime
+        data, info = read_regular(path, LOCK_MAX_BYTES)
     except FileNotFoundError:
         return LockReading(None, None)
-    except OSError as error:
-        return LockReading(None, None, f"cannot read: {error.strerror or error}")
+    except UnreadableFile as error:
+        return LockReading(None, None, str(error))
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return LockReading(None, None, "not a JSON lock file")
     if not isinstance(document, dict):
         return LockReading(None, None, "not a JSON object")
     task_id = _first(document, "taskId", "task_id")
-    created = parse_time(_first(document, "createdAt", "created_at")) or datetime.fromtimestamp(mtime, UTC)
+    try:
+        created = parse_time(_first(document, "createdAt", "created_at"))
+    except BadValue as error:
+        return LockReading(None, None, f"createdAt {error}")
+    if created is None:
+        created = datetime.fromtimestamp(info.st_mtime, UTC)
+    if isinstance(task_id, bool) or (task_id is not None and not isinstance(task_id, str | int)):
+        return LockReading(None, None, "taskId is not a string")
     return LockReading(str(task_id) if task_id is not None else None, created)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pixel_tui.collect.ledger import Task
 from pixel_tui.model import GHOST, ORPHAN, Container, Worker
 from pixel_tui.settings import WorkerSettings
+from pixel_tui.values import BadValue, parse_seconds
 
 _NAME_HEX = re.compile(r"([0-9a-f]{8})$")
 
@@ -48,13 +49,25 @@ class WorkerRules:
             return _best([task for task in tasks if task.id.startswith(found.group(1))])
         return None
 
-    def timeout(self, container: Container, env_timeout: float | None, task: Task | None) -> float:
-        """The first timeout found: label, the container's own env timeout plus kill grace, task, default."""
-        label = _positive(container.labels.get(self.settings.timeout_label))
+    def timeout(
+        self,
+        container: Container,
+        env_timeout: str | float | None,
+        task: Task | None,
+        problems: list[str] | None = None,
+    ) -> float:
+        """The first usable timeout: label, the container's own env timeout plus kill grace, task, default.
+
+        A label or env value that is present but unusable (`inf`, `-5`, `soon`) is skipped, and noted
+        in `problems` with the container's name.
+        """
+        label_name, env_name = self.settings.timeout_label, self.settings.timeout_env
+        label = _seconds(container.labels.get(label_name), f"{container.name}: label {label_name}", problems)
         if label is not None:
             return label
-        if env_timeout is not None:
-            return env_timeout + self.settings.kill_grace_s
+        env = _seconds(env_timeout, f"{container.name}: {env_name}", problems)
+        if env is not None:
+            return env + self.settings.kill_grace_s
         if task is not None and task.timeout_s is not None:
             return task.timeout_s
         return self.settings.default_timeout_s
@@ -74,14 +87,13 @@ def _started(task: Task) -> float:
     return moment.timestamp() if moment else 0.0
 
 
-def _positive(value: str | None) -> float | None:
-    if value is None:
-        return None
+def _seconds(value: str | float | None, where: str, problems: list[str] | None) -> float | None:
     try:
-        number = float(value)
-    except ValueError:
+        return parse_seconds(value)
+    except BadValue as error:
+        if problems is not None:
+            problems.append(f"worker {where} {error}; ignored")
         return None
-    return number if number > 0 else None
 
 
 class WorkerTracker:
@@ -90,16 +102,19 @@ class WorkerTracker:
     def __init__(self, settings: WorkerSettings) -> None:
         self.rules = WorkerRules(settings)
         self._missing_since: dict[str, datetime] = {}
+        self.problems: tuple[str, ...] = ()
+        """Unusable timeouts met by the last `workers` call, each ignored (the next source applied)."""
 
     def workers(
         self,
         containers: Sequence[Container],
-        env_timeouts: Mapping[str, float | None],
+        env_timeouts: Mapping[str, str | float | None],
         tasks: Sequence[Task] | None,
         now: datetime,
     ) -> tuple[Worker, ...]:
         """Worker rows: one per worker container, plus ghost tasks; phantoms only when tasks is not None."""
         rows: list[Worker] = []
+        problems: list[str] = []
         matched: set[str] = set()
         for container in containers:
             if not self.rules.is_worker(container):
@@ -107,7 +122,7 @@ class WorkerTracker:
             task = self.rules.match_task(container, tasks) if tasks else None
             if task is not None and container.running:
                 matched.add(task.id)
-            timeout = self.rules.timeout(container, env_timeouts.get(container.id), task)
+            timeout = self.rules.timeout(container, env_timeouts.get(container.id), task, problems)
             age = (now - container.started_at).total_seconds() if container.running and container.started_at else None
             phantom = None
             if tasks is not None and container.running and (task is None or task.terminal):
@@ -129,6 +144,7 @@ class WorkerTracker:
         if tasks is not None:
             rows.extend(self._ghosts(tasks, matched, now))
         rows.sort(key=_urgency)
+        self.problems = tuple(problems)
         return tuple(rows)
 
     def _ghosts(self, tasks: Sequence[Task], matched: set[str], now: datetime) -> list[Worker]:
