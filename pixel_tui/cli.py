@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import contextlib
+import errno
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pixel_tui import __version__
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
 from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths, default_paths
-from pixel_tui.schema import to_json
+from pixel_tui.safe import printable
+from pixel_tui.schema import dumps, to_json
 from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
 
 
@@ -28,23 +31,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return value
+def _seconds_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from `low` to `high`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {printable(text)!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} seconds, got {printable(text)!r}")
+        return value
+
+    return parse
+
+
+INTERVAL_RANGE = (0.1, 3600.0)
+"""Seconds between collections: faster is noise and load, slower is not a console."""
+SAMPLE_RANGE = (0.1, 60.0)
+"""Seconds between the two samples of `snapshot`."""
 
 
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a whole number: {printable(text)!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {printable(text)!r}")
     return value
 
 
@@ -69,9 +83,9 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument(
         "--interval",
         metavar="SECONDS",
-        type=_positive_float,
+        type=_seconds_between(*INTERVAL_RANGE),
         default=argparse.SUPPRESS,
-        help="seconds between collections",
+        help="seconds between collections (0.1 to 3600)",
     )
     common.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="console theme")
     common.add_argument(
@@ -99,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--json", action="store_true", help="print the schema-1 JSON document")
     snapshot.add_argument(
         "--sample",
-        type=_positive_float,
+        type=_seconds_between(*SAMPLE_RANGE),
         default=1.0,
         metavar="SECONDS",
-        help="seconds between the two samples CPU figures are measured over (default 1)",
+        help="seconds between the two samples CPU figures are measured over (0.1 to 60, default 1)",
     )
     commands.add_parser("locate", parents=[common], help="print the config, data, state and log paths in use")
     return parser
@@ -123,14 +137,39 @@ def load(args: argparse.Namespace, paths: Paths) -> Settings:
     )
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """Options that make no sense together, as a usage error message, or None."""
+    command = args.command or "console"
+    plain = command == "watch" and args.plain
+    if command == "watch" and args.count is not None and not args.plain:
+        return "--count needs --plain (the console runs until you quit it)"
+    if getattr(args, "autoheal", False) and (command in ("watch", "snapshot", "locate") or plain):
+        return f"--autoheal cannot be used with {command}: it only watches"
+    if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
+        return "--autoheal and --read-only contradict each other"
+    return None
+
+
+def _no_terminal() -> str | None:
+    """Why the console cannot run here (stdin or stdout is not a terminal), or None."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        if stream is None or not stream.isatty():
+            return name
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pixel-tui` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = _usage_problem(args)
+    if problem is not None:
+        parser.error(problem)
     paths = default_paths()
     try:
         settings = load(args, paths)
     except ConfigError as error:
-        print(f"pixel-tui: config error: {error}", file=sys.stderr)
+        print(f"pixel-tui: config error: {printable(str(error))}", file=sys.stderr)
         return EXIT_UNKNOWN
     command = args.command or "console"
     try:
@@ -140,14 +179,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             return snapshot(settings, as_json=args.json, sample_s=args.sample)
         if command == "watch" and args.plain:
             return watch_plain(settings, count=args.count)
+        missing = _no_terminal()
+        if missing is not None:
+            print(
+                f"pixel-tui: the console needs a terminal, and {missing} is not one.\n"
+                "For scripts and pipes use `pixel-tui watch --plain` (one status line per collection) "
+                "or `pixel-tui snapshot [--json]` (one reading).",
+                file=sys.stderr,
+            )
+            return EXIT_UNKNOWN
         read_only = settings.read_only or command == "watch"
         return console(settings, paths, read_only=read_only)
     except KeyboardInterrupt:
         return 130  # Ctrl+C: the shell's convention, and no traceback
     except BrokenPipeError:
         # `pixel-tui snapshot --json | head`: the reader left; say nothing more on the closed pipe.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 0
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+            raise
+        # `> /dev/full`, a full disk: say so once on stderr, not with a traceback.
+        _silence_stdout()
+        print(f"pixel-tui: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return EXIT_UNKNOWN
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush has nowhere to fail."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _collector(settings: Settings):  # noqa: ANN202 - imported lazily: `locate` needs no docker SDK
@@ -159,13 +220,18 @@ def _collector(settings: Settings):  # noqa: ANN202 - imported lazily: `locate` 
 def locate(paths: Paths, settings: Settings) -> int:
     """Print the paths in use, one `name: path` per line."""
     config = settings.source or str(paths.config_file)
-    print(f"config: {config}{'' if Path(config).exists() else '  (not present: defaults in use)'}")
-    print(f"themes: {paths.themes_dir}")
-    print(f"data: {paths.data_dir}")
-    print(f"history: {paths.history_db}")
-    print(f"state: {paths.state_dir}")
-    print(f"audit log: {paths.audit_log}")
-    print(f"log: {paths.log_dir}")
+    absent = "" if Path(config).exists() else "  (not present: defaults in use)"
+    for name, path in (
+        ("config", f"{config}{absent}"),
+        ("themes", paths.themes_dir),
+        ("data", paths.data_dir),
+        ("history", paths.history_db),
+        ("state", paths.state_dir),
+        ("audit log", paths.audit_log),
+        ("log", paths.log_dir),
+    ):
+        print(f"{name}: {printable(str(path))}")
+    sys.stdout.flush()
     return 0
 
 
@@ -178,7 +244,8 @@ def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
         taken = collector.collect()
     finally:
         collector.close()
-    print(json.dumps(to_json(taken), indent=2) if as_json else render_table(taken))
+    print(dumps(to_json(taken)) if as_json else render_table(taken))
+    sys.stdout.flush()  # a write error (a full disk) surfaces here, inside main's handler
     return exit_code(taken)
 
 

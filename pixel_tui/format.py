@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -43,3 +45,15 @@ def percent(value: float | None, digits: int = 1) -> str:
 def number(value: float | None, digits: int = 1) -> str:
     """A bare figure for key=value output; '-' when unmeasured."""
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def cells(text: str) -> int:
+    """How many terminal cells `text` takes: wide (CJK, emoji) characters two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pixel_tui import format as fmt
 from pixel_tui.model import Level, Snapshot
+from pixel_tui.safe import displayable
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -13,15 +14,15 @@ EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 def exit_code(snapshot: Snapshot) -> int:
     """Nagios convention: 0 ok/careful, 1 warning, 2 critical, 3 unknown.
 
-    Unknown when the engine could not be asked and the host itself is not already warning or
-    critical: a check that cannot see the containers cannot say they are fine.
+    Unknown when the engine could not be asked, or a configured mount could not be measured, and
+    nothing measured is warning or critical: a check that cannot see cannot say all is fine.
     """
     overall = snapshot.levels.overall
     if overall is Level.CRITICAL:
         return EXIT_CRITICAL
     if overall is Level.WARNING:
         return EXIT_WARNING
-    if not snapshot.docker.reachable:
+    if not snapshot.docker.reachable or snapshot.levels.unmeasured_disks:
         return EXIT_UNKNOWN
     return EXIT_OK
 
@@ -31,7 +32,8 @@ def _quote(text: str | None) -> str:
 
 
 def status_line(snapshot: Snapshot) -> str:
-    """One `key=value` line: time first, then the figures scripts grep for."""
+    """One `key=value` line: time first, then the figures scripts grep for (host text made printable)."""
+    snapshot = displayable(snapshot)
     host = snapshot.host
     words = [
         snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -58,23 +60,30 @@ def status_line(snapshot: Snapshot) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    """Aligned columns, measured in terminal cells (a wide character takes two)."""
+    widths = [max(fmt.cells(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     lines = []
     for row in (headers, *rows):
-        cells = [
-            str(cell).rjust(w) if i in right else str(cell).ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
-        ]
+        cells = []
+        for i, (cell, width) in enumerate(zip(row, widths, strict=False)):
+            pad = " " * (width - fmt.cells(str(cell)))
+            cells.append(pad + str(cell) if i in right else str(cell) + pad)
         lines.append("  ".join(cells).rstrip())
     return lines
 
 
-def _mark(level: Level) -> str:
+def _mark(level: Level | None) -> str:
+    if level is None:
+        return "unknown"
     return {Level.OK: "ok", Level.CAREFUL: "careful", Level.WARNING: "WARNING", Level.CRITICAL: "CRITICAL"}[level]
 
 
 def render_table(snapshot: Snapshot) -> str:
-    """The snapshot as plain text for a person: gauges, containers, workers, ledger and lock."""
+    """The snapshot as plain text for a person: gauges, containers, workers, ledger, lock and problems.
+
+    Every string from the host is made printable first: the table goes to a terminal.
+    """
+    snapshot = displayable(snapshot)
     host, levels = snapshot.host, snapshot.levels
     lines = [
         f"pixel-tui snapshot of {host.hostname} at {snapshot.taken_at.strftime('%Y-%m-%d %H:%M:%S')} UTC"
@@ -96,11 +105,16 @@ def render_table(snapshot: Snapshot) -> str:
             levels.swap,
         ),
     ]
-    for disk in host.disks:
+    for index, disk in enumerate(host.disks):
         detail = disk.error or f"{fmt.size(disk.used)} of {fmt.size(disk.total)}"
-        gauges.append((f"disk {disk.mount}", fmt.percent(disk.percent), detail, levels.disk))
+        level = levels.disks[index] if index < len(levels.disks) else levels.disk
+        gauges.append((f"disk {disk.mount}", fmt.percent(disk.percent), detail, level))
     load = " ".join(f"{value:.2f}" for value in host.load)
     gauges.append(("load/core", f"{host.load_per_core:.2f}", f"load {load}", levels.load))
+    incidents = f"{len(snapshot.timed_out)} timed out, {len(snapshot.phantoms)} phantoms"
+    if snapshot.lock is not None and snapshot.lock.stale:
+        incidents += ", stale lock"
+    gauges.append(("workers", "", incidents, levels.workers))
     lines += _table(("GAUGE", "VALUE", "LEVEL", "DETAIL"), [(g, v, _mark(lv), d) for g, v, d, lv in gauges], {1})
     lines.append("")
     docker = snapshot.docker
@@ -164,4 +178,6 @@ def render_table(snapshot: Snapshot) -> str:
             stale = " (STALE: no worker runs it)" if lock.stale else ""
             state = f"held by {lock.task_id} for {fmt.duration(lock.age_s)}{stale}"
         lines.append(f"lock {lock.path}: {state}")
+    if snapshot.errors:
+        lines += ["", "problems:"] + [f"  {error}" for error in snapshot.errors]
     return "\n".join(lines)

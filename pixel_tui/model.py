@@ -117,28 +117,41 @@ class Host:
 
 @dataclass(frozen=True)
 class Levels:
-    """The level of each gauge and the worst of them."""
+    """The level of each gauge, of the workers, and the worst of them."""
 
     cpu: Level
     memory: Level
     swap: Level
     disk: Level
+    """The worst measured mount."""
     load: Level
+    workers: Level = Level.OK
+    """At least warning while a worker is timed out, a phantom exists or the lock is stale."""
+    disks: tuple[Level | None, ...] = ()
+    """Each configured mount's level, in the order of `Host.disks`; None where it could not be measured."""
 
     @property
     def overall(self) -> Level:
-        """The worst gauge."""
-        return Level.worst((self.cpu, self.memory, self.swap, self.disk, self.load))
+        """The worst gauge, the workers included: a stuck worker is an incident even on a calm host."""
+        return Level.worst((self.cpu, self.memory, self.swap, self.disk, self.load, self.workers))
+
+    @property
+    def unmeasured_disks(self) -> bool:
+        """True when a configured mount could not be measured (a check cannot call it fine)."""
+        return any(level is None for level in self.disks)
 
     @classmethod
-    def of(cls, host: Host, thresholds: Thresholds) -> Levels:
-        """Levels of `host` against `thresholds`."""
+    def of(cls, host: Host, thresholds: Thresholds, *, workers: Level = Level.OK) -> Levels:
+        """Levels of `host` against `thresholds`, with the workers' level as `workers_level` gave it."""
+        disks = tuple(None if disk.percent is None else level_for(disk.percent, thresholds.disk) for disk in host.disks)
         return cls(
             cpu=level_for(host.cpu_percent, thresholds.cpu),
             memory=level_for(host.memory.percent, thresholds.memory),
             swap=level_for(host.swap.percent if host.swap.total else 0.0, thresholds.swap),
-            disk=level_for(host.disk_percent, thresholds.disk),
+            disk=Level.worst([level for level in disks if level is not None]),
             load=level_for(host.load_per_core, thresholds.load),
+            workers=workers,
+            disks=disks,
         )
 
 
@@ -273,6 +286,12 @@ class Snapshot:
     def running_containers(self) -> int:
         """How many containers are running."""
         return sum(1 for container in self.containers if container.running)
+
+
+def workers_level(workers: tuple[Worker, ...], lock: LockState | None) -> Level:
+    """Warning while a worker is timed out, a phantom exists or the lock is stale; ok otherwise."""
+    incident = any(worker.timed_out or worker.phantom for worker in workers) or (lock is not None and lock.stale)
+    return Level.WARNING if incident else Level.OK
 
 
 def utcnow() -> datetime:

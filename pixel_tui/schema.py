@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from pixel_tui.model import Snapshot, iso
@@ -11,7 +13,13 @@ SCHEMA_VERSION = 1
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+    """Rounded; None for what was not measured, and for a non-finite value, which JSON cannot hold."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def dumps(document: Any, *, indent: int | None = 2) -> str:
+    """JSON text of a document; a non-finite number is a bug, never `Infinity` in the output."""
+    return json.dumps(document, indent=indent, allow_nan=False)
 
 
 def to_json(snapshot: Snapshot) -> dict[str, Any]:
@@ -46,6 +54,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "swap": levels.swap.value,
             "disk": levels.disk.value,
             "load": levels.load.value,
+            "workers": levels.workers.value,
             "overall": levels.overall.value,
         },
         "docker": {
@@ -81,7 +90,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "state": worker.state,
                 "started_at": iso(worker.started_at),
                 "age_s": _round(worker.age_s, 1),
-                "timeout_s": worker.timeout_s,
+                "timeout_s": _round(worker.timeout_s, 1),
                 "timed_out": worker.timed_out,
                 "phantom": worker.phantom,
             }
@@ -103,4 +112,5 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "age_s": _round(snapshot.lock.age_s, 1),
             "stale": snapshot.lock.stale,
         },
+        "errors": list(snapshot.errors),
     }

@@ -29,6 +29,7 @@ from pixel_tui.model import (
     Thresholds,
     Worker,
     mask_env,
+    workers_level,
 )
 
 GiB = 1024**3
@@ -301,15 +302,16 @@ def crisis_frame(cycle: int, thresholds: Thresholds | None = None) -> Snapshot:
     workers = _workers(cycle, now, by_name)
     stuck = next((w for w in workers if w.task_id == STUCK_TASK), None)
     lock_age = stuck.age_s if stuck else None
+    lock = LockState("/srv/pixel/data/worker.lock", STUCK_TASK if stuck else None, lock_age, stale=False)
     return Snapshot(
         taken_at=now,
         host=host,
-        levels=Levels.of(host, thresholds or Thresholds()),
+        levels=Levels.of(host, thresholds or Thresholds(), workers=workers_level(workers, lock)),
         docker=DockerState(reachable=True, host=DOCKER_HOST, version="27.3.1"),
         containers=containers,
         workers=workers,
         ledger=LedgerState(LEDGER_PATH, readable=True, tasks=214 + cycle),
-        lock=LockState("/srv/pixel/data/worker.lock", STUCK_TASK if stuck else None, lock_age, stale=False),
+        lock=lock,
     )
 
 

@@ -40,7 +40,8 @@ def _keys(obj: dict, keys: set[str]) -> None:
 
 def check_snapshot(doc: dict[str, Any]) -> None:
     """Assert that `doc` is a schema-1 snapshot, every field of the right type and range."""
-    _keys(doc, {"schema", "taken_at", "host", "levels", "docker", "containers", "workers", "ledger", "lock"})
+    _keys(doc, {"schema", "taken_at", "host", "levels", "docker", "containers", "workers", "ledger", "lock", "errors"})
+    assert isinstance(doc["errors"], list) and all(isinstance(error, str) for error in doc["errors"])
     assert doc["schema"] == 1
     _time(doc["taken_at"], nullable=False)
     host = doc["host"]
@@ -66,8 +67,13 @@ def check_snapshot(doc: dict[str, Any]) -> None:
         _size(disk["used"], True)
         _number(disk["percent"], nullable=True, low=0, high=100)
     _number(host["uptime_s"], low=0)
-    _keys(doc["levels"], {"cpu", "memory", "swap", "disk", "load", "overall"})
+    _keys(doc["levels"], {"cpu", "memory", "swap", "disk", "load", "workers", "overall"})
     assert set(doc["levels"].values()) <= LEVELS
+    order = ["ok", "careful", "warning", "critical"]
+    gauges = [doc["levels"][name] for name in ("cpu", "memory", "swap", "disk", "load", "workers")]
+    assert doc["levels"]["overall"] == max(gauges, key=order.index), "overall is the worst level, workers included"
+    incident = any(w["timed_out"] or w["phantom"] for w in doc["workers"]) or bool(doc["lock"] and doc["lock"]["stale"])
+    assert (order.index(doc["levels"]["workers"]) >= order.index("warning")) == incident
     docker = doc["docker"]
     _keys(docker, {"reachable", "error", "host", "version"})
     assert isinstance(docker["reachable"], bool) and isinstance(docker["host"], str)

@@ -104,7 +104,13 @@ def test_watch_plain_prints_one_line_per_cycle():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("snapshot", "--interval", "0"), "must be a positive number"),
+        (("snapshot", "--interval", "0"), "must be from 0.1 to 3600 seconds"),
+        (("snapshot", "--interval", "0.000001"), "must be from 0.1 to 3600 seconds"),
+        (("snapshot", "--sample", "1e308"), "must be from 0.1 to 60 seconds"),
+        (("snapshot", "--sample", "nan"), "must be from 0.1 to 60 seconds"),
+        (("watch", "--count", "2"), "--count needs --plain"),
+        (("--read-only", "--autoheal"), "contradict"),
+        (("watch", "--plain", "--autoheal"), "--autoheal cannot be used with watch"),
         (("watch", "--plain", "--count", "zero"), "not a whole number"),
         (("frobnicate",), "invalid choice"),
         (("--config", "/nonexistent/config.toml", "snapshot"), "no such config file"),
