@@ -9,6 +9,7 @@ def diff_events(previous: Snapshot | None, current: Snapshot) -> tuple[Event, ..
     """The state changes between two consecutive snapshots, oldest concern first."""
     at = current.taken_at
     events: list[Event] = []
+    events.extend(_problem_events(previous, current))
     if previous is None:
         if not current.docker.reachable:
             events.append(
@@ -41,6 +42,19 @@ def diff_events(previous: Snapshot | None, current: Snapshot) -> tuple[Event, ..
             )
         )
     return tuple(events)
+
+
+def _problem_events(previous: Snapshot | None, current: Snapshot) -> list[Event]:
+    """Something could not be read or was ignored (a bad timeout, an unreadable ledger): told once, when new.
+
+    The engine's own loss has an event of its own.
+    """
+    known = set(previous.errors) if previous is not None else set()
+    return [
+        Event(current.taken_at, "problem", "collector", error, Level.CAREFUL)
+        for error in current.errors
+        if error not in known and not error.startswith("docker: ")
+    ]
 
 
 def _container_events(previous: Snapshot, current: Snapshot) -> list[Event]:

@@ -43,7 +43,7 @@ def write(path, content: bytes | str) -> None:
 def test_orchestrator_camel_case_ledger_is_read_field_by_field(tmp_path):
     ledger = tmp_path / "ledger.json"
     write(ledger, json.dumps(ORCHESTRATOR_LEDGER))
-    state, tasks, _ = LedgerReader(ledger).read()
+    state, tasks = LedgerReader(ledger).read()
     assert state.readable and state.error is None and state.tasks == 2
     running, done = tasks
     assert running.id == "3f2a9c1d-5b6e-4c2a-9d1e-0a1b2c3d4e5f"
@@ -62,7 +62,8 @@ def test_snake_case_list_at_top_level(tmp_path):
         {"id": "abc", "status": "running", "started_at": "2026-01-03T09:21:07Z", "worker": "ffee", "timeout_s": 90}
     ]
     write(ledger, json.dumps(tasks))
-    state, parsed, _ = LedgerReader(ledger).read()
+    state, index = LedgerReader(ledger).read()
+    parsed = list(index)
     assert state.readable and parsed[0].worker_id == "ffee" and parsed[0].timeout_s == 90.0
     assert parsed[0].started_at == datetime(2026, 1, 3, 9, 21, 7, tzinfo=UTC)
 
@@ -83,15 +84,15 @@ def test_snake_case_list_at_top_level(tmp_path):
 def test_bad_ledgers_give_a_clear_error_and_no_tasks(tmp_path, content, reason):
     ledger = tmp_path / "ledger.json"
     write(ledger, content)
-    state, tasks, _ = LedgerReader(ledger).read()
+    state, tasks = LedgerReader(ledger).read()
     assert not state.readable and tasks is None
     assert reason in state.error
 
 
 def test_missing_ledger_and_directory(tmp_path):
-    state, tasks, _ = LedgerReader(tmp_path / "nope.json").read()
+    state, tasks = LedgerReader(tmp_path / "nope.json").read()
     assert (state.readable, state.error, tasks) == (False, "no such file", None)
-    state, tasks, _ = LedgerReader(tmp_path).read()
+    state, tasks = LedgerReader(tmp_path).read()
     assert not state.readable and "directory" in state.error
 
 
@@ -101,7 +102,7 @@ def test_last_good_reading_is_not_passed_on_when_the_file_breaks(tmp_path):
     reader = LedgerReader(ledger)
     assert reader.read()[0].readable
     write(ledger, b'{"tasks": [')
-    state, tasks, _ = reader.read()
+    state, tasks = reader.read()
     assert not state.readable and tasks is None
 
 
@@ -114,8 +115,8 @@ def test_reader_parses_again_only_when_the_file_changes(tmp_path):
     replacement = tmp_path / "ledger.tmp"
     write(replacement, json.dumps({"version": 1, "tasks": []}))
     os.replace(replacement, ledger)  # the orchestrator's temp file + rename
-    state, tasks, _ = reader.read()
-    assert state.tasks == 0 and tasks == ()
+    state, tasks = reader.read()
+    assert state.tasks == 0 and list(tasks) == []
 
 
 @pytest.mark.parametrize(

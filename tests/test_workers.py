@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixel_tui.collect.ledger import Task
+from pixel_tui.collect.ledger import Task, TaskIndex
 from pixel_tui.collect.workers import WorkerRules, WorkerTracker
 from pixel_tui.model import Container
 from pixel_tui.settings import WorkerSettings
@@ -63,7 +63,7 @@ def test_task_matching_order():
     by_label = task("label-task")
     by_worker = task("worker-task", worker_id="abcdef012345")
     by_name = task("3f2a9c1d-0000-4000-8000-000000000000")
-    tasks = [by_label, by_worker, by_name]
+    tasks = TaskIndex.of([by_label, by_worker, by_name])
     labelled = container("pixel-worker-3f2a9c1d", labels={"pixel.task": "label-task"}, cid="abcdef012345" + "0" * 52)
     assert RULES.match_task(labelled, tasks) is by_label
     assert RULES.match_task(container("pixel-worker-3f2a9c1d", cid="abcdef012345" + "0" * 52), tasks) is by_worker

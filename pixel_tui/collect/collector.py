@@ -45,12 +45,12 @@ class Collector:
         ledger_state, tasks = (ledger.state, ledger.tasks) if ledger else (None, None)
         if ledger_state is not None and not ledger_state.readable:
             errors.append(f"ledger {ledger_state.path}: {ledger_state.error}")
-        if ledger is not None:
-            errors.extend(ledger.problems)
         # Phantoms compare the ledger with the containers: both readings must be current.
         phantom_tasks = tasks if reading.state.reachable else None
         workers = self._workers.workers(reading.containers, reading.env_timeouts, phantom_tasks, now)
         errors.extend(self._workers.problems)
+        if tasks is not None:
+            errors.extend(tasks.problems())  # of the tasks the rules had to read
         lock = self._lock_state(workers, now, engine_ok=reading.state.reachable)
         snapshot = Snapshot(
             taken_at=now,

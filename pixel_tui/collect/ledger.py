@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +88,12 @@ class LedgerError(ValueError):
     """A ledger document that cannot be read as a list of tasks."""
 
 
-def parse_ledger(data: bytes) -> list[Task]:
-    """Tasks from the ledger's bytes; raises LedgerError with a reason a person can act on."""
+def parse_ledger(data: bytes) -> TaskIndex:
+    """The tasks of the ledger's bytes, indexed; raises LedgerError with a reason a person can act on.
+
+    Only the document's shape is checked here; each task's fields are read when a worker rule asks
+    for that task (see TaskIndex), so a ledger of 10 000 finished tasks costs one json.loads.
+    """
     if not data.strip():
         raise LedgerError("empty file (being written?)")
     try:
@@ -108,22 +112,105 @@ def parse_ledger(data: bytes) -> list[Task]:
     tasks = document.get("tasks") if isinstance(document, dict) else document
     if not isinstance(tasks, list):
         raise LedgerError('unexpected shape: expected a list of tasks or {"tasks": [...]}')
-    parsed = []
     for index, raw in enumerate(tasks):
         if not isinstance(raw, dict):
             raise LedgerError(f"task #{index + 1} is not an object")
-        if not isinstance(raw.get("id"), str | int) or isinstance(raw.get("id"), bool) or raw.get("id") == "":
+        task_id = raw.get("id")
+        if not isinstance(task_id, str | int) or isinstance(task_id, bool) or task_id == "":
             raise LedgerError(f"task #{index + 1} has no id")
-        parsed.append(Task.from_raw(raw))
-    return parsed
+    return TaskIndex(tasks)
+
+
+class TaskIndex:
+    """The ledger's tasks, indexed by what the worker rules look them up by; each Task is built on first use.
+
+    Lookups: by exact id, by id prefix (a task label may hold a prefix, a worker name holds 8 hex), by
+    the worker id the task records (a prefix of its container's id), and the tasks said to be running.
+    """
+
+    def __init__(self, raws: list[dict[str, Any]], tasks: list[Task] | None = None) -> None:
+        self._raws = raws
+        self._tasks: list[Task | None] = list(tasks) if tasks is not None else [None] * len(raws)
+        self._ids: list[str] = []
+        self._by_id: dict[str, list[int]] = {}
+        self._by_hex8: dict[str, list[int]] = {}
+        self._by_worker: dict[str, list[int]] = {}
+        self._short_workers: list[int] = []
+        self._running: list[int] = []
+        for position, raw in enumerate(raws):
+            if tasks is not None:
+                task = tasks[position]
+                task_id, worker, status = task.id, task.worker_id, task.status
+            else:
+                task_id = str(raw["id"])
+                worker = _first(raw, "workerId", "worker_id", "worker")
+                status = raw.get("status")
+            self._ids.append(task_id)
+            self._by_id.setdefault(task_id, []).append(position)
+            self._by_hex8.setdefault(task_id[:8], []).append(position)
+            if worker:
+                worker = str(worker)
+                if len(worker) >= 12:
+                    self._by_worker.setdefault(worker[:12], []).append(position)
+                else:
+                    self._short_workers.append(position)
+            if isinstance(status, str) and status.lower() == "running":
+                self._running.append(position)
+
+    @classmethod
+    def of(cls, tasks: Iterable[Task]) -> TaskIndex:
+        """An index over Task objects already built (tests, a simulated ledger)."""
+        built = list(tasks)
+        return cls([task.raw for task in built], built)
+
+    def __len__(self) -> int:
+        return len(self._raws)
+
+    def __iter__(self) -> Iterator[Task]:
+        """Every task, in ledger order (each built now if it was not yet)."""
+        return iter(self._all(range(len(self._raws))))
+
+    def _task(self, position: int) -> Task:
+        task = self._tasks[position]
+        if task is None:
+            task = self._tasks[position] = Task.from_raw(self._raws[position])
+        return task
+
+    def _all(self, positions: Iterable[int]) -> list[Task]:
+        return [self._task(position) for position in positions]
+
+    def with_id(self, task_id: str) -> list[Task]:
+        """Tasks whose id is exactly `task_id`."""
+        return self._all(self._by_id.get(task_id, ()))
+
+    def with_id_prefix(self, prefix: str) -> list[Task]:
+        """Tasks whose id starts with `prefix`."""
+        candidates = self._by_hex8.get(prefix[:8], ()) if len(prefix) >= 8 else range(len(self._ids))
+        return self._all(position for position in candidates if self._ids[position].startswith(prefix))
+
+    def run_by_container(self, container_id: str) -> list[Task]:
+        """Tasks whose recorded worker id is a prefix of `container_id`."""
+        positions = [*self._by_worker.get(container_id[:12], ()), *self._short_workers]
+        return [task for task in self._all(positions) if task.worker_id and container_id.startswith(task.worker_id)]
+
+    def running(self) -> list[Task]:
+        """Tasks the ledger says are running."""
+        return self._all(self._running)
+
+    def problems(self) -> tuple[str, ...]:
+        """The unusable fields of the tasks read so far, the first few by name and the rest counted."""
+        flawed = [task for task in self._tasks if task is not None and task.problems]
+        lines = [f"ledger task {task.id}: {'; '.join(task.problems)}" for task in flawed[:PROBLEMS_SHOWN]]
+        if len(flawed) > PROBLEMS_SHOWN:
+            lines.append(f"ledger: {len(flawed) - PROBLEMS_SHOWN} more tasks with unusable fields (ignored)")
+        return tuple(lines)
 
 
 class LedgerReading(NamedTuple):
     """The ledger as read this cycle: its state, its tasks (None when unreadable) and what was ignored in it."""
 
     state: LedgerState
-    tasks: tuple[Task, ...] | None
-    problems: tuple[str, ...] = ()
+    tasks: TaskIndex | None
 
 
 class LedgerReader:
@@ -157,29 +244,18 @@ class LedgerReader:
         except UnreadableFile as error:
             return self._fail(str(error))
         try:
-            tasks = tuple(parse_ledger(data))
+            tasks = parse_ledger(data)
         except LedgerError as error:
             return self._fail(str(error))
         # The signature of what was read, not of what was stat'ed before: a replace in between is seen next time.
         self._signature = (opened.st_ino, opened.st_size, opened.st_mtime_ns)
-        self._cached = LedgerReading(LedgerState(str(self.path), True, None, len(tasks)), tasks, _problems(tasks))
+        self._cached = LedgerReading(LedgerState(str(self.path), True, None, len(tasks)), tasks)
         return self._cached
 
     def _fail(self, reason: str) -> LedgerReading:
         self._signature = None
         self._cached = None
         return LedgerReading(LedgerState(str(self.path), False, reason, None), None)
-
-
-def _problems(tasks: tuple[Task, ...]) -> tuple[str, ...]:
-    """The unusable fields of the tasks, the first few by name and the rest counted."""
-    flawed = [task for task in tasks if task.problems]
-    if not flawed:
-        return ()
-    lines = [f"ledger task {task.id}: {'; '.join(task.problems)}" for task in flawed[:PROBLEMS_SHOWN]]
-    if len(flawed) > PROBLEMS_SHOWN:
-        lines.append(f"ledger: {len(flawed) - PROBLEMS_SHOWN} more tasks with unusable fields (ignored)")
-    return tuple(lines)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pixel_tui.collect.ledger import Task
+from pixel_tui.collect.ledger import Task, TaskIndex
 from pixel_tui.model import GHOST, ORPHAN, Container, Worker
 from pixel_tui.settings import WorkerSettings
 from pixel_tui.values import BadValue, parse_seconds
@@ -35,18 +35,17 @@ class WorkerRules:
             return True
         return self._name.fullmatch(container.name) is not None
 
-    def match_task(self, container: Container, tasks: Sequence[Task]) -> Task | None:
+    def match_task(self, container: Container, tasks: TaskIndex) -> Task | None:
         """The ledger task the container runs: by task label, by workerId prefix, by the name's 8 hex."""
         wanted = container.labels.get(self.settings.task_label)
         if wanted:
-            exact = [task for task in tasks if task.id == wanted]
-            return _best(exact or [task for task in tasks if task.id.startswith(wanted)])
-        by_worker = [task for task in tasks if task.worker_id and container.id.startswith(task.worker_id)]
+            return _best(tasks.with_id(wanted) or tasks.with_id_prefix(wanted))
+        by_worker = tasks.run_by_container(container.id)
         if by_worker:
             return _best(by_worker)
         found = _NAME_HEX.search(container.name)
         if found and self._name.fullmatch(container.name):
-            return _best([task for task in tasks if task.id.startswith(found.group(1))])
+            return _best(tasks.with_id_prefix(found.group(1)))
         return None
 
     def timeout(
@@ -109,10 +108,12 @@ class WorkerTracker:
         self,
         containers: Sequence[Container],
         env_timeouts: Mapping[str, str | float | None],
-        tasks: Sequence[Task] | None,
+        tasks: TaskIndex | Sequence[Task] | None,
         now: datetime,
     ) -> tuple[Worker, ...]:
         """Worker rows: one per worker container, plus ghost tasks; phantoms only when tasks is not None."""
+        if tasks is not None and not isinstance(tasks, TaskIndex):
+            tasks = TaskIndex.of(tasks)
         rows: list[Worker] = []
         problems: list[str] = []
         matched: set[str] = set()
@@ -147,11 +148,11 @@ class WorkerTracker:
         self.problems = tuple(problems)
         return tuple(rows)
 
-    def _ghosts(self, tasks: Sequence[Task], matched: set[str], now: datetime) -> list[Worker]:
+    def _ghosts(self, tasks: TaskIndex, matched: set[str], now: datetime) -> list[Worker]:
         ghosts = []
         still_missing: dict[str, datetime] = {}
-        for task in tasks:
-            if not task.running or task.id in matched:
+        for task in tasks.running():
+            if task.id in matched:
                 continue
             since = task.started_at or task.created_at or self._missing_since.get(task.id, now)
             still_missing[task.id] = self._missing_since.get(task.id, now)
