@@ -122,7 +122,7 @@ def test_workers_from_any_ledger_and_labels_give_valid_json_and_clean_text(tasks
                   NOW - timedelta(seconds=90), 90.0, 0, None, None, None, labels)  # fmt: skip
         for position, labels in enumerate(label_sets)
     ]
-    timeouts = {container.id: label.get("pixel.timeout") for container, label in zip(containers, label_sets, strict=False)}
+    timeouts = {c.id: label.get("pixel.timeout") for c, label in zip(containers, label_sets, strict=True)}
     tracker = WorkerTracker(WorkerSettings(ghost_grace_s=1.0))
     workers = tracker.workers(containers, timeouts, index, NOW)
     base = crisis_frame(14)

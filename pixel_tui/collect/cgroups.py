@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,9 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # cgroup v1 reports "no limit" as a huge page-aligned number.
 _UNLIMITED = 1 << 60
+FDS_PER_HANDLE = 3
+"""Descriptors a CgroupHandle holds open: CPU usage, memory usage, memory.stat."""
+_OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,9 @@ def locate(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> Cgro
     if pid:
         try:
             lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-        except OSError:
+        except OSError as error:
+            if error.errno in _OUT_OF_FDS:
+                raise  # not "no such process": the caller must say why it has no figures
             lines = []
         for line in lines:
             _, controllers, path = line.split(":", 2)
@@ -109,8 +115,9 @@ class CgroupHandle:
     """Open descriptors on one container's counters, re-read with pread every cycle.
 
     Opening three files per container per cycle costs more than reading them (about 8 us against
-    1 us each), so they stay open until the container changes. The limit is read once: changing it
-    (`docker update`) raises an engine event, and the engine then opens a new handle.
+    1 us each), so they stay open until the container changes: `FDS_PER_HANDLE` descriptors each.
+    The limit is read once, and its file closed at once: changing it (`docker update`) raises an
+    engine event, and the engine then opens a new handle.
     """
 
     def __init__(self, files: CgroupFiles) -> None:
@@ -120,38 +127,72 @@ class CgroupHandle:
             self._cpu = self._open(files.cpu_usage)
             self._usage = self._open(files.mem_usage)
             self._stat = self._open(files.mem_stat)
-            limit_text = _pread(self._open(files.mem_limit)).strip()
-        except OSError:
+            self.mem_limit = _limit(read_file(files.mem_limit))
+            """The memory limit in bytes, None when unlimited."""
+        except (OSError, ValueError):
             self.close()
             raise
-        limit = None if limit_text == "max" else int(limit_text)
-        self.mem_limit = None if limit is None or limit >= _UNLIMITED else limit
-        """The memory limit in bytes, None when unlimited."""
 
     def _open(self, path: Path) -> int:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _open_ro(path)
         self._fds.append(fd)
         return fd
 
     def sample(self) -> CgroupSample:
         """Read the counters; raises OSError when the cgroup is gone (the container stopped)."""
         stat = _pread(self._stat)
-        usage = int(_pread(self._usage))
-        if self.files.v2:
-            cpu_ns = _stat_value(_pread(self._cpu), "usage_usec") * 1000
-            inactive = _stat_value(stat, "inactive_file")
-        else:
-            cpu_ns = int(_pread(self._cpu))
-            inactive = _stat_value(stat, "total_inactive_file")
-        # As `docker stats` does: the page cache the kernel can drop at once is not "used".
-        used = usage - inactive if inactive < usage else usage
-        return CgroupSample(cpu_ns, used, self.mem_limit)
+        usage = _pread(self._usage)
+        return _parse(self.files, _pread(self._cpu), usage, stat, self.mem_limit)
 
     def close(self) -> None:
         """Close the descriptors."""
         fds, self._fds = self._fds, []
         for fd in fds:
             os.close(fd)
+
+
+def read_once(files: CgroupFiles) -> CgroupSample:
+    """Read a container's counters holding nothing open: one descriptor at a time, closed at once.
+
+    Slower than a CgroupHandle (an open per file per cycle) but needs a single spare descriptor, for
+    the containers beyond the budget of handles the descriptor limit allows.
+    """
+    stat = read_file(files.mem_stat)
+    usage = read_file(files.mem_usage)
+    cpu = read_file(files.cpu_usage)
+    return _parse(files, cpu, usage, stat, _limit(read_file(files.mem_limit)))
+
+
+def _parse(files: CgroupFiles, cpu: str, usage_text: str, stat: str, mem_limit: int | None) -> CgroupSample:
+    usage = int(usage_text)
+    if files.v2:
+        cpu_ns = _stat_value(cpu, "usage_usec") * 1000
+        inactive = _stat_value(stat, "inactive_file")
+    else:
+        cpu_ns = int(cpu)
+        inactive = _stat_value(stat, "total_inactive_file")
+    # As `docker stats` does: the page cache the kernel can drop at once is not "used".
+    used = usage - inactive if inactive < usage else usage
+    return CgroupSample(cpu_ns, used, mem_limit)
+
+
+def _limit(text: str) -> int | None:
+    text = text.strip()
+    limit = None if text == "max" else int(text)
+    return None if limit is None or limit >= _UNLIMITED else limit
+
+
+def _open_ro(path: Path) -> int:
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def read_file(path: Path) -> str:
+    """A cgroup file's text, its descriptor closed before returning."""
+    fd = _open_ro(path)
+    try:
+        return _pread(fd)
+    finally:
+        os.close(fd)
 
 
 def _pread(fd: int) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
+from pixel_tui.collect.fdlimit import raise_soft_limit
 from pixel_tui.collect.host import HostSampler
 from pixel_tui.collect.ledger import LedgerReader, read_lock
 from pixel_tui.collect.workers import WorkerTracker
@@ -22,6 +23,9 @@ class Collector:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
         self._clock = clock
+        # Before the engine exists: its budget of held-open cgroup files is sized from this limit.
+        self.fd_limit = raise_soft_limit()
+        """The file descriptor limit as raised at start (and why not, if it could not be)."""
         self._host = HostSampler(settings.disks)
         self._engine = DockerEngine(
             settings.docker_host, host_memory=self._host.sample().memory.total, timeout_env=settings.workers.timeout_env
@@ -37,6 +41,8 @@ class Collector:
         reading = self._engine.poll(self._clock())
         now = self._clock()
         errors: list[str] = []
+        if self.fd_limit.error:
+            errors.append(self.fd_limit.error)
         if not reading.state.reachable:
             errors.append(f"docker: {reading.state.error}")
         errors.extend(reading.errors)

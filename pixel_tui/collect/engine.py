@@ -19,7 +19,7 @@ from docker.utils import kwargs_from_env
 from pixel_tui.collect import cgroups
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
-from pixel_tui.collect.metrics import ContainerMetrics
+from pixel_tui.collect.metrics import ContainerMetrics, describe_failures
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
 
@@ -236,7 +236,13 @@ class DockerEngine:
         to_measure = [
             (item["Id"], info.pid if info else None) for item, info in metrics_needed if item.get("State") == "running"
         ]
-        metrics = self.metrics.measure(api, to_measure, early)
+        measured = self.metrics.measure(api, to_measure, early)
+        metrics = measured.readings
+        if measured.failures:
+            names = {item["Id"]: _name(item) for item in listed}
+            self._cycle_errors.extend(
+                describe_failures({names.get(cid, cid[:12]): reason for cid, reason in measured.failures.items()})
+            )
         containers = []
         env_timeouts: dict[str, str | None] = {}
         for item, info in metrics_needed:
@@ -249,7 +255,7 @@ class DockerEngine:
             containers.append(
                 Container(
                     id=cid,
-                    name=(item.get("Names") or ["/" + cid[:12]])[0].lstrip("/"),
+                    name=_name(item),
                     image=item.get("Image", ""),
                     state=item.get("State", ""),
                     health=_health(item.get("Status", "")),
@@ -340,6 +346,11 @@ def _limit_pools(api: docker.APIClient, size: int) -> None:
     if adapter is not None and pools is not None and hasattr(pools, "clear"):
         pools.clear()
         adapter.pools = type(pools)(size, dispose_func=lambda pool: pool.close())
+
+
+def _name(item: dict[str, Any]) -> str:
+    """A listed container's name, without the leading slash; its short id when it has none."""
+    return (item.get("Names") or ["/" + item["Id"][:12]])[0].lstrip("/")
 
 
 def _health(status: str) -> str | None:
