@@ -103,3 +103,44 @@ def test_watch_mode_shows_the_read_only_badge_and_a_missing_engine(tmp_path):
         assert terminal.exit_status() == 0
     finally:
         terminal.kill()
+
+
+EVIL_TASK = "\x1b]0;pwned\x07\x1b[41mEVIL\x1b[2J"
+"""A task label that would retitle the terminal, paint it red and clear it if it reached the terminal raw."""
+
+
+def test_escape_sequences_from_labels_and_logs_never_reach_the_terminal(engine):
+    # Sorted first, so the containers table's cursor starts on it; its log mixes colour with hostile sequences.
+    engine.run(
+        ["sh", "-c", r"printf '\033]0;logtitle\007\033[31mRED\033[0m plain\033[2J\n'; sleep 600"], name="aaa-log"
+    )
+    engine.run("sleep 600", name="pixel-worker-deadbeef", labels={"pixel.task": EVIL_TASK})
+    terminal = Terminal("--docker-host", engine.url, "--interval", "0.5")
+    raw = bytearray()
+    feed = terminal.stream.feed
+
+    def keep(chunk: bytes) -> None:
+        raw.extend(chunk)
+        feed(chunk)
+
+    terminal.stream.feed = keep  # type: ignore[method-assign]
+    try:
+        terminal.wait_for("pixel-worker-deadbeef")
+        terminal.wait_for(r"\x1b]0;p")  # the task id, escaped (and clipped to its column), in the workers table
+        os.write(terminal.fd, b"l")
+        terminal.wait_for("plain")
+        screen = terminal.text()
+        assert r"\x1b]0;logtitle\x07" in screen and r"\x1b[2J" in screen  # shown, not obeyed
+        row = next(y for y, line in enumerate(terminal.screen.display) if "plain" in line)
+        line = terminal.screen.display[row]
+        red, plain = (terminal.screen.buffer[row][line.index(word)].fg for word in ("RED", "plain"))
+        assert red != plain and red != "default", "the log's own colour is rendered (the theme's red)"
+        assert b"pwned\x07" not in raw and b"\x1b]0;pwned" not in raw and b"logtitle\x07" not in raw
+        assert b"\x1b[41mEVIL" not in raw
+        assert terminal.screen.title != "pwned" and terminal.screen.title != "logtitle"
+        os.write(terminal.fd, b"\x1b")
+        terminal.pump(0.5)
+        os.write(terminal.fd, b"q")
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.kill()
