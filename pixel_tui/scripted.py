@@ -1,4 +1,4 @@
-"""A scripted snapshot source, and the crisis arc of DESIGN.md section 7 as fixed snapshots.
+"""A scripted snapshot source, and the crisis arc of docs/domain.md as fixed snapshots.
 
 Tests and screenshots run the real console on these: no Docker engine, no clock, same pixels every run.
 """

@@ -1,6 +1,6 @@
 """Make the SVG screenshots of the console from the scripted crisis arc (no Docker engine): `make screenshots`.
 
-Every picture replays cycles 9 to 14 of the arc (DESIGN.md section 7) into the real app, built by the same
+Every picture replays cycles 9 to 14 of the arc (docs/domain.md, "The crisis arc") into the real app, built by the same
 factory as the CLI, so the same code always gives the same pixels.
 """
 

@@ -1,4 +1,4 @@
-"""Which containers are workers, which ledger task each runs, their timeouts and phantoms (DESIGN.md 3)."""
+"""Which containers are workers, which ledger task each runs, their timeouts and phantoms (docs/domain.md)."""
 
 from __future__ import annotations
 
