@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pixel_tui import __version__
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
-from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths, default_paths
+from pixel_tui.pipeline import Pipeline, Step
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps, to_json
 from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
@@ -254,12 +254,12 @@ def watch_plain(settings: Settings, *, count: int | None) -> int:
     collector = _collector(settings)
     collector.collect()  # primes the CPU counters: the first line has real figures
 
-    def emit(taken: Snapshot) -> None:
-        print(status_line(taken), flush=True)
+    def emit(step: Step, forced: bool) -> None:
+        print(status_line(step.snapshot), flush=True)
 
     async def loop() -> None:
         await asyncio.sleep(min(settings.interval, 1.0))
-        await collector.run(emit, settings.interval, count=count)
+        await Pipeline(collector).run(emit, interval=settings.interval, count=count)
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -1,4 +1,4 @@
-"""The collector loop: never overlaps itself, never blocks the event loop, stretches when slow."""
+"""The one loop (pixel_tui.pipeline): never overlaps itself, never blocks the event loop, stretches when slow."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 
 from pixel_tui.collect import Collector
+from pixel_tui.pipeline import Pipeline
 from pixel_tui.settings import Settings
 
 
@@ -40,7 +41,7 @@ async def test_slow_cycles_stretch_the_period_and_leave_the_loop_free():
     beat = asyncio.create_task(heartbeat())
     received = []
     try:
-        await collector.run(received.append, interval=0.1, count=4)
+        await Pipeline(collector).run(lambda step, forced: received.append(step.snapshot), interval=0.1, count=4)
     finally:
         beat.cancel()
         collector.close()

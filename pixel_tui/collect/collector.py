@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from pixel_tui.changes import diff_events
@@ -102,26 +100,6 @@ class Collector:
     def close(self) -> None:
         """Release the engine's connections and threads."""
         self._engine.close()
-
-    async def run(
-        self,
-        on_snapshot: Callable[[Snapshot], Awaitable[None] | None],
-        interval: float,
-        *,
-        count: int | None = None,
-    ) -> None:
-        """Collect every `interval` seconds off the event loop; a slow cycle stretches the period, never overlaps."""
-        done = 0
-        while count is None or done < count:
-            started = time.monotonic()
-            snapshot = await asyncio.to_thread(self.collect)
-            result = on_snapshot(snapshot)
-            if asyncio.iscoroutine(result):
-                await result
-            done += 1
-            if count is not None and done >= count:
-                break
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
 def _merge(derived: tuple[Event, ...], engine: tuple[Event, ...]) -> tuple[Event, ...]:

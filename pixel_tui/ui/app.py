@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from pixel_tui.paths import Paths
+from pixel_tui.pipeline import Pipeline
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
@@ -36,6 +37,8 @@ class PixelApp(App[int]):
         super().__init__()
         self.settings = settings
         self.source = source
+        self.pipeline = Pipeline(source)
+        """The one loop: collect, history, autoheal, events."""
         self.paths = paths
         self.read_only = read_only or settings.read_only
         """Watch only: changing actions are hidden here and refused by the remediation layer."""
@@ -65,7 +68,7 @@ class PixelApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         """The dashboard is the base screen."""
-        return DashboardScreen(self.source, self.settings)
+        return DashboardScreen(self.pipeline, self.settings)
 
     def on_mount(self) -> None:
         """Register the themes, pick the configured one, apply the keymap."""

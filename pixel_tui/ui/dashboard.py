@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +18,9 @@ from textual.widgets import DataTable, Footer, Input
 
 from pixel_tui.actions import BY_ID
 from pixel_tui.model import ContainerDetail, Snapshot, Worker
+from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import displayable
 from pixel_tui.settings import Settings
-from pixel_tui.source import SnapshotSource
-from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
@@ -73,21 +70,20 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     metric: reactive[str] = reactive("swap", repaint=False)
     """Metric of the cycle sparkline."""
 
-    def __init__(self, source: SnapshotSource, settings: Settings) -> None:
+    def __init__(self, pipeline: Pipeline, settings: Settings) -> None:
         super().__init__()
-        self.source = source
+        self.pipeline = pipeline
+        self.source = pipeline.source
         self.settings = settings
         self.interval = settings.interval
         self.received = 0
         """Snapshots applied so far (tests wait on it)."""
+        self.control = Control()
+        """Pause and step requests for the pipeline's loop."""
         self._smoother = CpuSmoother(settings.ui.cpu_smoothing)
         self._cycles = SessionCycles()
-        self._wake = asyncio.Event()
-        self._step = False
-        self._collecting = asyncio.Lock()
         self._last_raw: Snapshot | None = None
         self._last_ok: float | None = None
-        self._collect_started: float | None = None
         self._failure: str | None = None
         self._stale_timer: Timer | None = None
         self.set_reactive(DashboardScreen.metric, settings.ui.history_metric)
@@ -124,34 +120,24 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
 
     @work(name="collector", group="collector", exclusive=True)
     async def collector_loop(self) -> None:
-        """Collect, then sleep what is left of the interval: a slow source stretches the period, never overlaps."""
-        while True:
-            started = time.monotonic()
-            forced, self._step = self._step, False
-            await self.collect_once(forced=forced)
-            while not self._step:
-                remaining = None if self.paused else started + self.interval - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    break
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), remaining)
+        """The pipeline's one loop: a step, then what is left of the interval; paused, it waits."""
+        await self.pipeline.run(
+            self._deliver, interval=lambda: self.interval, control=self.control, on_error=self._collection_failed
+        )
 
     async def collect_once(self, *, forced: bool = False) -> None:
-        """One collection off the UI thread; applied unless paused meanwhile (or asked for explicitly)."""
-        async with self._collecting:
-            self._collect_started = time.monotonic()
-            try:
-                # A daemon thread: a collection that never returns must not keep the console alive after q.
-                snapshot = await in_daemon_thread(self.source.collect, name="pixel-collect")
-            except Exception as error:  # noqa: BLE001 - a failing source must never take the console down
-                self._collection_failed(error)
-                return
-            finally:
-                self._collect_started = None
+        """One step off the UI thread, now; applied unless paused meanwhile (or asked for explicitly)."""
+        try:
+            step = await self.pipeline.step_async()
+        except Exception as error:  # noqa: BLE001 - a failing source must never take the console down
+            self._collection_failed(error)
+            return
+        self._deliver(step, forced)
+
+    def _deliver(self, step: Step, forced: bool) -> None:
         if self.paused and not forced:
             return
-        self._receive(snapshot)
+        self._receive(step.snapshot)
 
     def _receive(self, snapshot: Snapshot) -> None:
         self._last_ok = time.monotonic()
@@ -187,7 +173,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
         now = time.monotonic() if now is None else now
         since = clock(self.snapshot.taken_at) if self.snapshot else "start"
         overdue = max(3 * self.interval, self.interval + 5)
-        running = self._collect_started
+        running = self.pipeline.busy_since
         if self._failure is not None:
             self.stale = f"collection failing since {since} ({self._failure})"
         elif running is not None and now - running > overdue:
@@ -211,12 +197,11 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
         self.paused = not self.paused
         if self._stale_timer is not None:
             (self._stale_timer.pause if self.paused else self._stale_timer.resume)()
-        self._wake.set()
+        self.control.pause(self.paused)
 
     def action_refresh_now(self) -> None:
         """Collect now, even while paused (one step)."""
-        self._step = True
-        self._wake.set()
+        self.control.step_now()
 
     def action_cycle_sort(self) -> None:
         """Next sort order: name, CPU, memory, state."""

@@ -34,7 +34,7 @@ async def test_a_collection_that_never_returns_is_marked_stale_and_q_still_quits
     try:
         async with app.run_test(size=(120, 35)) as pilot:
             screen = dashboard(app)
-            await until(pilot, lambda: screen._collect_started is not None)
+            await until(pilot, lambda: screen.pipeline.busy_since is not None)
             screen.check_stale(now=time.monotonic() + 30)
             await pilot.pause()
             assert screen.stale is not None and "has not answered for" in screen.stale
