@@ -16,7 +16,7 @@ import docker
 import docker.errors
 from docker.utils import kwargs_from_env
 
-from pixel_tui.collect import cgroups
+from pixel_tui.collect import cgroups, ssh
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.metrics import ContainerMetrics, describe_failures
@@ -34,14 +34,19 @@ def resolve_url(url: str | None) -> str:
 
 
 def describe_error(error: BaseException, url: str) -> str:
-    """A one-line reason an operator can act on, from the root of an exception chain."""
-    root: BaseException = error
-    seen = set()
-    while (root.__cause__ or root.__context__) and id(root) not in seen:
-        seen.add(id(root))
-        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    """A one-line reason an operator can act on: SSH's own words for ssh://, else from the chain's root."""
+    chain = [error]
+    while len(chain) < 20:
+        following = chain[-1].__cause__ or chain[-1].__context__
+        if following is None or following in chain:
+            break
+        chain.append(following)
+    root = chain[-1]
     text = str(root) or type(root).__name__
     where = url.removeprefix("unix://") if url.startswith("unix://") else url
+    remote = ssh.describe(chain, where) if url.startswith("ssh://") else None
+    if remote is not None:
+        return remote
     if isinstance(root, FileNotFoundError) or "No such file" in text:
         return f"no Docker socket at {where}"
     if isinstance(root, PermissionError) or "Permission denied" in text:
@@ -116,17 +121,21 @@ class DockerEngine:
     def _client(self) -> docker.APIClient:
         with self._lock:
             if self._api is None:
-                kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
-                kwargs["base_url"] = self.url
-                api = docker.APIClient(
-                    version="auto",
-                    timeout=self._request_timeout,
-                    use_ssh_client=self.url.startswith("ssh://"),
-                    **{k: v for k, v in kwargs.items() if k != "version"},
-                )
-                if self.local:
-                    _limit_pools(api, _LOCAL_POOLS)
-                self._version = api.version().get("Version")
+                if self.url.startswith("ssh://"):
+                    # paramiko, never the `ssh` binary, which could prompt on the console's terminal (ssh.py)
+                    api, about = ssh.connect(self.url, timeout=self._request_timeout)
+                else:
+                    kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
+                    kwargs["base_url"] = self.url
+                    api = docker.APIClient(
+                        version="auto",
+                        timeout=self._request_timeout,
+                        **{k: v for k, v in kwargs.items() if k != "version"},
+                    )
+                    if self.local:
+                        _limit_pools(api, _LOCAL_POOLS)
+                    about = api.version()
+                self._version = (about or {}).get("Version")
                 self._api = api
             return self._api
 
@@ -195,15 +204,13 @@ class DockerEngine:
         self.metrics.clear()
 
     def _new_client(self) -> docker.APIClient:
+        version = self._api.api_version if self._api else None
+        if self.url.startswith("ssh://"):
+            return ssh.connect(self.url, timeout=None, version=version)[0]
         kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
         kwargs.pop("version", None)
         kwargs["base_url"] = self.url
-        return docker.APIClient(
-            version=self._api.api_version if self._api else "auto",
-            timeout=None,
-            use_ssh_client=self.url.startswith("ssh://"),
-            **kwargs,
-        )
+        return docker.APIClient(version=version or "auto", timeout=None, **kwargs)
 
     def _build(
         self,

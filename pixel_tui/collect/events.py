@@ -60,6 +60,7 @@ class EngineEvents:
         self._changed: set[str] = set()
         self._events: deque[Event] = deque(maxlen=keep)
         self._lock = threading.Lock()
+        self._api: Any = None
         self._stream: Any = None
         self._stopping = False
         self._thread = threading.Thread(target=self._follow, name="pixel-docker-events", daemon=True)
@@ -71,7 +72,9 @@ class EngineEvents:
 
     def _follow(self) -> None:
         try:
-            api = self._connect()
+            self._api = api = self._connect()
+            if self._stopping:
+                return
             self._stream = api.events(decode=True, filters={"type": "container"})
             self.connected = True
             for raw in self._stream:
@@ -88,6 +91,7 @@ class EngineEvents:
             pass
         finally:
             self.alive = False
+            self._close_api()
 
     def drain_changed(self) -> set[str]:
         """Ids of containers that changed since the last call."""
@@ -103,10 +107,19 @@ class EngineEvents:
         return events
 
     def stop(self) -> None:
-        """Close the stream; the thread ends on its own."""
+        """Close the stream and its client; the thread ends on its own."""
         self._stopping = True
         stream = self._stream
         if stream is not None:
             # Closing a broken stream may fail; there is nothing more to do then.
             with contextlib.suppress(Exception):
                 stream.close()
+        self._close_api()
+
+    def _close_api(self) -> None:
+        # The stream has a client of its own: over ssh, an SSH connection and a paramiko thread, which
+        # closing the stream leaves open (and the thread blocked on it) until the next event arrives.
+        api, self._api = self._api, None
+        if api is not None:
+            with contextlib.suppress(Exception):
+                api.close()
