@@ -20,8 +20,9 @@ import paramiko
 import pytest
 
 from pixel_tui import cli
-from pixel_tui.collect import Collector, ssh
-from pixel_tui.collect.engine import describe_error
+from pixel_tui.collect import Collector
+from pixel_tui.engine import ssh
+from pixel_tui.engine.client import describe_error
 from pixel_tui.settings import Settings
 from tests.conftest import REQUIRE_DOCKER_ENV, _docker_required
 from tests.dockerd import PrivateEngine

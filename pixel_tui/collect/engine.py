@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -14,50 +13,16 @@ from typing import Any
 
 import docker
 import docker.errors
-from docker.utils import kwargs_from_env
 
-from pixel_tui.collect import cgroups, ssh
+from pixel_tui.collect import cgroups
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.metrics import ContainerMetrics, describe_failures
+from pixel_tui.engine.client import connect, describe_error, resolve_url
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-_LOCAL_POOLS = 4
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
-
-
-def resolve_url(url: str | None) -> str:
-    """The engine URL in use: the given one, else DOCKER_HOST, else the local socket."""
-    return url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
-
-
-def describe_error(error: BaseException, url: str) -> str:
-    """A one-line reason an operator can act on: SSH's own words for ssh://, else from the chain's root."""
-    chain = [error]
-    while len(chain) < 20:
-        following = chain[-1].__cause__ or chain[-1].__context__
-        if following is None or following in chain:
-            break
-        chain.append(following)
-    root = chain[-1]
-    text = str(root) or type(root).__name__
-    where = url.removeprefix("unix://") if url.startswith("unix://") else url
-    remote = ssh.describe(chain, where) if url.startswith("ssh://") else None
-    if remote is not None:
-        return remote
-    if isinstance(root, FileNotFoundError) or "No such file" in text:
-        return f"no Docker socket at {where}"
-    if isinstance(root, PermissionError) or "Permission denied" in text:
-        return f"permission denied on {where} (root or the docker group is needed)"
-    if isinstance(root, ConnectionRefusedError) or "Connection refused" in text:
-        return f"connection refused by {where} (is dockerd running?)"
-    if "timed out" in text.lower() or "timeout" in type(root).__name__.lower():
-        return f"no answer from {where} (timed out)"
-    if isinstance(error, docker.errors.APIError):
-        return f"engine error: {error.explanation or error}"
-    return f"{where}: {text.splitlines()[0][:200]}"
 
 
 @dataclass
@@ -121,20 +86,7 @@ class DockerEngine:
     def _client(self) -> docker.APIClient:
         with self._lock:
             if self._api is None:
-                if self.url.startswith("ssh://"):
-                    # paramiko, never the `ssh` binary, which could prompt on the console's terminal (ssh.py)
-                    api, about = ssh.connect(self.url, timeout=self._request_timeout)
-                else:
-                    kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
-                    kwargs["base_url"] = self.url
-                    api = docker.APIClient(
-                        version="auto",
-                        timeout=self._request_timeout,
-                        **{k: v for k, v in kwargs.items() if k != "version"},
-                    )
-                    if self.local:
-                        _limit_pools(api, _LOCAL_POOLS)
-                    about = api.version()
+                api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
                 self._version = (about or {}).get("Version")
                 self._api = api
             return self._api
@@ -205,12 +157,7 @@ class DockerEngine:
 
     def _new_client(self) -> docker.APIClient:
         version = self._api.api_version if self._api else None
-        if self.url.startswith("ssh://"):
-            return ssh.connect(self.url, timeout=None, version=version)[0]
-        kwargs: dict[str, Any] = {} if self._explicit_url else kwargs_from_env()
-        kwargs.pop("version", None)
-        kwargs["base_url"] = self.url
-        return docker.APIClient(version=version or "auto", timeout=None, **kwargs)
+        return connect(self.url, explicit=self._explicit_url is not None, timeout=None, version=version)[0]
 
     def _build(
         self,
@@ -338,21 +285,6 @@ class DockerEngine:
         except docker.errors.NotFound:
             raise LookupError(f"container {container_id[:12]} no longer exists") from None
         return raw.decode("utf-8", "replace")
-
-
-def _limit_pools(api: docker.APIClient, size: int) -> None:
-    """Keep at most `size` idle connections to a local engine.
-
-    docker-py keeps one connection pool per URL, so every container inspected leaves an idle socket to
-    dockerd open (25 at 100 containers), and its `num_pools` argument is ignored for unix sockets (an
-    operator-precedence slip in APIClient.__init__). A local socket is cheap to reconnect; a remote
-    (ssh) one is not, so only local engines get the smaller pool.
-    """
-    adapter = getattr(api, "_custom_adapter", None)
-    pools = getattr(adapter, "pools", None)
-    if adapter is not None and pools is not None and hasattr(pools, "clear"):
-        pools.clear()
-        adapter.pools = type(pools)(size, dispose_func=lambda pool: pool.close())
 
 
 def _name(item: dict[str, Any]) -> str:
