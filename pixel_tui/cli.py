@@ -12,15 +12,22 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pixel_tui import __version__
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
+from pixel_tui.model import Snapshot, iso
 from pixel_tui.paths import Paths, default_paths
 from pixel_tui.pipeline import Pipeline, Step
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps, to_json
-from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
+from pixel_tui.settings import AutohealSettings, ConfigError, Settings, load_settings, with_overrides
+
+if TYPE_CHECKING:
+    from pixel_tui.collect import Collector
+    from pixel_tui.remediate.executor import Executor
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between the two samples CPU figures are measured over (0.1 to 60, default 1)",
     )
     commands.add_parser("locate", parents=[common], help="print the config, data, state and log paths in use")
+    act = commands.add_parser("act", parents=[common], help="run one remediation action on a container or worker")
+    act.add_argument("action", metavar="ACTION", help="a changing action id, e.g. worker.kill, workers.reap")
+    act.add_argument("target", metavar="TARGET", nargs="?", help="container or worker: name, id or id prefix")
+    act.add_argument("--yes", action="store_true", help="do not ask (needed when stdin is not a terminal)")
+    act.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    heal = commands.add_parser("heal", parents=[common], help="apply the autoheal policy once, or every S seconds")
+    heal.add_argument("--dry-run", action="store_true", help="print what it would do, change nothing")
+    heal.add_argument("--json", action="store_true", help="JSON: a list (once) or one object per line (--every)")
+    heal.add_argument("--every", type=_seconds_between(1.0, 86400.0), metavar="S", help="run every S seconds")
+    audit = commands.add_parser("audit", parents=[common], help="print the audit log of remediation attempts")
+    audit.add_argument("--last", type=_positive_int, metavar="N", help="only the last N records")
+    audit.add_argument("--json", action="store_true", help="a JSON list of the records")
     return parser
 
 
@@ -143,7 +162,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     plain = command == "watch" and args.plain
     if command == "watch" and args.count is not None and not args.plain:
         return "--count needs --plain (the console runs until you quit it)"
-    if getattr(args, "autoheal", False) and (command in ("watch", "snapshot", "locate") or plain):
+    if getattr(args, "autoheal", False) and (command in ("watch", "snapshot", "locate", "act", "audit") or plain):
         return f"--autoheal cannot be used with {command}: it only watches"
     if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
         return "--autoheal and --read-only contradict each other"
@@ -172,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pixel-tui: config error: {printable(str(error))}", file=sys.stderr)
         return EXIT_UNKNOWN
     command = args.command or "console"
+    if command == "watch":
+        settings = replace(settings, read_only=True)  # one fact: watch is read-only, decided here
     try:
         if command == "locate":
             return locate(paths, settings)
@@ -179,6 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return snapshot(settings, as_json=args.json, sample_s=args.sample)
         if command == "watch" and args.plain:
             return watch_plain(settings, count=args.count)
+        if command == "audit":
+            from pixel_tui.remediate.audit import AuditLog, print_audit
+
+            return print_audit(AuditLog(paths.audit_log), last=args.last, as_json=args.json)
+        if command == "act":
+            return act(settings, paths, args)
+        if command == "heal":
+            return heal(settings, paths, args)
         missing = _no_terminal()
         if missing is not None:
             print(
@@ -188,8 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_UNKNOWN
-        read_only = settings.read_only or command == "watch"
-        return console(settings, paths, read_only=read_only)
+        return console(settings, paths)
     except KeyboardInterrupt:
         return 130  # Ctrl+C: the shell's convention, and no traceback
     except BrokenPipeError:
@@ -211,7 +239,7 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _collector(settings: Settings):  # noqa: ANN202 - imported lazily: `locate` needs no docker SDK
+def _collector(settings: Settings) -> Collector:  # imported lazily: `locate` needs no docker SDK
     from pixel_tui.collect import Collector
 
     return Collector(settings)
@@ -276,14 +304,90 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def console(settings: Settings, paths: Paths, *, read_only: bool) -> int:
-    """Run the Textual console on the real collector."""
-    try:
-        from pixel_tui.ui.app import run_console
-    except ImportError:  # the console has not landed in this build
-        return watch_plain(settings, count=None)
+def console(settings: Settings, paths: Paths) -> int:
+    """Run the Textual console on the real collector and executor."""
+    from pixel_tui.remediate.real import real_executor
+    from pixel_tui.ui.app import run_console
+
     collector = _collector(settings)
+    executor = real_executor(settings, paths)
     try:
-        return run_console(settings=settings, source=collector, paths=paths, read_only=read_only)
+        return run_console(settings=settings, source=collector, paths=paths, executor=executor)
     finally:
         collector.close()
+        executor.backends.engine.close()  # type: ignore[union-attr]
+
+
+def _two_samples(collector: Collector, sample_s: float = 1.0) -> Snapshot:
+    """A snapshot whose CPU figures are measured (the second of two, `sample_s` apart)."""
+    collector.collect()
+    time.sleep(sample_s)
+    return collector.collect()
+
+
+def act(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
+    """`pixel-tui act`: one catalogue action on a fresh snapshot, confirmed, validated, audited."""
+    from pixel_tui.remediate import commands
+    from pixel_tui.remediate.real import real_executor
+
+    collector = _collector(settings)
+    executor = real_executor(settings, paths)
+    try:
+        taken = collector.collect()
+        return commands.act(executor, taken, args.action, args.target, assume_yes=args.yes, dry_run=args.dry_run)
+    finally:
+        collector.close()
+        executor.backends.engine.close()  # type: ignore[union-attr]
+
+
+def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
+    """`pixel-tui heal`: the autoheal policy once (cron), or every S seconds (a systemd unit)."""
+    from pixel_tui.remediate import commands
+    from pixel_tui.remediate.autoheal import Autoheal
+    from pixel_tui.remediate.real import real_executor
+
+    collector = _collector(settings)
+    executor = real_executor(settings, paths)
+    policy = replace(settings.autoheal, enabled=True)
+    try:
+        if args.every is None:
+            taken = _two_samples(collector)
+            autoheal = Autoheal(executor, policy)
+            return commands.heal_once(executor, autoheal, taken, dry_run=args.dry_run, as_json=args.json,
+                                      stdout=sys.stdout)  # fmt: skip
+        return heal_every(collector, executor, policy, seconds=args.every, as_json=args.json, dry_run=args.dry_run)
+    finally:
+        collector.close()
+        executor.backends.engine.close()  # type: ignore[union-attr]
+
+
+def heal_every(
+    collector: Collector, executor: Executor, policy: AutohealSettings, *, seconds: float, as_json: bool, dry_run: bool
+) -> int:
+    """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM."""
+    from pixel_tui.remediate.autoheal import Autoheal
+
+    autoheal = Autoheal(executor, policy)
+    worst = 0
+
+    def report(step: Step, forced: bool) -> None:
+        nonlocal worst
+        if dry_run:
+            for plan in autoheal.plans(step.snapshot):
+                print(printable(f"would {plan.describe()[0]}"), flush=True)
+            return
+        for event in step.snapshot.events:
+            if not event.kind.startswith(("action-", "autoheal-")):
+                continue
+            worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
+            if as_json:
+                print(dumps({"time": iso(event.at), "kind": event.kind, "target": event.target,
+                             "message": event.message}, indent=None), flush=True)  # fmt: skip
+            else:
+                print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
+
+    pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(pipeline.run(report, interval=seconds))
+    return worst

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -126,10 +127,26 @@ class Pipeline:
         self.steps = 0
         """Steps completed."""
         self._lock = asyncio.Lock()
+        self._noted: list[Event] = []
+        self._noted_lock = threading.Lock()
+
+    def note(self, events: Iterable[Event]) -> None:
+        """Events from outside a step (a person's action): told with the next step's snapshot, and to history."""
+        events = list(events)
+        with self._noted_lock:
+            self._noted.extend(events)
+        if self.history is not None:
+            for event in events:
+                if event.kind.startswith("action-"):
+                    self.history.add_action(event.message)
 
     def step(self) -> Step:
         """One collection and what follows from it. Blocking: call it off the event loop."""
         snapshot = self.source.collect()
+        with self._noted_lock:
+            noted, self._noted = self._noted, []
+        if noted:
+            snapshot = replace(snapshot, events=snapshot.events + tuple(noted))
         history = None
         if self.history is not None:
             self.history.record(snapshot)
@@ -138,6 +155,9 @@ class Pipeline:
             healed = self.healer.heal(snapshot)
             if healed:
                 snapshot = replace(snapshot, events=snapshot.events + healed)
+                if self.history is not None:
+                    for event in healed:
+                        self.history.add_action(event.message)
         self.events.add(snapshot.events)
         self.steps += 1
         return Step(snapshot, history)

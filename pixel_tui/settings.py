@@ -64,6 +64,38 @@ class HistorySettings:
 
 
 @dataclass(frozen=True)
+class RemediateSettings:
+    """Remediation (section `[remediate]`)."""
+
+    stop_grace_s: float = 10.0
+    """Seconds a stopped container gets between SIGTERM and SIGKILL."""
+    swap_margin_percent: float = 20.0
+    """Cycle swap only when available memory exceeds swap used by this % of total memory."""
+    swap_traffic_limit: float = 10.0
+    """Cycle swap only when pages swapped in + out per second stay under this."""
+    swap_sample_s: float = 2.0
+    """Seconds of /proc/vmstat the swap traffic is measured over."""
+
+
+@dataclass(frozen=True)
+class AutohealSettings:
+    """The autoheal policy (section `[autoheal]`)."""
+
+    enabled: bool = False
+    """Start with autoheal on (`--autoheal` does the same; the console's `a` toggles it)."""
+    startup_cycles: int = 2
+    """Collections after start during which autoheal watches but never acts."""
+    unhealthy_grace_s: float = 120.0
+    """Seconds a container labelled pixel.autoheal=true must stay unhealthy before it is restarted."""
+    budget_actions: int = 3
+    """Actions on one target within `budget_window_s`; after that autoheal gives up on it."""
+    budget_window_s: float = 1800.0
+    """The window of the per-target budget, in seconds."""
+    label: str = "pixel.autoheal"
+    """Label that opts a container out (`false`) or into unhealthy restarts (`true`)."""
+
+
+@dataclass(frozen=True)
 class UISettings:
     """The console (section `[ui]`)."""
 
@@ -87,8 +119,6 @@ class Settings:
     """Docker engine URL; none means DOCKER_HOST, then the local socket."""
     read_only: bool = False
     """Watch only: no action that changes anything can run."""
-    autoheal: bool = False
-    """Apply the autoheal policy every cycle."""
     disks: tuple[str, ...] = ("/",)
     """Mount points whose usage is watched."""
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -99,13 +129,24 @@ class Settings:
     """Cycle history (section `[history]`)."""
     ui: UISettings = field(default_factory=UISettings)
     """Console look and feel (section `[ui]`)."""
+    remediate: RemediateSettings = field(default_factory=RemediateSettings)
+    """Remediation (section `[remediate]`)."""
+    autoheal: AutohealSettings = field(default_factory=AutohealSettings)
+    """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
     """The file these settings were read from (not a key)."""
 
 
-_SECTIONS = {"thresholds": Thresholds, "workers": WorkerSettings, "history": HistorySettings, "ui": UISettings}
+_SECTIONS = {
+    "thresholds": Thresholds,
+    "workers": WorkerSettings,
+    "history": HistorySettings,
+    "ui": UISettings,
+    "remediate": RemediateSettings,
+    "autoheal": AutohealSettings,
+}
 _POSITIVE = {
     "interval",
     "cycle_s",
@@ -116,6 +157,11 @@ _POSITIVE = {
     "cpu_smoothing",
     "events",
     "ledger_max_bytes",
+    "stop_grace_s",
+    "swap_sample_s",
+    "unhealthy_grace_s",
+    "budget_actions",
+    "budget_window_s",
 }
 _RANGES = {"interval": (0.1, 3600.0), "cycle_s": (1.0, 86400.0), "kill_grace_s": (0.0, 86400.0)}
 """Keys whose values must lie in a range, (low, high) inclusive."""
@@ -255,9 +301,12 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
             if not low <= value <= high:
                 raise ConfigError(f"--interval: must be from {low:g} to {high:g}, got {value}")
             top[key] = value
-        elif key in ("read_only", "autoheal"):
+        elif key == "read_only":
             if value:
                 top[key] = True
+        elif key == "autoheal":
+            if value:
+                top[key] = dataclasses.replace(settings.autoheal, enabled=True)
         else:
             top[key] = value
     return dataclasses.replace(

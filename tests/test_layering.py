@@ -5,6 +5,7 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pixel_tui
 
@@ -30,3 +31,38 @@ def test_headless_modules_do_not_import_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
+
+
+DOCKER_CHANGING = {"kill", "remove", "remove_container", "remove_image", "remove_volume", "restart", "prune",
+                   "prune_containers", "prune_images", "prune_builds", "prune_volumes", "prune_networks",
+                   "update_container", "rename"}  # fmt: skip
+"""Docker SDK methods that change something and mean nothing else in this package."""
+AMBIGUOUS = {"stop", "start", "pause", "unpause"}
+"""Changing on a container or client, harmless on a thread or an event: flagged when the receiver is docker's."""
+DOCKER_RECEIVER = ("api", "client", "docker", "container")
+HOST_ONLY = ("drop_caches", "swapoff", "swapon", "/proc/sys", "LedgerWriter", "abort_task", "mark_task")
+"""Touching the host itself, or writing the ledger."""
+
+
+def _sources():
+    root = Path(pixel_tui.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        yield path.relative_to(root).as_posix(), path.read_text()
+
+
+def test_only_the_remediation_layer_changes_anything():
+    import ast
+
+    offenders = []
+    for name, text in _sources():
+        if name.startswith("remediate/"):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            method, receiver = node.func.attr, ast.unparse(node.func.value).lower()
+            if method in DOCKER_CHANGING or (method in AMBIGUOUS and any(w in receiver for w in DOCKER_RECEIVER)):
+                offenders.append(f"{name}:{node.lineno} {ast.unparse(node.func)}()")
+        if not name.startswith("ledger/"):
+            offenders += [f"{name}: {word}" for word in HOST_ONLY if word in text]
+    assert offenders == []

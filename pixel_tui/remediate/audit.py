@@ -17,11 +17,14 @@ import getpass
 import json
 import os
 import socket
+import sys
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.safe import printable
+from pixel_tui.schema import dumps
 
 AUDIT_MAX_BYTES = 256 * 1024 * 1024
 """The largest audit log `pixel-tui audit` reads back."""
@@ -94,3 +97,26 @@ class AuditLog:
                 continue
             records.append(record)
         return list(records), problems
+
+
+def print_audit(log: AuditLog, *, last: int | None, as_json: bool, stdout: TextIO = sys.stdout,
+                stderr: TextIO = sys.stderr) -> int:  # fmt: skip
+    """`pixel-tui audit`: the last `last` records, oldest first, one line each (or a JSON list); exit 0."""
+    records, problems = log.read(last)
+    for problem in problems:
+        stderr.write(f"pixel-tui audit: {printable(problem)}\n")
+    if as_json:
+        stdout.write(dumps(records) + "\n")
+        return 0
+    if not records:
+        stdout.write(f"no remediation recorded yet in {printable(str(log.path))}\n")
+        return 0
+    for record in records:
+        target = record.get("target")
+        name = target.get("name") if isinstance(target, dict) else None
+        words = [str(record.get(key, "?")) for key in ("time", "actor", "action", "step")]
+        words += [str(name or "host"), str(record.get("outcome", "?"))]
+        error = record.get("error")
+        line = "  ".join(words) + (f"  {error}" if error and record.get("outcome") != "ok" else "")
+        stdout.write(printable(line) + "\n")
+    return 0

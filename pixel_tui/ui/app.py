@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 
 from textual.app import App, SystemCommand
@@ -15,6 +16,8 @@ from textual.screen import Screen
 
 from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline
+from pixel_tui.remediate.autoheal import Autoheal
+from pixel_tui.remediate.executor import Executor
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
@@ -33,15 +36,19 @@ class PixelApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
-    def __init__(self, settings: Settings, source: SnapshotSource, *, paths: Paths | None, read_only: bool) -> None:
+    def __init__(
+        self, settings: Settings, source: SnapshotSource, *, paths: Paths | None, executor: Executor | None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.source = source
-        self.pipeline = Pipeline(source)
+        self.executor = executor
+        """What every changing key goes through; None when this console has no backend to act with."""
+        self.autoheal = Autoheal(executor, settings.autoheal) if executor is not None else None
+        """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it."""
+        self.pipeline = Pipeline(source, healer=self.autoheal)
         """The one loop: collect, history, autoheal, events."""
         self.paths = paths
-        self.read_only = read_only or settings.read_only
-        """Watch only: changing actions are hidden here and refused by the remediation layer."""
         self.theme_names: tuple[str, ...] = ()
         """The pixel themes (built-in and the user's), in the order ctrl+t cycles them."""
         self.keymap: dict[str, str] = {}
@@ -65,6 +72,11 @@ class PixelApp(App[int]):
         super().notify(
             printable_lines(message), title=printable(title), severity=severity, timeout=timeout, markup=markup
         )
+
+    @property
+    def read_only(self) -> bool:
+        """Watch only (the one fact, in the settings): changing actions hidden here, refused by the executor."""
+        return self.settings.read_only
 
     def get_default_screen(self) -> Screen:
         """The dashboard is the base screen."""
@@ -143,14 +155,27 @@ class PixelApp(App[int]):
 
 
 def build_app(
-    settings: Settings, source: SnapshotSource, *, paths: Paths | None = None, read_only: bool = False
+    settings: Settings,
+    source: SnapshotSource,
+    *,
+    paths: Paths | None = None,
+    read_only: bool = False,
+    executor: Executor | None = None,
 ) -> PixelApp:
-    """The console on `source`, as the CLI runs it; tests and screenshots build it the same way."""
-    return PixelApp(settings, source, paths=paths, read_only=read_only)
+    """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
+
+    `read_only` folds into the settings (the one place read-only is decided); an executor built
+    read-write is refused for a read-only console.
+    """
+    if read_only:
+        settings = replace(settings, read_only=True)
+    if executor is not None and settings.read_only and not executor.read_only:
+        raise ValueError("a read-only console needs a read-only executor")
+    return PixelApp(settings, source, paths=paths, executor=executor)
 
 
-def run_console(*, settings: Settings, source: SnapshotSource, paths: Paths, read_only: bool) -> int:
+def run_console(*, settings: Settings, source: SnapshotSource, paths: Paths, executor: Executor | None) -> int:
     """Run the console until the operator quits; the exit code (0, or 1 when the app failed)."""
-    app = build_app(settings, source, paths=paths, read_only=read_only)
+    app = build_app(settings, source, paths=paths, executor=executor)
     app.run()
     return app.return_code or 0

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pixel_tui.actions import MUTATING_ACTIONS
+from pixel_tui.remediate.catalogue import BY_ID, allowed
 from pixel_tui.ui.detail import CLOSE
 from pixel_tui.ui.keys import BINDING_GROUPS
 
@@ -33,7 +33,7 @@ def help_content(
     lines: list[Content] = [Content.styled("Navigation", "bold")]
     lines += [Content.assemble((f"  {keys:<16}", "bold"), description) for keys, description in NAVIGATION]
     groups = [
-        (title, [b for b in bindings if not (read_only and b.id in MUTATING_ACTIONS)])
+        (title, [b for b in bindings if b.id not in BY_ID or allowed(b.id, read_only=read_only)])
         for title, bindings in BINDING_GROUPS
     ]
     described = max(len(b.tooltip or b.description) for _, bindings in groups for b in bindings) + 2

@@ -1,7 +1,7 @@
 """Every key of the console as a Binding with an id, and the one rule that hides changing actions when read-only.
 
 The ids are what users rebind in the `[keys]` table of the config (`"container.restart" = "ctrl+r"`). The
-changing actions come from `pixel_tui.actions`, the single list the remediation layer checks too.
+changing actions come from `pixel_tui.remediate.catalogue`, the single list the remediation layer checks too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from textual.binding import Binding
 from textual.message import Message
 
-from pixel_tui.actions import BY_ID, MUTATING_ACTIONS
+from pixel_tui.remediate.catalogue import BY_ID, allowed
 
 REMEDIATE = "remediate"
 """The action every remediation binding runs, with the action id as its parameter."""
@@ -109,8 +109,7 @@ def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...])
     """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert."""
     if action != REMEDIATE:
         return True
-    action_id = str(parameters[0]) if parameters else ""
-    return not (read_only and (action_id in MUTATING_ACTIONS or action_id not in BY_ID))
+    return allowed(str(parameters[0]) if parameters else "", read_only=read_only)
 
 
 def usable_keymap(keys: dict[str, str], read_only: bool) -> tuple[dict[str, str], list[str]]:
@@ -119,7 +118,7 @@ def usable_keymap(keys: dict[str, str], read_only: bool) -> tuple[dict[str, str]
     keymap = {
         binding_id: value
         for binding_id, value in keys.items()
-        if binding_id in KNOWN_IDS and not (read_only and binding_id in MUTATING_ACTIONS)
+        if binding_id in KNOWN_IDS and (binding_id not in BY_ID or allowed(binding_id, read_only=read_only))
     }
     return keymap, unknown
 

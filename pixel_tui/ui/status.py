@@ -29,6 +29,10 @@ class StatusBar(Horizontal):
     """Why the data on screen is not current, or None."""
     paused: reactive[bool] = reactive(False, repaint=False)
     """True while the refresh is paused."""
+    acting: reactive[str | None] = reactive(None, repaint=False)
+    """What a running remediation is doing, None when none runs."""
+    autoheal_text: reactive[str | None] = reactive(None, repaint=False)
+    """Autoheal's state in words, None when there is no autoheal."""
 
     def __init__(self, *, read_only: bool, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -43,6 +47,8 @@ class StatusBar(Horizontal):
         yield Label("READ-ONLY", id="mode", classes="badge")
         yield Label("PAUSED", id="paused", classes="badge")
         yield Label("", id="stale", classes="badge")
+        yield Label("", id="acting", classes="badge")
+        yield Label("", id="autoheal", classes="badge")
         yield Label("", id="host")
         yield Label("", id="engine")
         yield Label("", id="updated")
@@ -68,6 +74,14 @@ class StatusBar(Horizontal):
         """Paused or resumed: show or hide the mark."""
         self._update()
 
+    def watch_acting(self) -> None:
+        """A remediation started or ended."""
+        self._update()
+
+    def watch_autoheal_text(self) -> None:
+        """Autoheal toggled, acted or gave up."""
+        self._update()
+
     def on_resize(self) -> None:
         """Wording depends on the room."""
         self._update()
@@ -78,6 +92,10 @@ class StatusBar(Horizontal):
         snapshot = self.snapshot
         self._set("paused", "PAUSED", "", visible=self.paused)
         self._set("stale", f"STALE: {self.stale}", "-warning", visible=self.stale is not None)
+        self._set("acting", f"⟳ {self.acting}", "-careful", visible=self.acting is not None)
+        heal = self.autoheal_text
+        self._set("autoheal", heal or "", "-warning" if heal and "gave up" in heal else "",
+                  visible=heal is not None)  # fmt: skip
         if snapshot is None:
             return
         overall = snapshot.levels.overall

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets._footer import FooterKey
 
-from pixel_tui.actions import BY_ID, MUTATING_ACTIONS, is_mutating
+from pixel_tui.remediate.catalogue import BY_ID, MUTATING_ACTIONS, is_mutating
 from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.keys import KNOWN_IDS, action_allowed, usable_keymap

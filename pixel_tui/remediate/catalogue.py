@@ -1,8 +1,8 @@
-"""The console's action catalogue: id, default key, scope, one-line preview, and whether it changes anything.
+"""The action catalogue (id, default key, scope, preview, changing or not) and the read-only rule.
 
-This is the one place that says which actions are *changing* ones. The console hides them in read-only
-mode (its `check_action` asks `is_mutating`), and the remediation layer refuses them there too, by the
-same list, so a hidden key is never the only lock.
+This is the one place that says which actions are *changing* ones, and `allowed` is the one function
+asked whether an action may run: the console's footer, keymap, palette and help ask it, and so does
+the executor, so a hidden key is never the only lock.
 """
 
 from __future__ import annotations
@@ -74,3 +74,12 @@ def is_mutating(action_id: str) -> bool:
     """True for a changing action; unknown ids count as changing, so a typo can never slip through."""
     spec = BY_ID.get(action_id)
     return True if spec is None else spec.mutating
+
+
+def allowed(action_id: str, *, read_only: bool) -> bool:
+    """May `action_id` run? Never a changing (or unknown) action when read-only; anything otherwise."""
+    return not (read_only and is_mutating(action_id))
+
+
+READ_ONLY_REASON = "read-only: pixel-tui was started to watch (watch or --read-only), it changes nothing"
+"""What a refusal in read-only mode says."""

@@ -1,0 +1,158 @@
+"""The headless remediation commands: `act` (one catalogue action), `heal` (the autoheal policy), `audit`.
+
+Exit codes of `act` and `heal`: 0 everything asked for was done (or there was nothing to do), 1 a step
+was refused (read-only, not confirmed, its target changed, a precondition), 2 a step failed, 3 usage,
+config or an engine that cannot be asked (nothing could be planned).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from pixel_tui.model import Snapshot
+from pixel_tui.remediate.audit import person
+from pixel_tui.remediate.autoheal import ACTOR, Autoheal
+from pixel_tui.remediate.catalogue import BY_ID, CONTAINER, WORKER
+from pixel_tui.remediate.executor import Executor
+from pixel_tui.remediate.model import FAILED, REFUSED, Outcome, Plan
+from pixel_tui.safe import printable
+from pixel_tui.schema import dumps
+
+EXIT_DONE, EXIT_REFUSED, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def exit_for(outcomes: Sequence[Outcome]) -> int:
+    """2 when a step failed, 1 when one was refused, else 0."""
+    kinds = {outcome.outcome for outcome in outcomes}
+    if FAILED in kinds:
+        return EXIT_FAILED
+    if REFUSED in kinds:
+        return EXIT_REFUSED
+    return EXIT_DONE
+
+
+def resolve_target(action: str, target: str | None, snapshot: Snapshot) -> tuple[str | None, str | None]:
+    """(row key, None) for the container or worker `target` names, or (None, why not) in words.
+
+    A target is an exact name, a full id, or an id prefix of at least 4 characters; a ghost task is
+    named by its task id (or a prefix of it).
+    """
+    scope = BY_ID[action].scope
+    if scope not in (CONTAINER, WORKER):
+        return (None, f"{action} acts on the whole host: it takes no target") if target else (None, None)
+    if not target:
+        return None, f"{action} needs a target: a container's name or id"
+    named = [c.id for c in snapshot.containers if c.name == target or c.id == target]
+    if not named and len(target) >= 4:
+        named = [c.id for c in snapshot.containers if c.id.startswith(target)]
+    if not named and scope == WORKER and len(target) >= 4:
+        named = [w.key for w in snapshot.workers if w.task_id and w.task_id.startswith(target)]
+    if not named:
+        return None, f"no container or worker named {printable(target)!r}"
+    if len(set(named)) > 1:
+        return None, f"{printable(target)!r} names {len(set(named))} containers: give more of the id"
+    return named[0], None
+
+
+def confirm(plan: Plan, *, assume_yes: bool, stdin: TextIO, stdout: TextIO) -> str | None:
+    """None when the operator confirmed, else why not. A bulk plan asks for its action's word."""
+    if assume_yes:
+        return None
+    if not stdin.isatty():
+        return "not confirmed: standard input is not a terminal (pass --yes to act without asking)"
+    word = BY_ID[plan.action].label.split()[0]
+    if plan.bulk:
+        stdout.write(f"Type {word!r} to run these {len(plan.steps)} steps: ")
+    else:
+        stdout.write("Proceed? [y/N] ")
+    stdout.flush()
+    answer = stdin.readline().strip()
+    if (answer == word) if plan.bulk else answer.lower() in ("y", "yes"):
+        return None
+    return "not confirmed"
+
+
+def print_outcomes(outcomes: Sequence[Outcome], stdout: TextIO) -> None:
+    """One line per outcome."""
+    for outcome in outcomes:
+        stdout.write(printable(outcome.sentence()) + "\n")
+
+
+def act(
+    executor: Executor,
+    snapshot: Snapshot,
+    action: str,
+    target: str | None,
+    *,
+    assume_yes: bool,
+    dry_run: bool,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
+    """Plan `action` on `target`, show the plan, confirm, execute, print the outcomes; the exit code."""
+    if action not in BY_ID or not BY_ID[action].mutating:
+        known = ", ".join(spec.id for spec in BY_ID.values() if spec.mutating and spec.id != "autoheal.toggle")
+        stderr.write(f"pixel-tui act: no changing action {printable(action)!r}; one of: {known}\n")
+        return EXIT_UNKNOWN
+    if not snapshot.docker.reachable and BY_ID[action].scope in (CONTAINER, WORKER):
+        stderr.write(f"pixel-tui act: the engine cannot be asked: {printable(snapshot.docker.error or '')}\n")
+        return EXIT_UNKNOWN
+    key, problem = resolve_target(action, target, snapshot)
+    if problem is not None:
+        stderr.write(f"pixel-tui act: {problem}\n")
+        return EXIT_UNKNOWN
+    plan = executor.plan(action, snapshot, key)
+    for line in plan.describe():
+        stdout.write(printable(line) + "\n")
+    if not plan.steps or dry_run:
+        return EXIT_DONE
+    refusal = None if executor.read_only else confirm(plan, assume_yes=assume_yes, stdin=stdin, stdout=stdout)
+    if refusal is not None:
+        stderr.write(f"pixel-tui act: {refusal}\n")
+        return EXIT_REFUSED
+    outcomes = executor.execute(plan, actor=person())
+    print_outcomes(outcomes, stdout)
+    return exit_for(outcomes)
+
+
+def heal_once(
+    executor: Executor, autoheal: Autoheal, snapshot: Snapshot, *, dry_run: bool, as_json: bool, stdout: TextIO
+) -> int:
+    """One autoheal pass over a fresh snapshot: every plan the policy calls for, executed (or only printed)."""
+    plans = autoheal.plans(snapshot)
+    results: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for plan in plans:
+        if dry_run:
+            results.append({"action": plan.action, "plan": plan.describe(), "outcome": None})
+            if not as_json:
+                stdout.write(printable(f"would {plan.describe()[0]}") + "\n")
+            continue
+        done = executor.execute(plan, actor=ACTOR, reason=f"heal: {plan.steps[0].why}")
+        outcomes.extend(done)
+        results += [outcome_json(outcome, plan.action) for outcome in done]
+        if not as_json:
+            print_outcomes(done, stdout)
+    if as_json:
+        stdout.write(dumps(results) + "\n")
+    elif not plans:
+        stdout.write("nothing to heal\n")
+    stdout.flush()
+    return exit_for(outcomes)
+
+
+def outcome_json(outcome: Outcome, action: str) -> dict[str, Any]:
+    """An outcome as `heal --json` prints it."""
+    return {
+        "action": action,
+        "step": outcome.step.op,
+        "target": outcome.step.target.as_json() if outcome.step.target else None,
+        "what": outcome.step.what,
+        "why": outcome.step.why,
+        "outcome": outcome.outcome,
+        "error": outcome.error,
+        "duration_s": outcome.duration_s,
+    }

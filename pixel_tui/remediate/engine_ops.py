@@ -1,0 +1,199 @@
+"""The engine backend of remediation: live reads for validation, and the changing calls, on one engine.
+
+This is the only module of pixel-tui that calls the Docker API's changing operations (stop, kill,
+remove, restart, start, prune); a test holds that. Container names and labels are only ever passed
+as API arguments, never through a shell.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import docker
+import docker.errors
+
+from pixel_tui.engine.client import connect, describe_error, resolve_url
+from pixel_tui.model import Container
+from pixel_tui.values import parse_time_or_none
+
+
+@dataclass(frozen=True)
+class LiveContainer:
+    """A container as the engine describes it right now (an inspect, or a list entry)."""
+
+    id: str
+    name: str
+    state: str
+    health: str | None
+    started_at: datetime | None
+    restarts: int | None
+    labels: dict[str, str] = field(default_factory=dict)
+    env: tuple[str, ...] = ()
+    image: str = ""
+
+    @property
+    def running(self) -> bool:
+        """True while it runs."""
+        return self.state == "running"
+
+    def env_value(self, name: str) -> str | None:
+        """One variable of its environment, None when unset."""
+        prefix = name + "="
+        return next((entry[len(prefix) :] for entry in self.env if entry.startswith(prefix)), None)
+
+    def as_container(self, now: datetime) -> Container:
+        """The model's Container, for the worker rules (no metrics)."""
+        uptime = (now - self.started_at).total_seconds() if self.running and self.started_at else None
+        return Container(self.id, self.name, self.image, self.state, self.health, self.started_at, uptime,
+                         self.restarts, None, None, None, self.labels)  # fmt: skip
+
+
+class EngineOps(Protocol):
+    """What remediation asks of an engine; the real one is DockerOps, the demo has a simulated one."""
+
+    def inspect(self, container_id: str) -> LiveContainer | None:
+        """The container now, None when it no longer exists."""
+        ...
+
+    def containers(self) -> list[LiveContainer]:
+        """Every container now (running or not), without env."""
+        ...
+
+    def stop(self, container_id: str, grace_s: float) -> None:
+        """SIGTERM, then SIGKILL after `grace_s` seconds."""
+        ...
+
+    def start(self, container_id: str) -> None:
+        """Start a stopped container."""
+        ...
+
+    def restart(self, container_id: str, grace_s: float) -> None:
+        """Restart (stop within `grace_s`, then start)."""
+        ...
+
+    def remove(self, container_id: str) -> None:
+        """Remove a stopped container (its anonymous volumes stay: data lives there)."""
+        ...
+
+    def prune_images(self) -> str:
+        """Remove dangling images; a sentence saying what was reclaimed."""
+        ...
+
+    def prune_build_cache(self) -> str:
+        """Remove the build cache; a sentence saying what was reclaimed."""
+        ...
+
+
+class EngineError(Exception):
+    """The engine refused or failed an operation; the message is one line a person can act on."""
+
+
+class DockerOps:
+    """EngineOps on a real engine, through its own client (the collector keeps its own)."""
+
+    def __init__(self, url: str | None = None, *, request_timeout: float = 30.0) -> None:
+        self.url = resolve_url(url)
+        self._explicit = url is not None
+        self._timeout = request_timeout
+        self._api: docker.APIClient | None = None
+        self._lock = threading.Lock()
+
+    def _client(self) -> docker.APIClient:
+        with self._lock:
+            if self._api is None:
+                self._api, _ = connect(self.url, explicit=self._explicit, timeout=self._timeout)
+            return self._api
+
+    def _call(self, doing: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except docker.errors.NotFound as error:
+            raise LookupError(f"{doing}: no longer exists") from error
+        except docker.errors.APIError as error:
+            raise EngineError(f"{doing}: {error.explanation or error}") from None
+        except Exception as error:  # noqa: BLE001 - the connection itself: one line, never a traceback
+            with self._lock:
+                api, self._api = self._api, None
+            if api is not None:
+                api.close()
+            raise EngineError(f"{doing}: {describe_error(error, self.url)}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            api, self._api = self._api, None
+        if api is not None:
+            api.close()
+
+    def inspect(self, container_id: str) -> LiveContainer | None:
+        """The container now, None when gone."""
+        try:
+            data = self._call(f"inspect {container_id[:12]}", lambda: self._client().inspect_container(container_id))
+        except LookupError:
+            return None
+        state = data.get("State") or {}
+        config = data.get("Config") or {}
+        health = (state.get("Health") or {}).get("Status")
+        return LiveContainer(
+            id=data["Id"],
+            name=str(data.get("Name", "")).lstrip("/"),
+            state=state.get("Status", ""),
+            health=health if health in ("healthy", "unhealthy", "starting") else None,
+            started_at=parse_time_or_none(state.get("StartedAt")),
+            restarts=data.get("RestartCount"),
+            labels=dict(config.get("Labels") or {}),
+            env=tuple(entry for entry in config.get("Env") or () if isinstance(entry, str)),
+            image=str(config.get("Image", "")),
+        )
+
+    def containers(self) -> list[LiveContainer]:
+        """Every container from one list request (start times are not in the list: None)."""
+        listed = self._call("list containers", lambda: self._client().containers(all=True))
+        return [
+            LiveContainer(
+                id=item["Id"],
+                name=(item.get("Names") or ["/" + item["Id"][:12]])[0].lstrip("/"),
+                state=item.get("State", ""),
+                health=None,
+                started_at=None,
+                restarts=None,
+                labels=dict(item.get("Labels") or {}),
+                image=item.get("Image", ""),
+            )
+            for item in listed
+        ]
+
+    def stop(self, container_id: str, grace_s: float) -> None:
+        """docker stop with the grace as its timeout; the request waits the grace plus a margin."""
+        api = self._client()
+        self._call(f"stop {container_id[:12]}", api.stop, container_id, timeout=int(round(grace_s)))
+
+    def start(self, container_id: str) -> None:
+        """docker start."""
+        self._call(f"start {container_id[:12]}", self._client().start, container_id)
+
+    def restart(self, container_id: str, grace_s: float) -> None:
+        """docker restart."""
+        self._call(f"restart {container_id[:12]}", self._client().restart, container_id, timeout=int(round(grace_s)))
+
+    def remove(self, container_id: str) -> None:
+        """docker rm (never -v: volumes are data)."""
+        self._call(f"remove {container_id[:12]}", self._client().remove_container, container_id, v=False)
+
+    def prune_images(self) -> str:
+        """docker image prune (dangling only)."""
+        result = self._call("prune images", self._client().prune_images, filters={"dangling": True}) or {}
+        removed = len(result.get("ImagesDeleted") or [])
+        return f"{removed} dangling images removed, {_mib(result.get('SpaceReclaimed'))} reclaimed"
+
+    def prune_build_cache(self) -> str:
+        """docker builder prune."""
+        result = self._call("prune build cache", self._client().prune_builds) or {}
+        return f"build cache: {_mib(result.get('SpaceReclaimed'))} reclaimed"
+
+
+def _mib(value: Any) -> str:
+    return f"{(value or 0) / 1048576:.1f} MiB"

@@ -1,0 +1,239 @@
+"""Plans from a snapshot: which steps each catalogue action takes, on which targets, and why, in words.
+
+Planning reads only the snapshot the operator (or autoheal) saw; nothing here touches the engine, the
+ledger or the host. Each step carries `expect`, what the snapshot said of its target, which the
+executor checks against the live state just before the step runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pixel_tui import format as fmt
+from pixel_tui.model import GHOST, ORPHAN, Container, Level, Snapshot, Worker
+from pixel_tui.remediate.catalogue import BY_ID
+from pixel_tui.remediate.model import Plan, Step, Target
+
+
+def host_context(snapshot: Snapshot) -> dict[str, Any]:
+    """The host's levels and figures of a snapshot, as the audit log records them."""
+    host, levels = snapshot.host, snapshot.levels
+    return {
+        "levels": {
+            "overall": levels.overall.value,
+            "memory": levels.memory.value,
+            "swap": levels.swap.value,
+            "load": levels.load.value,
+            "workers": levels.workers.value,
+        },
+        "swap_percent": round(host.swap.percent, 1),
+        "memory_percent": round(host.memory.percent, 1),
+        "load_per_core": round(host.load_per_core, 2),
+    }
+
+
+def worker_target(worker: Worker) -> Target:
+    """A worker container as a target (or its ghost task)."""
+    if worker.container_id:
+        return Target("container", worker.container_id, worker.container or worker.container_id[:12])
+    return Target("task", worker.task_id, f"task {(worker.task_id or '?')[:8]}")
+
+
+def worker_context(worker: Worker) -> dict[str, Any]:
+    """A worker's state that made an action apply, for the audit log."""
+    overdue = -worker.remaining_s if worker.remaining_s is not None and worker.remaining_s < 0 else None
+    return {
+        "state": worker.state,
+        "task_id": worker.task_id,
+        "task_status": worker.task_status,
+        "age_s": None if worker.age_s is None else round(worker.age_s, 1),
+        "timeout_s": worker.timeout_s,
+        "timed_out": worker.timed_out,
+        "overdue_s": None if overdue is None else round(overdue, 1),
+        "phantom": worker.phantom,
+    }
+
+
+def why_worker(worker: Worker) -> str:
+    """Why a worker is a target, in words: "timed out 12m00s ago (age 58m, timeout 46m)"."""
+    if worker.phantom == GHOST:
+        return f"the ledger says running, no container runs it (for {fmt.duration(worker.age_s)})"
+    if worker.phantom == ORPHAN:
+        status = worker.task_status or "missing from the ledger"
+        return f"still running while its task is {status}"
+    if worker.timed_out and worker.remaining_s is not None:
+        return (
+            f"timed out {fmt.duration(-worker.remaining_s)} ago "
+            f"(age {fmt.duration(worker.age_s)}, timeout {fmt.duration(worker.timeout_s)})"
+        )
+    return f"asked for (age {fmt.duration(worker.age_s)}, timeout {fmt.duration(worker.timeout_s)})"
+
+
+def kill_step(worker: Worker) -> Step:
+    """Stop and remove a worker container; abort its task if the ledger says it runs."""
+    target = worker_target(worker)
+    task = f"; mark task {worker.task_id[:8]} aborted" if worker.task_id and worker.task_status == "running" else ""
+    return Step(
+        "kill-worker",
+        target,
+        f"stop and remove {target.short}{task}",
+        why_worker(worker),
+        expect={"timed_out": worker.timed_out, "task_id": worker.task_id, "task_status": worker.task_status},
+        context=worker_context(worker),
+    )
+
+
+def phantom_steps(snapshot: Snapshot) -> list[Step]:
+    """Abort ghost tasks, stop and remove orphans, clear a stale lock."""
+    steps = []
+    for worker in snapshot.phantoms:
+        target = worker_target(worker)
+        if worker.phantom == GHOST:
+            steps.append(
+                Step(
+                    "abort-ghost",
+                    target,
+                    f"mark {target.name} aborted in the ledger (no worker container)",
+                    why_worker(worker),
+                    expect={"task_status": worker.task_status},
+                    context=worker_context(worker),
+                )  # fmt: skip
+            )
+        elif worker.phantom == ORPHAN:
+            steps.append(
+                Step(
+                    "remove-orphan",
+                    target,
+                    f"stop and remove {target.short}",
+                    why_worker(worker),
+                    expect={"task_id": worker.task_id, "task_status": worker.task_status},
+                    context=worker_context(worker),
+                )  # fmt: skip
+            )
+    lock = snapshot.lock
+    if lock is not None and lock.stale and lock.task_id:
+        steps.append(
+            Step(
+                "clear-lock",
+                Target("lock", lock.path, f"lock {lock.path}"),
+                f"remove the lock file {lock.path}",
+                f"held by task {lock.task_id[:8]} for {fmt.duration(lock.age_s)}, which no running worker runs",
+                expect={"task_id": lock.task_id},
+                context={"task_id": lock.task_id, "age_s": lock.age_s},
+            )
+        )
+    return steps
+
+
+def prune_steps(snapshot: Snapshot, is_worker: Any) -> list[Step]:
+    """Remove exited worker containers; prune dangling images and the build cache. Never volumes."""
+    steps = []
+    for container in snapshot.containers:
+        if container.state in ("exited", "dead", "created") and is_worker(container):
+            target = Target("container", container.id, container.name)
+            steps.append(
+                Step(
+                    "remove-exited",
+                    target,
+                    f"remove {target.short}",
+                    f"an exited worker ({container.state})",
+                    expect={"state": container.state},
+                    context={"state": container.state},
+                )  # fmt: skip
+            )
+    steps.append(Step("prune-images", None, "remove dangling images", "unused layers take disk"))
+    steps.append(Step("prune-build-cache", None, "remove the build cache", "unused build cache takes disk"))
+    return steps
+
+
+def relieve_step(snapshot: Snapshot) -> Step:
+    """Drop the page cache."""
+    memory = snapshot.host.memory
+    return Step(
+        "drop-caches",
+        Target("host", None, snapshot.host.hostname),
+        "write back dirty pages, then drop the page cache",
+        f"memory at {memory.percent:.1f} % ({snapshot.levels.memory.value})",
+        context={"memory_percent": round(memory.percent, 1), "memory_level": snapshot.levels.memory.value},
+    )
+
+
+def swap_step(snapshot: Snapshot) -> Step:
+    """swapoff -a; swapon -a."""
+    swap = snapshot.host.swap
+    return Step(
+        "cycle-swap",
+        Target("host", None, snapshot.host.hostname),
+        "swapoff -a, then swapon -a (swapped pages come back into memory)",
+        f"swap at {swap.percent:.1f} % ({snapshot.levels.swap.value})",
+        context={"swap_percent": round(swap.percent, 1), "swap_level": snapshot.levels.swap.value},
+    )
+
+
+def container_step(action: str, container: Container, worker: Worker | None) -> Step:
+    """Restart, stop or start one container."""
+    target = Target("container", container.id, container.name)
+    context = {"state": container.state, "health": container.health, "restarts": container.restarts}
+    if worker is not None:
+        context |= worker_context(worker)
+    if action == "container.restart":
+        return Step("restart", target, f"restart {target.short}", f"asked for ({container.state})",
+                    expect={"state": container.state}, context=context)  # fmt: skip
+    if container.running:
+        return Step("stop", target, f"stop {target.short}", "asked for (running)",
+                    expect={"state": container.state}, context=context)  # fmt: skip
+    return Step("start", target, f"start {target.short}", f"asked for ({container.state})",
+                expect={"state": container.state}, context=context)  # fmt: skip
+
+
+def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: Any) -> Plan:
+    """The plan of catalogue action `action` on `target_key` (a container id or a worker row key)."""
+    spec = BY_ID.get(action)
+    if spec is None:
+        raise KeyError(f"no action {action!r}")
+    steps: list[Step] = []
+    nothing: str | None = None
+    bulk = spec.scope in ("all", "host")
+    if action in ("container.restart", "container.stop_start", "worker.kill"):
+        container = next((c for c in snapshot.containers if c.id == target_key), None)
+        worker = next((w for w in snapshot.workers if target_key in (w.key, w.container_id)), None)
+        if action == "worker.kill":
+            if worker is None or worker.container_id is None:
+                nothing = "select a worker container: a ghost task has none (resolve phantoms aborts it)"
+            else:
+                steps.append(kill_step(worker))
+        elif container is None:
+            nothing = "select a container first"
+        else:
+            steps.append(container_step(action, container, worker))
+    elif action == "workers.reap":
+        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id]
+        nothing = "no worker is past its timeout"
+    elif action == "workers.resolve_phantoms":
+        steps = phantom_steps(snapshot)
+        nothing = "no phantom and no stale lock"
+    elif action == "host.prune":
+        steps = prune_steps(snapshot, is_worker)
+    elif action == "host.relieve_memory":
+        steps = [relieve_step(snapshot)]
+    elif action == "host.cycle_swap":
+        steps = [swap_step(snapshot)]
+    elif action == "host.optimize":
+        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id]
+        steps += phantom_steps(snapshot)
+        steps += prune_steps(snapshot, is_worker)
+        if snapshot.levels.memory.rank >= Level.WARNING.rank:
+            steps.append(relieve_step(snapshot))
+        if snapshot.host.swap.total and snapshot.levels.swap.rank >= Level.CAREFUL.rank:
+            steps.append(swap_step(snapshot))
+    else:
+        nothing = f"{spec.label} is not an action on the host"
+    return Plan(
+        action=action,
+        steps=tuple(steps),
+        snapshot_at=snapshot.taken_at,
+        host=host_context(snapshot),
+        nothing=None if steps else nothing,
+        bulk=bulk,
+        stop_on_failure=action == "host.optimize",
+    )

@@ -1,0 +1,93 @@
+"""Autoheal over several collections on the real test engine: grace, once per change, budget, opt-out, read-only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from pixel_tui.pipeline import Pipeline
+from pixel_tui.remediate.autoheal import Autoheal
+from pixel_tui.settings import AutohealSettings
+from tests.remediation import bench
+from tests.test_remediate_engine import STUCK_TASK, stuck_ledger, timed_out_worker
+
+
+def test_a_stuck_worker_is_killed_once_and_only_after_the_startup_grace(engine, tmp_path):
+    container = timed_out_worker(engine)
+    b = bench(engine.url, tmp_path, stuck_ledger())
+    autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=2))
+    pipeline = Pipeline(b.collector, healer=autoheal)
+    try:
+        for _ in range(2):
+            pipeline.step()
+            assert engine.client.containers.get(container.id).status == "running", "nothing during the grace"
+        third = pipeline.step()
+        fourth = pipeline.step()
+    finally:
+        b.close()
+    assert container.id not in {c.id for c in engine.client.containers.list(all=True)}
+    assert [e.message for e in third.snapshot.events if e.kind == "action-ok"] == [
+        f"autoheal: kill-worker pixel-worker-3f2a9c1d ({container.id[:12]}): done"
+    ]
+    assert not [e for e in fourth.snapshot.events if e.kind.startswith("action-")]
+    (record,) = b.audit_lines()
+    assert record["actor"] == "autoheal" and record["outcome"] == "ok" and record["reason"].startswith("autoheal:")
+    assert b.task(STUCK_TASK)["status"] == "aborted"
+    assert autoheal.state.actions == 1 and not autoheal.state.given_up
+
+
+def test_a_target_that_keeps_failing_is_given_up_after_its_budget(engine, tmp_path):
+    sick = engine.run(
+        "sleep 600",
+        name="api",
+        labels={"pixel.autoheal": "true"},
+        healthcheck={"test": ["CMD", "false"], "interval": 300_000_000, "timeout": 200_000_000, "retries": 1},
+    )
+    b = bench(engine.url, tmp_path, stop_grace_s=0.0)
+    policy = AutohealSettings(enabled=True, startup_cycles=0, unhealthy_grace_s=0.0, budget_actions=2)
+    autoheal = Autoheal(b.executor, policy)
+    pipeline = Pipeline(b.collector, healer=autoheal)
+    events = []
+    deadline = time.monotonic() + 60
+    try:
+        while "api" not in autoheal.state.given_up.values() and time.monotonic() < deadline:
+            events += pipeline.step().snapshot.events
+            time.sleep(0.3)
+    finally:
+        b.close()
+    assert autoheal.state.given_up == {f"restart:{sick.id}": "api"}, [e.message for e in events]
+    restarts = [e for e in events if e.kind == "action-ok"]
+    assert len(restarts) == 2 and all("restart api" in e.message for e in restarts)
+    (gave_up,) = [e for e in events if e.kind == "autoheal-gave-up"]
+    assert gave_up.message.startswith("autoheal gave up on api: 2 actions in 30 minutes did not resolve it")
+    records = b.audit_lines()
+    assert [r["outcome"] for r in records] == ["ok", "ok", "refused"]
+    assert records[-1]["error"].startswith("autoheal gave up on api")
+    assert engine.client.containers.get(sick.id).status == "running"  # still there: a person's call now
+
+
+def test_an_opted_out_worker_and_a_read_only_console_are_left_alone(engine, tmp_path):
+    opted_out = timed_out_worker(engine, name="pixel-worker-0000000e", **{"pixel.autoheal": "false"})
+    b = bench(engine.url, tmp_path)
+    try:
+        autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0))
+        healed = Pipeline(b.collector, healer=autoheal).step()
+    finally:
+        b.close()
+    assert not [e for e in healed.snapshot.events if e.kind.startswith("action-")]
+    assert engine.client.containers.get(opted_out.id).status == "running" and b.audit_lines() == []
+
+    stuck = timed_out_worker(engine)
+    (tmp_path / "ro").mkdir()
+    ro = bench(engine.url, tmp_path / "ro", stuck_ledger(), read_only=True)
+    try:
+        autoheal = Autoheal(ro.executor, AutohealSettings(enabled=False, startup_cycles=0))
+        assert autoheal.toggle() is False and not autoheal.enabled  # cannot be turned on read-only
+        forced = Autoheal(ro.executor, replace(AutohealSettings(), enabled=True, startup_cycles=0))
+        step = Pipeline(ro.collector, healer=forced).step()  # heal --read-only: plans and audits refusals
+    finally:
+        ro.close()
+    assert engine.client.containers.get(stuck.id).status == "running"
+    refused = [e for e in step.snapshot.events if e.kind == "action-refused"]
+    assert refused and all("read-only" in e.message for e in refused)
+    assert {r["outcome"] for r in ro.audit_lines()} == {"refused"}
