@@ -11,6 +11,7 @@ from functools import partial
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from pixel_tui.paths import Paths
 from pixel_tui.settings import Settings
@@ -18,7 +19,7 @@ from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.help import HelpScreen, help_content
 from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, usable_keymap
-from pixel_tui.ui.themes import DEFAULT_THEME, load_themes
+from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
 
 
 class PixelApp(App[int]):
@@ -42,22 +43,30 @@ class PixelApp(App[int]):
         self.keymap: dict[str, str] = {}
         """The keymap in use (binding id -> keys)."""
         self._clashes_reported: set[frozenset[str]] = set()
+        self._applicable: dict[str, Theme] = {}
+        """Themes known to apply, by name (the object, as a file may replace a theme of the same name)."""
 
     def get_default_screen(self) -> Screen:
         """The dashboard is the base screen."""
         return DashboardScreen(self.source, self.settings)
 
     def on_mount(self) -> None:
-        """Register the themes, pick the configured one, apply the keymap."""
-        themes = load_themes(self.paths.themes_dir if self.paths else None)
+        """Register the themes that apply, pick the configured one, apply the keymap."""
+        themes = load_themes(self.paths.themes_dir if self.paths else None, check=self.theme_problem)
         for theme in themes.themes:
             self.register_theme(theme)
+            self._applicable[theme.name] = theme
         self.theme_names = themes.names
         for error in themes.errors:
-            self.notify(error, title="theme file skipped", severity="warning", timeout=10)
+            self.notify(error, title="theme file skipped", severity="warning", timeout=10, markup=False)
         wanted = self.settings.ui.theme
         if wanted not in self.available_themes:
-            self.notify(f"no theme named {wanted!r}; using {DEFAULT_THEME}", title="theme", severity="warning")
+            self.notify(
+                f"no usable theme named {wanted!r}; using {DEFAULT_THEME}",
+                title="theme",
+                severity="warning",
+                markup=False,
+            )
             wanted = DEFAULT_THEME
         self.theme = wanted
         keymap, unknown = usable_keymap(self.settings.keys, self.read_only)
@@ -71,19 +80,32 @@ class PixelApp(App[int]):
         self.keymap = keymap
         self.set_keymap(keymap)
 
+    # --- themes ------------------------------------------------------------------------------------------
+
+    def theme_problem(self, theme: Theme) -> str | None:
+        """Why `theme` cannot be applied to this console, or None (tried on a copy of the stylesheet)."""
+        return theme_problem(theme, self.stylesheet, self.get_theme_variable_defaults())
+
+    def validate_theme(self, name: str) -> str:
+        """Every way of switching theme (ctrl+t, the palette, the config) passes here: a theme that does not
+        apply is reported and unregistered, and the current theme stays (the default one at start)."""
+        theme = self.get_theme(name)
+        if theme is None or self._applicable.get(name) is theme:
+            return name
+        problem = self.theme_problem(theme)
+        if problem is None:
+            self._applicable[name] = theme
+            return name
+        self.notify(f"{name}: {problem}", title="theme skipped", severity="warning", timeout=10, markup=False)
+        self.unregister_theme(name)
+        self.theme_names = tuple(other for other in self.theme_names if other != name)
+        current = self.theme
+        return current if current in self.available_themes and current != name else DEFAULT_THEME
+
     def get_css_variables(self) -> dict[str, str]:
         """Theme variables, with the gauge colors derived for themes that do not set them (Textual's own)."""
-        variables = super().get_css_variables()
-        defaults = {
-            "gauge-ok": variables.get("success", "green"),
-            "gauge-careful": variables.get("text-warning", "yellow"),
-            "gauge-warning": variables.get("warning", "orange"),
-            "gauge-critical": variables.get("error", "red"),
-            "gauge-empty": variables.get("panel-lighten-1", "grey"),
-        }
-        for name, value in defaults.items():
-            variables.setdefault(name, value)
-        return variables
+        self.theme_variables = theme_variables(self.current_theme, self.get_theme_variable_defaults())
+        return self.theme_variables
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
         """Two bindings on one key after the user's keymap: say so once."""
@@ -112,11 +134,17 @@ class PixelApp(App[int]):
         self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
 
     def action_cycle_theme(self) -> None:
-        """Next pixel theme."""
-        names = list(self.theme_names) or [DEFAULT_THEME]
-        index = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(index + 1) % len(names)]
-        self.notify(f"theme {self.theme}", timeout=2)
+        """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""
+        start = self.theme
+        while True:
+            names = list(self.theme_names) or [DEFAULT_THEME]
+            index = names.index(self.theme) if self.theme in names else -1
+            wanted = names[(index + 1) % len(names)]
+            self.theme = wanted
+            if self.theme == wanted or len(self.theme_names) <= 1:
+                break
+        if self.theme != start:
+            self.notify(f"theme {self.theme}", timeout=2, markup=False)
 
 
 def build_app(
