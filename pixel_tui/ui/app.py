@@ -1,6 +1,7 @@
 """The console app: wires the dashboard to a snapshot source, registers the themes, applies the keymap.
 
-`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls.
+`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls. Messages
+built from config, theme files or the host are never read as markup (`markup=False`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -76,6 +78,7 @@ class PixelApp(App[int]):
                 title="keys",
                 severity="warning",
                 timeout=10,
+                markup=False,
             )
         self.keymap = keymap
         self.set_keymap(keymap)
@@ -112,7 +115,9 @@ class PixelApp(App[int]):
         ids = frozenset(binding.id or binding.action for binding in clashed_bindings)
         if ids not in self._clashes_reported:
             self._clashes_reported.add(ids)
-            self.notify(f"keys in [keys] clash: {', '.join(sorted(ids))}", title="keys", severity="warning")
+            self.notify(
+                f"keys in [keys] clash: {', '.join(sorted(ids))}", title="keys", severity="warning", markup=False
+            )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands, plus every action available now (changing ones absent when read-only)."""
@@ -124,8 +129,8 @@ class PixelApp(App[int]):
                 continue
             seen.add(binding.id)
             title = (binding.tooltip or binding.description).rstrip(".")
-            yield SystemCommand(title, f"key {self.get_key_display(binding)} · {binding.id}",
-                                partial(self.run_action, binding.action, active.node))  # fmt: skip
+            help_text = escape(f"key {self.get_key_display(binding)} · {binding.id}")  # the palette reads markup
+            yield SystemCommand(title, help_text, partial(self.run_action, binding.action, active.node))
 
     def action_help(self) -> None:
         """Show every key."""

@@ -168,7 +168,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     def _collection_failed(self, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
         if self._failure is None:
-            self.notify(f"collection failed: {reason}", title="collector", severity="error")
+            self.notify(f"collection failed: {reason}", title="collector", severity="error", markup=False)
         self._failure = reason
         self.check_stale()
 
@@ -296,10 +296,12 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
         assert target.container_id is not None
         try:
             return call(target.container_id)
+        # Names and errors come from the host: shown as they are, never read as markup.
         except LookupError as error:
-            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
+            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning", markup=False)
         except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
-            self.app.call_from_thread(self.notify, f"cannot {doing} {target.name}: {error}", severity="error")
+            message = f"cannot {doing} {target.name}: {error}"
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
         return None
 
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.theme import Theme
@@ -43,6 +44,7 @@ class KeyedTable(DataTable[CellText]):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._widths: dict[str, int] = {}
         self._palette = Palette({})
+        self._shown_title: str | None = None
 
     def on_mount(self) -> None:
         """Create the columns, follow the theme, show what is bound already."""
@@ -72,6 +74,12 @@ class KeyedTable(DataTable[CellText]):
             for row_key, cells in self._cells.items():
                 for column, cell in zip(columns, cells, strict=True):
                     self.update_cell(row_key, column, self._palette.render(cell))
+
+    def show_title(self, title: str) -> None:
+        """Set the border title, as plain text (it holds what the operator typed and what the host said)."""
+        if title != self._shown_title:  # assigning repaints, even the same text
+            self._shown_title = title
+            self.border_title = Content(title)
 
     @property
     def selected_key(self) -> str | None:

@@ -105,9 +105,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
             return
         rows: list[Row] = [(worker.key, cells(worker)) for worker in sorted(snapshot.workers, key=urgency)]
         self.sync(rows)
-        text = title(snapshot)
-        if self.border_title != text:  # assigning repaints, even the same text
-            self.border_title = text
+        self.show_title(title(snapshot))
 
     def action_remediate(self, action_id: str) -> None:
         """Ask the screen to run a worker action on the selected row."""
