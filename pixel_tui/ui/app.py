@@ -20,7 +20,7 @@ from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.help import HelpScreen, help_content
-from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, usable_keymap
+from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
 
 
@@ -45,6 +45,7 @@ class PixelApp(App[int]):
         self.keymap: dict[str, str] = {}
         """The keymap in use (binding id -> keys)."""
         self._clashes_reported: set[frozenset[str]] = set()
+        """Clashes with Textual's own bindings already told (Textual reports them on every key)."""
         self._applicable: dict[str, Theme] = {}
         """Themes known to apply, by name (the object, as a file may replace a theme of the same name)."""
 
@@ -80,6 +81,15 @@ class PixelApp(App[int]):
                 timeout=10,
                 markup=False,
             )
+        for clash in keymap_clashes(keymap, self.read_only):
+            outcome = "only one of them runs" if clash.together else "what it does depends on the focused table"
+            self.notify(
+                f"key {clash.key!r} is bound to {' and '.join(clash.ids)} in [keys]: {outcome}",
+                title="keys",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
         self.keymap = keymap
         self.set_keymap(keymap)
 
@@ -110,13 +120,22 @@ class PixelApp(App[int]):
         self.theme_variables = theme_variables(self.current_theme, self.get_theme_variable_defaults())
         return self.theme_variables
 
+    # --- keys --------------------------------------------------------------------------------------------
+
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
-        """Two bindings on one key after the user's keymap: say so once."""
-        ids = frozenset(binding.id or binding.action for binding in clashed_bindings)
-        if ids not in self._clashes_reported:
+        """The keymap took a key from one of Textual's own bindings (an arrow, enter...): say so once."""
+        for binding in clashed_bindings:
+            taken_by = ids_on_key(self.keymap, binding.key)
+            ids = frozenset({binding.id or binding.action, *taken_by})
+            if ids in self._clashes_reported or binding.id in KNOWN_IDS:
+                continue  # our own ids were reported at mount
             self._clashes_reported.add(ids)
             self.notify(
-                f"keys in [keys] clash: {', '.join(sorted(ids))}", title="keys", severity="warning", markup=False
+                f"key {binding.key!r} is bound to {' and '.join(taken_by) or '?'} in [keys]: "
+                f"it no longer does {binding.description or binding.action}",
+                title="keys",
+                severity="warning",
+                markup=False,
             )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
