@@ -122,6 +122,12 @@ class PixelApp(App[int]):
 
     # --- keys --------------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """esc closes the keys panel only while it is open; otherwise it goes on to its other uses."""
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
+        return True
+
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
         """The keymap took a key from one of Textual's own bindings (an arrow, enter...): say so once."""
         for binding in clashed_bindings:

@@ -27,6 +27,15 @@ def remediation(action_id: str, *, show: bool = True) -> Binding:
 
 APP_BINDINGS: list[Binding] = [
     Binding("ctrl+t", "cycle_theme", "theme", show=False, tooltip="Switch to the next theme", id="app.theme"),
+    # Only while the palette's Keys panel is open (PixelApp.check_action); otherwise esc goes on to other uses.
+    Binding(
+        "escape",
+        "hide_help_panel",
+        "close keys",
+        show=False,
+        tooltip="Close the keys panel (opened by the palette's Keys command)",
+        id="app.close_keys",
+    ),
 ]
 """Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
 
@@ -159,7 +168,8 @@ def keymap_clashes(keymap: Mapping[str, str], read_only: bool) -> list[KeyClash]
 
     Two kinds: ids that can be active at the same time, where one hides the other, and the containers table's
     ids against the workers table's, where one key would restart a container or kill a worker depending on the
-    focus. Only keys the keymap itself assigns count: the defaults never clash.
+    focus. Only keys the keymap itself assigns count: the defaults never clash, and where they share a key on
+    purpose (esc clears the filter, or closes the keys panel) the binding that applies says so itself.
     Changing actions are left out when read-only: their keys are inert then.
     """
     assigned = {_same_key(key): key for keys in keymap.values() for key in _keys(keys)}

@@ -1,11 +1,15 @@
-"""The keymap's notices: unknown ids, keys given to two ids."""
+"""The keymap's notices (keys given to two ids), and esc on the palette's keys panel."""
 
 from __future__ import annotations
 
+from textual.widgets import HelpPanel, Input
+
 from pixel_tui.ui.containers import ContainerTable
+from pixel_tui.ui.detail import DetailScreen
+from pixel_tui.ui.help import HelpScreen
 from pixel_tui.ui.keys import KeyClash, keymap_clashes
 from pixel_tui.ui.workers import WorkerTable
-from tests.ui.helpers import make_app, replay
+from tests.ui.helpers import dashboard, make_app, record_notifications, replay, until
 from tests.ui.test_ui_markup import shown_toasts
 
 
@@ -52,3 +56,41 @@ async def test_a_key_taken_from_textuals_own_bindings_is_reported_once() -> None
         await pilot.press("down", "down", "up")
         notes = [str(note.message) for note in app._notifications if "is bound to" in str(note.message)]
         assert notes == ["key 'enter' is bound to container.restart in [keys]: it no longer does Select"]
+
+
+async def test_esc_closes_the_keys_panel() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        app.action_show_help_panel()  # the palette's "Keys" command
+        await pilot.pause()
+        assert app.screen.query(HelpPanel)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query(HelpPanel) and app.screen is dashboard(app)
+
+
+async def test_esc_keeps_its_other_uses_while_the_keys_panel_is_open() -> None:
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await replay(pilot, 1)
+        app.action_show_help_panel()
+        await pilot.press("slash", "d", "b")
+        assert screen.filter_text == "db"
+        await pilot.press("escape")  # the filter first
+        assert screen.filter_text == "" and not app.screen.query_one("#filter", Input).display
+        assert app.screen.query(HelpPanel)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")  # then the modal on top
+        assert app.screen is screen
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.press("escape")
+        assert app.screen is screen and screen.query(HelpPanel)
+        await pilot.press("escape")  # and last the panel
+        await pilot.pause()
+        assert not screen.query(HelpPanel)
+        messages = record_notifications(app)
+        await pilot.press("escape")  # nothing left to close: nothing happens
+        assert messages == [] and app.is_running
