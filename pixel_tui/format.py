@@ -1,6 +1,12 @@
-"""Human-readable figures shared by the headless output and the console: sizes, durations, percents."""
+"""Human-readable figures and words shared by the headless output and the console: sizes, durations, percents,
+a worker's flags."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pixel_tui.model import Worker
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -43,3 +49,14 @@ def percent(value: float | None, digits: int = 1) -> str:
 def number(value: float | None, digits: int = 1) -> str:
     """A bare figure for key=value output; '-' when unmeasured."""
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def worker_flags(worker: Worker) -> tuple[str, ...]:
+    """What is wrong with a worker, in the words `snapshot` and the console both print: 'TIMEOUT' when it
+    outlived its timeout, 'PHANTOM ghost' or 'PHANTOM orphan' when the ledger and the containers disagree."""
+    words = []
+    if worker.timed_out:
+        words.append("TIMEOUT")
+    if worker.phantom:
+        words.append(f"PHANTOM {worker.phantom}")
+    return tuple(words)

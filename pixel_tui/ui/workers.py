@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.reactive import reactive
 
+from pixel_tui import format as fmt
 from pixel_tui.model import Snapshot, Worker
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
@@ -17,13 +18,8 @@ def urgency(worker: Worker) -> tuple[int, float]:
 
 
 def flags(worker: Worker) -> str:
-    """'TIMEOUT', 'PHANTOM ghost', 'PHANTOM orphan', both, or '' ."""
-    words = []
-    if worker.timed_out:
-        words.append("TIMEOUT")
-    if worker.phantom:
-        words.append(f"PHANTOM {worker.phantom}")
-    return " ".join(words)
+    """'TIMEOUT', 'PHANTOM ghost', 'PHANTOM orphan', both, or '': the words `snapshot` prints too."""
+    return " ".join(fmt.worker_flags(worker))
 
 
 def left(worker: Worker) -> Cell:
