@@ -16,7 +16,7 @@ from textual.containers import Container, Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from pixel_tui.actions import BY_ID
 from pixel_tui.model import ContainerDetail, Snapshot, Worker
@@ -26,6 +26,7 @@ from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
 from pixel_tui.ui.events import EventsPane
+from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, REMEDIATE, ReadOnlyGuard, RemediationRequested, action_allowed
@@ -106,7 +107,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             yield WorkerTable(id="workers").data_bind(cls.snapshot)
             yield EventsPane(self.settings.ui.events, id="events").data_bind(cls.snapshot)
         yield Input(placeholder="filter: words in name, image or state · enter keeps · esc clears", id="filter")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Focus the containers, start the collector and the staleness check."""

@@ -15,7 +15,7 @@ from textual.widgets import Label, Sparkline
 
 from pixel_tui.model import Thresholds
 from pixel_tui.ui.derive import METRIC_BY_NAME, CyclePoint, Metric, level_of, scale
-from pixel_tui.ui.text import LEVEL_CLASSES, level_class, level_label
+from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, level_class, level_label
 
 
 def _figure(value: float | None, metric: Metric, *, unit: bool = True) -> str:
@@ -23,6 +23,11 @@ def _figure(value: float | None, metric: Metric, *, unit: bool = True) -> str:
         return "n/a"
     text = f"{value:.1f}" if metric.unit == "%" else f"{value:.2f}"
     return text + metric.unit if unit else text
+
+
+def _fit(width: int, *texts: str) -> str:
+    """The first of `texts` (longest first) that fits `width` cells, else the last."""
+    return next((text for text in texts if not width or len(text) <= width), texts[-1])
 
 
 class Bars:
@@ -123,10 +128,18 @@ class HistoryPane(Vertical):
         level = level_of(metric.name, current, self.thresholds)
         for name in LEVEL_CLASSES:
             self.set_class(name == level_class(level), name)
-        now = f"{metric.label} {_figure(current, metric)}"
+        figure = _figure(current, metric)
         # The labels are as wide as the pane whatever they say: no layout pass needed.
         self.query_one("#history-now", Label).update(
-            f"{now}  {level_label(level)}" if values else metric.label, layout=False
+            _fit(
+                self._text_width(),
+                f"{metric.label} {figure}  {level_label(level)}",
+                f"{metric.label} {figure} {LEVEL_SYMBOL[level]}",
+                f"{figure} {LEVEL_SYMBOL[level]}",
+            )
+            if values
+            else metric.label,
+            layout=False,
         )
         # Width-many recent cycles: one column per cycle once the session is long enough.
         spark = self.query_one(ScaledSparkline)
@@ -136,9 +149,14 @@ class HistoryPane(Vertical):
             recent = measured[-max(spark.size.width, 1) :]
             count = f"{len(recent)} cycle{'s' if len(recent) > 1 else ''}"
             low, high = _figure(min(recent), metric, unit=False), _figure(max(recent), metric, unit=False)
-            self.query_one("#history-range", Label).update(f"{count}: min {low} max {high}", layout=False)
+            text = _fit(self._text_width(), f"{count}: min {low} max {high}", f"{count}: {low}–{high}", f"{low}–{high}")
+            self.query_one("#history-range", Label).update(text, layout=False)
         else:
             self.query_one("#history-range", Label).update("no cycle yet", layout=False)
+
+    def _text_width(self) -> int:
+        """Cells a label line has (0 before the first layout: then any text will do)."""
+        return self.content_region.width
 
     def on_resize(self) -> None:
         """The number of cycles that fit changed."""

@@ -8,7 +8,7 @@ from pixel_tui import format as fmt
 from pixel_tui.model import Snapshot, Worker
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, short_duration
+from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration
 
 
 def urgency(worker: Worker) -> tuple[int, float]:
@@ -86,6 +86,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         ("flags", "FLAGS", False),
         ("ledger", "LEDGER", False),
     )
+    FIT = ("container", len("(no container)"), clip_middle)  # the task column repeats the name's hex
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot whose workers are shown."""
