@@ -295,9 +295,9 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     def _ask_source(self, target: Target, doing: str, call: Callable[[str], T]) -> T | None:
         """Call the source from a worker thread; a failure becomes a notification, never an exception."""
         assert target.container_id is not None
+        # Names and errors come from the host: shown as they are, never read as markup.
         try:
             return call(target.container_id)
-        # Names and errors come from the host: shown as they are, never read as markup.
         except LookupError as error:
             self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning", markup=False)
         except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
