@@ -1,8 +1,13 @@
-"""Human-readable figures shared by the headless output and the console: sizes, durations, percents."""
+"""Human-readable figures and words shared by the headless output and the console: sizes, durations, percents,
+a worker's flags."""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pixel_tui.model import Worker
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -57,3 +62,14 @@ def cells(text: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return width
+
+
+def worker_flags(worker: Worker) -> tuple[str, ...]:
+    """What is wrong with a worker, in the words `snapshot` and the console both print: 'TIMEOUT' when it
+    outlived its timeout, 'PHANTOM ghost' or 'PHANTOM orphan' when the ledger and the containers disagree."""
+    words = []
+    if worker.timed_out:
+        words.append("TIMEOUT")
+    if worker.phantom:
+        words.append(f"PHANTOM {worker.phantom}")
+    return tuple(words)

@@ -150,7 +150,7 @@ def render_table(snapshot: Snapshot) -> str:
     if snapshot.workers:
         rows = []
         for w in snapshot.workers:
-            flags = " ".join(flag for flag in ("TIMEOUT" if w.timed_out else "", (w.phantom or "").upper()) if flag)
+            flags = " ".join(fmt.worker_flags(w))
             left = w.remaining_s
             rows.append(
                 (

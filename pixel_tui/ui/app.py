@@ -1,6 +1,7 @@
 """The console app: wires the dashboard to a snapshot source, registers the themes, applies the keymap.
 
-`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls.
+`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls. Messages
+built from config, theme files or the host are never read as markup (`markup=False`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import Theme
 
 from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline
@@ -23,8 +26,8 @@ from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.help import HelpScreen, help_content
-from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, usable_keymap
-from pixel_tui.ui.themes import DEFAULT_THEME, load_themes
+from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
+from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
 
 
 class PixelApp(App[int]):
@@ -54,6 +57,9 @@ class PixelApp(App[int]):
         self.keymap: dict[str, str] = {}
         """The keymap in use (binding id -> keys)."""
         self._clashes_reported: set[frozenset[str]] = set()
+        """Clashes with Textual's own bindings already told (Textual reports them on every key)."""
+        self._applicable: dict[str, Theme] = {}
+        """Themes known to apply, by name (the object, as a file may replace a theme of the same name)."""
 
     def notify(
         self,
@@ -83,16 +89,22 @@ class PixelApp(App[int]):
         return DashboardScreen(self.pipeline, self.settings)
 
     def on_mount(self) -> None:
-        """Register the themes, pick the configured one, apply the keymap."""
-        themes = load_themes(self.paths.themes_dir if self.paths else None)
+        """Register the themes that apply, pick the configured one, apply the keymap."""
+        themes = load_themes(self.paths.themes_dir if self.paths else None, check=self.theme_problem)
         for theme in themes.themes:
             self.register_theme(theme)
+            self._applicable[theme.name] = theme
         self.theme_names = themes.names
         for error in themes.errors:
-            self.notify(error, title="theme file skipped", severity="warning", timeout=10)
+            self.notify(error, title="theme file skipped", severity="warning", timeout=10, markup=False)
         wanted = self.settings.ui.theme
         if wanted not in self.available_themes:
-            self.notify(f"no theme named {wanted!r}; using {DEFAULT_THEME}", title="theme", severity="warning")
+            self.notify(
+                f"no usable theme named {wanted!r}; using {DEFAULT_THEME}",
+                title="theme",
+                severity="warning",
+                markup=False,
+            )
             wanted = DEFAULT_THEME
         self.theme = wanted
         keymap, unknown = usable_keymap(self.settings.keys, self.read_only)
@@ -102,30 +114,70 @@ class PixelApp(App[int]):
                 title="keys",
                 severity="warning",
                 timeout=10,
+                markup=False,
+            )
+        for clash in keymap_clashes(keymap, self.read_only):
+            outcome = "only one of them runs" if clash.together else "what it does depends on the focused table"
+            self.notify(
+                f"key {clash.key!r} is bound to {' and '.join(clash.ids)} in [keys]: {outcome}",
+                title="keys",
+                severity="warning",
+                timeout=10,
+                markup=False,
             )
         self.keymap = keymap
         self.set_keymap(keymap)
 
+    # --- themes ------------------------------------------------------------------------------------------
+
+    def theme_problem(self, theme: Theme) -> str | None:
+        """Why `theme` cannot be applied to this console, or None (tried on a copy of the stylesheet)."""
+        return theme_problem(theme, self.stylesheet, self.get_theme_variable_defaults())
+
+    def validate_theme(self, name: str) -> str:
+        """Every way of switching theme (ctrl+t, the palette, the config) passes here: a theme that does not
+        apply is reported and unregistered, and the current theme stays (the default one at start)."""
+        theme = self.get_theme(name)
+        if theme is None or self._applicable.get(name) is theme:
+            return name
+        problem = self.theme_problem(theme)
+        if problem is None:
+            self._applicable[name] = theme
+            return name
+        self.notify(f"{name}: {problem}", title="theme skipped", severity="warning", timeout=10, markup=False)
+        self.unregister_theme(name)
+        self.theme_names = tuple(other for other in self.theme_names if other != name)
+        current = self.theme
+        return current if current in self.available_themes and current != name else DEFAULT_THEME
+
     def get_css_variables(self) -> dict[str, str]:
         """Theme variables, with the gauge colors derived for themes that do not set them (Textual's own)."""
-        variables = super().get_css_variables()
-        defaults = {
-            "gauge-ok": variables.get("success", "green"),
-            "gauge-careful": variables.get("text-warning", "yellow"),
-            "gauge-warning": variables.get("warning", "orange"),
-            "gauge-critical": variables.get("error", "red"),
-            "gauge-empty": variables.get("panel-lighten-1", "grey"),
-        }
-        for name, value in defaults.items():
-            variables.setdefault(name, value)
-        return variables
+        self.theme_variables = theme_variables(self.current_theme, self.get_theme_variable_defaults())
+        return self.theme_variables
+
+    # --- keys --------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """esc closes the keys panel only while it is open; otherwise it goes on to its other uses."""
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
+        return True
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
-        """Two bindings on one key after the user's keymap: say so once."""
-        ids = frozenset(binding.id or binding.action for binding in clashed_bindings)
-        if ids not in self._clashes_reported:
+        """The keymap took a key from one of Textual's own bindings (an arrow, enter...): say so once."""
+        for binding in clashed_bindings:
+            taken_by = ids_on_key(self.keymap, binding.key)
+            ids = frozenset({binding.id or binding.action, *taken_by})
+            if ids in self._clashes_reported or binding.id in KNOWN_IDS:
+                continue  # our own ids were reported at mount
             self._clashes_reported.add(ids)
-            self.notify(f"keys in [keys] clash: {', '.join(sorted(ids))}", title="keys", severity="warning")
+            self.notify(
+                f"key {binding.key!r} is bound to {' and '.join(taken_by) or '?'} in [keys]: "
+                f"it no longer does {binding.description or binding.action}",
+                title="keys",
+                severity="warning",
+                markup=False,
+            )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands, plus every action available now (changing ones absent when read-only)."""
@@ -137,8 +189,8 @@ class PixelApp(App[int]):
                 continue
             seen.add(binding.id)
             title = (binding.tooltip or binding.description).rstrip(".")
-            yield SystemCommand(title, f"key {self.get_key_display(binding)} · {binding.id}",
-                                partial(self.run_action, binding.action, active.node))  # fmt: skip
+            help_text = escape(f"key {self.get_key_display(binding)} · {binding.id}")  # the palette reads markup
+            yield SystemCommand(title, help_text, partial(self.run_action, binding.action, active.node))
 
     def action_help(self) -> None:
         """Show every key."""
@@ -147,11 +199,17 @@ class PixelApp(App[int]):
         self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
 
     def action_cycle_theme(self) -> None:
-        """Next pixel theme."""
-        names = list(self.theme_names) or [DEFAULT_THEME]
-        index = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(index + 1) % len(names)]
-        self.notify(f"theme {self.theme}", timeout=2)
+        """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""
+        start = self.theme
+        while True:
+            names = list(self.theme_names) or [DEFAULT_THEME]
+            index = names.index(self.theme) if self.theme in names else -1
+            wanted = names[(index + 1) % len(names)]
+            self.theme = wanted
+            if self.theme == wanted or len(self.theme_names) <= 1:
+                break
+        if self.theme != start:
+            self.notify(f"theme {self.theme}", timeout=2, markup=False)
 
 
 def build_app(

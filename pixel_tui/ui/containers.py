@@ -123,11 +123,10 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         shown = [c for c in order(snapshot.containers, self.sort_by, self.sort_reverse) if matches(c, self.filter_text)]
         rows: list[Row] = [(container.id, cells(container, self.thresholds)) for container in shown]
         self.sync(rows)
-        title = self._title(snapshot, len(shown))
-        if self.border_title != title:  # assigning repaints, even the same text
-            self.border_title = title
+        self.show_title(self.title_for(snapshot, len(shown)))
 
-    def _title(self, snapshot: Snapshot, shown: int) -> str:
+    def title_for(self, snapshot: Snapshot, shown: int) -> str:
+        """Counts, sort order, filter and engine state."""
         total = len(snapshot.containers)
         arrow = "▲" if (self.sort_by == "name") != self.sort_reverse else "▼"
         title = f"Containers {snapshot.running_containers}/{total} running · sort {self.sort_by}{arrow}"

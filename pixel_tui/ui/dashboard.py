@@ -14,7 +14,7 @@ from textual.containers import Container, Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from pixel_tui.model import ContainerDetail, Snapshot, Worker
 from pixel_tui.pipeline import Control, Pipeline, Step
@@ -30,6 +30,7 @@ from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
 from pixel_tui.ui.events import EventsPane
+from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard, RemediationRequested
@@ -114,7 +115,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             yield WorkerTable(id="workers").data_bind(cls.snapshot)
             yield EventsPane(self.settings.ui.events, id="events").data_bind(cls.snapshot)
         yield Input(placeholder="filter: words in name, image or state · enter keeps · esc clears", id="filter")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Focus the containers, start the collector and the staleness check."""
@@ -173,7 +174,7 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     def _collection_failed(self, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
         if self._failure is None:
-            self.notify(f"collection failed: {reason}", title="collector", severity="error")
+            self.notify(f"collection failed: {reason}", title="collector", severity="error", markup=False)
         self._failure = reason
         self.check_stale()
 
@@ -302,12 +303,14 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
     def _ask_source(self, target: Target, doing: str, call: Callable[[str], T]) -> T | None:
         """Call the source from a worker thread; a failure becomes a notification, never an exception."""
         assert target.container_id is not None
+        # Names and errors come from the host: shown as they are, never read as markup.
         try:
             return call(target.container_id)
         except LookupError as error:
-            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning")
+            self.app.call_from_thread(self.notify, f"{target.name} is gone: {error}", severity="warning", markup=False)
         except Exception as error:  # noqa: BLE001 - reported, never raised into the UI
-            self.app.call_from_thread(self.notify, f"cannot {doing} {target.name}: {error}", severity="error")
+            message = f"cannot {doing} {target.name}: {error}"
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
         return None
 
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)

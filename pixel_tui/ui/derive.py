@@ -6,7 +6,7 @@ Plain Python (no Textual): the screen feeds each new snapshot through these befo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -55,13 +55,15 @@ class Metric:
     """Unit after the figure."""
     limits: Callable[[Thresholds], tuple[float, float, float]]
     """Its (careful, warning, critical) thresholds."""
+    ceiling: float | None = 100.0
+    """Top of the sparkline's scale (which starts at 0); None when the figure has no natural top."""
 
 
 METRICS: tuple[Metric, ...] = (
     Metric("swap", "swap", "%", lambda t: t.swap),
     Metric("memory", "memory", "%", lambda t: t.memory),
     Metric("cpu", "CPU", "%", lambda t: t.cpu),
-    Metric("load", "load/core", "", lambda t: t.load),
+    Metric("load", "load/core", "", lambda t: t.load, ceiling=None),
 )
 """The metrics in the order the key cycles them."""
 
@@ -82,6 +84,15 @@ class CyclePoint:
     def value(self, metric: str) -> float | None:
         """The figure of `metric` (swap, memory, cpu or load) in this cycle."""
         return getattr(self, metric)
+
+
+def scale(metric: Metric, values: Sequence[float], thresholds: Thresholds) -> tuple[float, float]:
+    """The sparkline's (bottom, top): 0 to 100 for a percentage, so that 1.9 % -> 2.0 % stays a flat line at the
+    bottom instead of filling the height; for load per core, 0 to its critical threshold or the highest value,
+    whichever is larger (an idle host draws low, an overloaded one still fits)."""
+    if metric.ceiling is not None:
+        return 0.0, metric.ceiling
+    return 0.0, max([metric.limits(thresholds)[2], *values]) or 1.0
 
 
 def level_of(metric: str, value: float | None, thresholds: Thresholds) -> Level:

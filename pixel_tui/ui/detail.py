@@ -102,7 +102,7 @@ class DetailScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """A framed, scrollable body."""
         with Vertical(id="dialog") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = Content(self.title_text)  # a container name: not markup
             dialog.border_subtitle = "l logs · esc close" if self.has_logs else "esc close"
             with VerticalScroll(id="detail-body"):
                 yield Static(render_sections(self.sections), id="detail-text")
@@ -133,7 +133,7 @@ class LogsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A framed log."""
         with Vertical(id="dialog") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = Content(self.title_text)  # a container name: not markup
             dialog.border_subtitle = "esc close"
             if self.text.strip():
                 yield RichLog(id="log", highlight=False, markup=False, wrap=False, auto_scroll=True)

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from pixel_tui.model import Level, Snapshot, Thresholds, level_for
-from pixel_tui.ui.text import LEVEL_CLASSES, clip, level_class, level_label, short_size
+from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, clip, level_class, level_label, short_size
 
 LABEL_WIDTH = 5
 VALUE_WIDTH = 6
@@ -107,18 +107,28 @@ class Gauge(Widget):
             self.set_class(name == level, name)
 
     def render(self) -> Content:
-        """The line, fitted to the widget's width."""
+        """The line, fitted to the widget's width: the bar gives way first, then the detail, then the level's
+        word (its symbol stays); the value always shows."""
         reading = self.reading
         if reading is None:
             return Content("")
         width = self.size.width
-        fixed = LABEL_WIDTH + 1 + 1 + VALUE_WIDTH + 1 + LEVEL_WIDTH
-        bar = width - fixed
-        detail = ""
-        if reading.detail and bar - (DETAIL_WIDTH + 1) >= MIN_BAR:
-            bar -= DETAIL_WIDTH + 1
-            detail = " " + clip(reading.detail, DETAIL_WIDTH).ljust(DETAIL_WIDTH)
-        bar = max(bar, 1)
+        word = level_label(reading.level).ljust(LEVEL_WIDTH)
+        # (level text, with the detail, narrowest bar): the first layout that fits the width.
+        for level, with_detail, narrowest in (
+            (word, True, MIN_BAR),
+            (word, False, 1),
+            (LEVEL_SYMBOL[reading.level], False, 1),
+            (LEVEL_SYMBOL[reading.level], False, 0),
+        ):
+            detail = " " + clip(reading.detail, DETAIL_WIDTH).ljust(DETAIL_WIDTH) if with_detail else ""
+            fixed = LABEL_WIDTH + 1 + VALUE_WIDTH + len(detail) + 1 + len(level)
+            bar = width - fixed - 1
+            if with_detail and not reading.detail:
+                continue
+            if bar >= narrowest:
+                break
+        bar = max(bar, 0)
         filled = 0 if reading.fraction is None else round(reading.fraction * bar)
         # Without color a shaded track still tells filled from empty; with color a solid dim track reads cleaner.
         empty = "░" if self.app.no_color else "█"
@@ -128,11 +138,11 @@ class Gauge(Widget):
             " ",
             ("█" * filled, style("gauge--bar")),
             (empty * (bar - filled), style("gauge--empty")),
-            " ",
+            " " if bar else "",
             reading.value.rjust(VALUE_WIDTH),
             (detail, style("gauge--detail")),
             " ",
-            (level_label(reading.level).ljust(LEVEL_WIDTH), style("gauge--level")),
+            (level, style("gauge--level")),
         )
 
 

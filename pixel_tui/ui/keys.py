@@ -6,9 +6,11 @@ changing actions come from `pixel_tui.remediate.catalogue`, the single list the 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.message import Message
 
 from pixel_tui.remediate.catalogue import BY_ID, allowed
@@ -25,6 +27,15 @@ def remediation(action_id: str, *, show: bool = True) -> Binding:
 
 APP_BINDINGS: list[Binding] = [
     Binding("ctrl+t", "cycle_theme", "theme", show=False, tooltip="Switch to the next theme", id="app.theme"),
+    # Only while the palette's Keys panel is open (PixelApp.check_action); otherwise esc goes on to other uses.
+    Binding(
+        "escape",
+        "hide_help_panel",
+        "close keys",
+        show=False,
+        tooltip="Close the keys panel (opened by the palette's Keys command)",
+        id="app.close_keys",
+    ),
 ]
 """Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
 
@@ -121,6 +132,72 @@ def usable_keymap(keys: dict[str, str], read_only: bool) -> tuple[dict[str, str]
         if binding_id in KNOWN_IDS and (binding_id not in BY_ID or allowed(binding_id, read_only=read_only))
     }
     return keymap, unknown
+
+
+class KeyClash(NamedTuple):
+    """A key the user's keymap gives to more than one binding id."""
+
+    key: str
+    """The key, as the keymap spells it."""
+    ids: tuple[str, ...]
+    """The binding ids on it, sorted."""
+    together: bool
+    """True when some of them can be active at the same time (only one of those runs); False when they are the
+    two tables' own keys (which one runs depends on the focused table)."""
+
+
+_TOGETHER: tuple[list[Binding], ...] = (
+    DASHBOARD_BINDINGS + APP_BINDINGS + CONTAINER_BINDINGS,
+    DASHBOARD_BINDINGS + APP_BINDINGS + WORKER_BINDINGS,
+)
+"""Bindings active at the same time: the dashboard's and the app's, with one table's (the focused one)."""
+
+
+def _keys(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+def _same_key(key: str) -> str:
+    """One spelling per key: '?' and 'question_mark' are the same key."""
+    return key_to_character(key) or key
+
+
+def keymap_clashes(keymap: Mapping[str, str], read_only: bool) -> list[KeyClash]:
+    """Keys that `keymap` (as `usable_keymap` returns it) puts on two binding ids or more.
+
+    Two kinds: ids that can be active at the same time, where one hides the other, and the containers table's
+    ids against the workers table's, where one key would restart a container or kill a worker depending on the
+    focus. Only keys the keymap itself assigns count: the defaults never clash, and where they share a key on
+    purpose (esc clears the filter, or closes the keys panel) the binding that applies says so itself.
+    Changing actions are left out when read-only: their keys are inert then.
+    """
+    assigned = {_same_key(key): key for keys in keymap.values() for key in _keys(keys)}
+
+    def bound(bindings: list[Binding]) -> dict[str, set[str]]:
+        by_key: dict[str, set[str]] = {}
+        for binding in bindings:
+            if binding.id is None or (binding.id in BY_ID and not allowed(binding.id, read_only=read_only)):
+                continue
+            for key in _keys(keymap.get(binding.id, binding.key)):
+                by_key.setdefault(_same_key(key), set()).add(binding.id)
+        return by_key
+
+    ids_on: dict[str, set[str]] = {}
+    together: set[str] = set()
+    for bindings in _TOGETHER:
+        for key, ids in bound(bindings).items():
+            if len(ids) > 1 and key in assigned:
+                ids_on.setdefault(key, set()).update(ids)
+                together.add(key)
+    containers, workers = bound(CONTAINER_BINDINGS), bound(WORKER_BINDINGS)
+    for key in containers.keys() & workers.keys() & assigned.keys():
+        ids_on.setdefault(key, set()).update(containers[key] | workers[key])
+    return [KeyClash(assigned[key], tuple(sorted(ids)), key in together) for key, ids in sorted(ids_on.items())]
+
+
+def ids_on_key(keymap: Mapping[str, str], key: str) -> list[str]:
+    """The binding ids `keymap` puts on `key`, sorted."""
+    return sorted(binding_id for binding_id, keys in keymap.items() if _same_key(key) in map(_same_key, _keys(keys)))
 
 
 class ReadOnlyGuard:

@@ -42,16 +42,17 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         """The parts, left to right: the engine part takes what room is left."""
         # Badges before the host: when 80 columns are not enough, the time at the right end goes first.
-        yield Label("pixel-tui", id="brand")
-        yield Label("… collecting", id="overall", classes="badge")
-        yield Label("READ-ONLY", id="mode", classes="badge")
-        yield Label("PAUSED", id="paused", classes="badge")
-        yield Label("", id="stale", classes="badge")
-        yield Label("", id="acting", classes="badge")
-        yield Label("", id="autoheal", classes="badge")
-        yield Label("", id="host")
-        yield Label("", id="engine")
-        yield Label("", id="updated")
+        # Hostname, engine errors and stale reasons come from the host: never read as markup.
+        yield Label("pixel-tui", id="brand", markup=False)
+        yield Label("… collecting", id="overall", classes="badge", markup=False)
+        yield Label("READ-ONLY", id="mode", classes="badge", markup=False)
+        yield Label("PAUSED", id="paused", classes="badge", markup=False)
+        yield Label("", id="stale", classes="badge", markup=False)
+        yield Label("", id="acting", classes="badge", markup=False)
+        yield Label("", id="autoheal", classes="badge", markup=False)
+        yield Label("", id="host", markup=False)
+        yield Label("", id="engine", markup=False)
+        yield Label("", id="updated", markup=False)
 
     def on_mount(self) -> None:
         """Show what is bound already."""

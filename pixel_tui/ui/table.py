@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.theme import Theme
@@ -27,6 +28,10 @@ class KeyedTable(DataTable[CellText]):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     """(column key, header label, right-aligned)."""
+    FIT: ClassVar[tuple[str, int, Callable[[str, int], str]] | None] = None
+    """(column key, narrowest width, how to cut its text): the column that gives up room when the columns are
+    wider than the table, so that the others stay whole instead of the last being cut at the edge; None to
+    leave every column whole and scroll sideways."""
     _holding = False  # class level: DataTable's __init__ already refreshes
     _held = False
 
@@ -43,18 +48,27 @@ class KeyedTable(DataTable[CellText]):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._widths: dict[str, int] = {}
         self._palette = Palette({})
+        self._shown_title: str | None = None
 
     def on_mount(self) -> None:
         """Create the columns, follow the theme, show what is bound already."""
-        for key, label, right in self.COLUMNS:
-            self.add_column(Text(" " + label, justify="right" if right else "left"), key=key)
-            self._widths[key] = cell_len(label) + 1
+        self._add_columns()
         self._palette = Palette.from_variables(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.show_data()
 
+    def _add_columns(self) -> None:
+        for key, label, right in self.COLUMNS:
+            self.add_column(Text(" " + label, justify="right" if right else "left"), key=key)
+            self._widths[key] = cell_len(label) + 1
+
     def show_data(self) -> None:
         """Build the rows from the bound data and `sync` them; subclasses implement it."""
+
+    def on_resize(self) -> None:
+        """Another width: the fitted column takes what is left."""
+        if self.FIT is not None:
+            self.show_data()
 
     def on_focus(self) -> None:
         """Focused: the cursor row in the cursor's colors, readable on its strong background."""
@@ -73,6 +87,12 @@ class KeyedTable(DataTable[CellText]):
                 for column, cell in zip(columns, cells, strict=True):
                     self.update_cell(row_key, column, self._palette.render(cell))
 
+    def show_title(self, title: str) -> None:
+        """Set the border title, as plain text (it holds what the operator typed and what the host said)."""
+        if title != self._shown_title:  # assigning repaints, even the same text
+            self._shown_title = title
+            self.border_title = Content(title)
+
     @property
     def selected_key(self) -> str | None:
         """The key of the row under the cursor, if any."""
@@ -90,8 +110,9 @@ class KeyedTable(DataTable[CellText]):
         """Make the table show `rows`, in that order, touching only what changed; the cursor stays on its row."""
         if not self.columns:
             return
-        wanted = dict(rows)
         selected = self.selected_key
+        rows = self._fit(rows)
+        wanted = dict(rows)
         columns = [key for key, _, _ in self.COLUMNS]
         render = self._palette.render
         self._holding, self._held = True, False
@@ -105,6 +126,38 @@ class KeyedTable(DataTable[CellText]):
             index = self.get_row_index(selected)
             if index != self.cursor_row:
                 self.move_cursor(row=index)
+
+    def _fit(self, rows: Sequence[Row]) -> Sequence[Row]:
+        """`rows` with the FIT column's text cut to what the other columns leave of the width."""
+        if self.FIT is None or not self.size.width:
+            return rows
+        column, narrowest, cut = self.FIT
+        index = [key for key, _, _ in self.COLUMNS].index(column)
+        widths = dict(self._widths)
+        for _, cells in rows:
+            for (key, _, _), cell in zip(self.COLUMNS, cells, strict=True):
+                widths[key] = max(widths[key], cell_len(cell.text) + 1)
+        others = sum(width for key, width in widths.items() if key != column)
+        room = max(self.size.width - self.styles.scrollbar_size_vertical - others - 1, narrowest)
+        if self._widths[column] > room + 1:
+            # DataTable columns only grow (see _grows): a column that must narrow means a new table.
+            self.clear(columns=True)
+            self._cells.clear()
+            self._widths.clear()
+            self._add_columns()
+        fitted: list[Row] = []
+        for key, cells in rows:
+            text = cells[index].text
+            short = cut(text, room)
+            fitted.append(
+                (
+                    key,
+                    cells
+                    if short == text
+                    else (*cells[:index], cells[index]._replace(text=short), *cells[index + 1 :]),
+                )
+            )
+        return fitted
 
     def _apply(self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any) -> None:
         with self.app.batch_update():

@@ -74,6 +74,18 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def clip_middle(text: str, width: int) -> str:
+    """`text` cut to `width` cells in its middle, keeping what follows the last separator when it fits: a worker
+    keeps its task's hex ('pixel…3f2a9c1d')."""
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return clip(text, width)
+    cut = max(text.rfind(separator) for separator in "-_./:")
+    tail = text[cut + 1 :] if cut >= 0 and 0 < len(text) - cut - 1 <= width - 2 else text[len(text) - width // 2 :]
+    return text[: width - 1 - len(tail)] + "…" + tail
+
+
 def percent(value: float | None) -> str:
     """'23.4' (the column says %), '-' when unmeasured."""
     return "-" if value is None else f"{value:.1f}"

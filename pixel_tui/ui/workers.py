@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.reactive import reactive
 
+from pixel_tui import format as fmt
 from pixel_tui.model import Snapshot, Worker
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, short_duration
+from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration
 
 
 def urgency(worker: Worker) -> tuple[int, float]:
@@ -17,13 +18,8 @@ def urgency(worker: Worker) -> tuple[int, float]:
 
 
 def flags(worker: Worker) -> str:
-    """'TIMEOUT', 'PHANTOM ghost', 'PHANTOM orphan', both, or '' ."""
-    words = []
-    if worker.timed_out:
-        words.append("TIMEOUT")
-    if worker.phantom:
-        words.append(f"PHANTOM {worker.phantom}")
-    return " ".join(words)
+    """'TIMEOUT', 'PHANTOM ghost', 'PHANTOM orphan', both, or '': the words `snapshot` prints too."""
+    return " ".join(fmt.worker_flags(worker))
 
 
 def left(worker: Worker) -> Cell:
@@ -90,6 +86,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         ("flags", "FLAGS", False),
         ("ledger", "LEDGER", False),
     )
+    FIT = ("container", len("(no container)"), clip_middle)  # the task column repeats the name's hex
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot whose workers are shown."""
@@ -105,9 +102,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
             return
         rows: list[Row] = [(worker.key, cells(worker)) for worker in sorted(snapshot.workers, key=urgency)]
         self.sync(rows)
-        text = title(snapshot)
-        if self.border_title != text:  # assigning repaints, even the same text
-            self.border_title = text
+        self.show_title(title(snapshot))
 
     def action_remediate(self, action_id: str) -> None:
         """Ask the screen to run a worker action on the selected row."""

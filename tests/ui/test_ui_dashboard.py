@@ -6,6 +6,8 @@ import time
 from dataclasses import replace
 from statistics import mean
 
+from textual.geometry import Region
+
 from pixel_tui.model import DockerState, Snapshot
 from pixel_tui.scripted import (
     CRISIS_CYCLE,
@@ -294,3 +296,31 @@ async def test_levels_read_without_color() -> None:
         await replay(pilot)
         swap = app.screen.query_one("#gauge-swap", Gauge).render().plain
         assert "░" in swap and "✖ CRITICAL" in swap
+
+
+def _swap_at(frame: Snapshot, percent: float) -> Snapshot:
+    return replace(frame, host=replace(frame.host, swap=replace(frame.host.swap, percent=percent)))
+
+
+async def test_the_sparkline_draws_percentages_on_a_0_to_100_scale() -> None:
+    first, second, third = crisis_frames(FIRST_CYCLE, FIRST_CYCLE + 2)
+    app, _ = make_app((_swap_at(first, 1.9), _swap_at(second, 2.0), _swap_at(third, 2.0)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 3)
+        spark = app.screen.query_one(HistoryPane).query_one("#spark")
+        lines = [strip.text for strip in spark.render_lines(Region(0, 0, *spark.size))]
+        assert len(lines) == 3 and len(lines[-1]) == spark.size.width
+        assert set(lines[-1]) == {"▁"}  # 2 % of the height: the lowest bar, not a full column
+        assert set("".join(lines[:-1])) == {" "}
+
+
+def test_the_sparkline_scale_is_0_to_100_for_percentages_and_from_0_for_load() -> None:
+    from pixel_tui.model import Thresholds
+    from pixel_tui.ui.derive import METRIC_BY_NAME, scale
+
+    thresholds = Thresholds()
+    for name in ("swap", "memory", "cpu"):
+        assert scale(METRIC_BY_NAME[name], [1.9, 2.0], thresholds) == (0.0, 100.0)
+    load = METRIC_BY_NAME["load"]
+    assert scale(load, [0.16, 0.2], thresholds) == (0.0, thresholds.load[2])  # 2.0 by default
+    assert scale(load, [0.5, 3.5], thresholds) == (0.0, 3.5)

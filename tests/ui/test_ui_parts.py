@@ -163,3 +163,19 @@ def test_uptime_drops_seconds_after_ten_minutes() -> None:
     from pixel_tui.ui.text import uptime
 
     assert [uptime(s) for s in (None, 5, 599, 600, 2204, 7265)] == ["-", "5s", "9m59s", "10m", "36m", "2h01m"]
+
+
+def test_snapshot_and_the_console_flag_workers_with_the_same_words() -> None:
+    from pixel_tui.format import worker_flags
+    from pixel_tui.headless import render_table
+    from pixel_tui.ui.workers import cells
+
+    frame = crisis_frame(CRISIS_CYCLE)
+    words = {worker.key: " ".join(worker_flags(worker)) or "-" for worker in frame.workers}
+    assert sorted(words.values()) == ["-", "PHANTOM ghost", "PHANTOM orphan", "TIMEOUT"]
+    table = render_table(frame).splitlines()
+    for worker in frame.workers:
+        assert worker.task_id is not None
+        line = next(line for line in table if line.startswith(worker.task_id))
+        assert line.endswith(f"  {words[worker.key]}"), line  # FLAGS is the table's last column
+        assert cells(worker)[6].text == words[worker.key]

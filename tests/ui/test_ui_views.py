@@ -159,7 +159,7 @@ async def test_an_unknown_theme_falls_back_with_a_message() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await replay(pilot, 1)
         assert app.theme == "pixel-dark"
-        assert any("no theme named 'no-such-theme'" in str(n.message) for n in app._notifications)
+        assert any("no usable theme named 'no-such-theme'" in str(n.message) for n in app._notifications)
 
 
 async def test_keys_rebind_from_the_config_and_unknown_ids_only_notify() -> None:
