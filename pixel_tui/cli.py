@@ -1,4 +1,4 @@
-"""The `pixel-tui` command line: the console, plain watch, one-shot snapshot and locate."""
+"""The `pixel-tui` command line: the console, plain watch, one-shot snapshot, history and locate."""
 
 from __future__ import annotations
 
@@ -138,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", parents=[common], help="print the audit log of remediation attempts")
     audit.add_argument("--last", type=_positive_int, metavar="N", help="only the last N records")
     audit.add_argument("--json", action="store_true", help="a JSON list of the records")
+    history = commands.add_parser(
+        "history", parents=[common], help="print the cycle history; `history import FILE` adds cycles from a file"
+    )
+    form = history.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="a JSON list of cycle objects")
+    form.add_argument("--csv", action="store_true", help="CSV with a header line")
+    history.add_argument("--last", type=_positive_int, metavar="N", help="only the latest N cycles")
+    history_commands = history.add_subparsers(dest="history_command", metavar="import", parser_class=_Parser)
+    imports = history_commands.add_parser(
+        "import",
+        parents=[common],
+        help="add the cycles of a JSON-lines file: plain cycle records or the orchestrator's audit log",
+    )
+    imports.add_argument("file", metavar="FILE", help="the file to import")
     return parser
 
 
@@ -162,7 +176,11 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     plain = command == "watch" and args.plain
     if command == "watch" and args.count is not None and not args.plain:
         return "--count needs --plain (the console runs until you quit it)"
-    if getattr(args, "autoheal", False) and (command in ("watch", "snapshot", "locate", "act", "audit") or plain):
+    if command == "history" and args.history_command == "import" and (args.json or args.csv or args.last):
+        return "--json, --csv and --last list the history; `history import` takes only FILE"
+    if getattr(args, "autoheal", False) and (
+        command in ("watch", "snapshot", "locate", "act", "audit", "history") or plain
+    ):
         return f"--autoheal cannot be used with {command}: it only watches"
     if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
         return "--autoheal and --read-only contradict each other"
@@ -196,6 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "locate":
             return locate(paths, settings)
+        if command == "history" and args.history_command == "import":
+            return history_import(paths, settings, args.file)
+        if command == "history":
+            return history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
         if command == "snapshot":
             return snapshot(settings, as_json=args.json, sample_s=args.sample)
         if command == "watch" and args.plain:
@@ -259,6 +281,63 @@ def locate(paths: Paths, settings: Settings) -> int:
         ("log", paths.log_dir),
     ):
         print(f"{name}: {printable(str(path))}")
+    sys.stdout.flush()
+    return 0
+
+
+def history(paths: Paths, settings: Settings, *, as_json: bool, as_csv: bool, last: int | None) -> int:
+    """Print the cycle history, own and imported, in time order: a table, JSON or CSV."""
+    from pixel_tui.history import output
+    from pixel_tui.history.store import HistoryStore, HistoryUnavailable
+
+    cycles = []
+    try:
+        present = paths.history_db.exists()
+    except OSError:  # a directory it may not search: let the store say why
+        present = True
+    if present:  # listing never creates a store
+        store = HistoryStore.for_settings(paths.history_db, settings.history, heal=False)
+        try:
+            cycles = store.recent(last)
+        except HistoryUnavailable as error:
+            print(f"pixel-tui: {printable(str(error))}", file=sys.stderr)
+            return EXIT_UNKNOWN
+        finally:
+            store.close()
+    if as_json:
+        print(output.render_json(cycles))
+    elif as_csv:
+        print(output.render_csv(cycles))
+    else:
+        print(output.render_table(cycles, metric=settings.ui.history_metric))
+    sys.stdout.flush()
+    return 0
+
+
+def history_import(paths: Paths, settings: Settings, file: str) -> int:
+    """Import the cycles of `file` into the history; 3 when the file cannot be read or the store written."""
+    from pixel_tui.files import UnreadableFile
+    from pixel_tui.history.importer import import_file
+    from pixel_tui.history.output import render_import
+    from pixel_tui.history.store import HistoryStore, HistoryUnavailable
+
+    store = HistoryStore.for_settings(paths.history_db, settings.history)
+    try:
+        report = import_file(file, store, settings.thresholds)
+    except FileNotFoundError:
+        print(f"pixel-tui: cannot import {printable(file)}: no such file", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except UnreadableFile as error:
+        print(f"pixel-tui: cannot import {printable(file)}: {printable(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except HistoryUnavailable as error:
+        print(f"pixel-tui: {printable(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    finally:
+        store.close()
+    for notice in store.notices:
+        print(f"pixel-tui: {printable(notice)}", file=sys.stderr)
+    print(render_import(report))
     sys.stdout.flush()
     return 0
 

@@ -58,7 +58,7 @@ class HistorySettings:
     cycle_s: float = 60.0
     """Seconds of collection aggregated into one history cycle."""
     retention_days: float = 90.0
-    """Cycles older than this many days are dropped."""
+    """Cycles recorded more than this many days ago are dropped (an imported cycle counts from its import)."""
     retention_rows: int = 100_000
     """At most this many cycles are kept."""
 
