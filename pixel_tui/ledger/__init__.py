@@ -1,7 +1,7 @@
-"""The orchestrator's task ledger: its format and reading it (docs/domain.md).
+"""The orchestrator's task ledger: its format, reading it, and writing it back safely (docs/domain.md).
 
 One package so that what is read and what is written agree on field names, casing, shape and
-layout; remediation writes here and never reaches into collection.
+layout; remediation writes through `LedgerWriter` and never reaches into collection.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pixel_tui.ledger.reader import (
     parse_ledger,
     read_lock,
 )
+from pixel_tui.ledger.writer import LedgerWriter, RefusedChange, WriteResult, mark_change
 
 __all__ = [
     "STATUSES",
@@ -23,9 +24,13 @@ __all__ = [
     "LedgerError",
     "LedgerReader",
     "LedgerReading",
+    "LedgerWriter",
     "LockReading",
+    "RefusedChange",
     "Task",
     "TaskIndex",
+    "WriteResult",
+    "mark_change",
     "parse_ledger",
     "read_lock",
 ]
