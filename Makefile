@@ -16,11 +16,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/pixel-tui $(ARGS)
 
+# The checks a reviewer would run come first: lint and formatting, then the whole suite.
 test: $(STAMP)
+	$(BIN)/ruff check pixel_tui tests bench screenshots
+	$(BIN)/ruff format --check pixel_tui tests bench screenshots
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check pixel_tui tests bench
+	$(BIN)/ruff check pixel_tui tests bench screenshots
+	$(BIN)/ruff format --check pixel_tui tests bench screenshots
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_collect.py $(ARGS)

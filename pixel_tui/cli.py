@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "snapshot":
             return run.snapshot(settings, as_json=args.json, sample_s=args.sample)
         if command == "watch" and args.plain:
-            return run.watch_plain(settings, count=args.count)
+            return run.watch_plain(settings, paths, count=args.count)
         if command == "audit":
             from pixel_tui.remediate.audit import AuditLog, print_audit
 

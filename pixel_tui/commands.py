@@ -122,17 +122,25 @@ def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
     return exit_code(taken)
 
 
-def watch_plain(settings: Settings, *, count: int | None) -> int:
-    """One status line per cycle on stdout until interrupted or `count` lines were printed."""
+def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
+    """One status line per collection on stdout until interrupted or `count` lines; the cycles go to history."""
+    from pixel_tui.history.recorder import HistoryRecorder
+
     collector = _collector(settings)
+    recorder = HistoryRecorder(paths.history_db, settings.history)
     collector.collect()  # primes the CPU counters: the first line has real figures
+    told: str | None = None
 
     def emit(step: Step, forced: bool) -> None:
+        nonlocal told
         print(status_line(step.snapshot), flush=True)
+        if step.history != told:  # said once when it starts or stops, on stderr: stdout stays one line each
+            told = step.history
+            print(f"pixel-tui: {printable(told or 'history works again')}", file=sys.stderr, flush=True)
 
     async def loop() -> None:
         await asyncio.sleep(min(settings.interval, 1.0))
-        await Pipeline(collector).run(emit, interval=settings.interval, count=count)
+        await Pipeline(collector, history=recorder).run(emit, interval=settings.interval, count=count)
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -141,6 +149,7 @@ def watch_plain(settings: Settings, *, count: int | None) -> int:
         pass
     finally:
         collector.close()
+        recorder.close()
     return 0
 
 
@@ -151,15 +160,18 @@ def _interrupt(*_: object) -> None:
 
 def console(settings: Settings, paths: Paths) -> int:
     """Run the Textual console on the real collector and executor."""
+    from pixel_tui.history.recorder import HistoryRecorder
     from pixel_tui.remediate.real import real_executor
     from pixel_tui.ui.app import run_console
 
     collector = _collector(settings)
     executor = real_executor(settings, paths)
+    recorder = HistoryRecorder(paths.history_db, settings.history)
     try:
-        return run_console(settings=settings, source=collector, paths=paths, executor=executor)
+        return run_console(settings=settings, source=collector, paths=paths, executor=executor, history=recorder)
     finally:
         collector.close()
+        recorder.close()
         executor.backends.engine.close()  # type: ignore[union-attr]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from pixel_tui.model import Event, Snapshot
+from pixel_tui.model import Event, Level, Snapshot
 from pixel_tui.source import SnapshotSource
 from pixel_tui.threads import in_daemon_thread
 
@@ -151,6 +151,10 @@ class Pipeline:
         if self.history is not None:
             self.history.record(snapshot)
             history = self.history.status
+            notices = getattr(self.history, "take_notices", lambda: [])()
+            if notices:
+                told = tuple(Event(snapshot.taken_at, "history", "history", text, Level.WARNING) for text in notices)
+                snapshot = replace(snapshot, events=snapshot.events + told)
         if self.healer is not None:
             healed = self.healer.heal(snapshot)
             if healed:

@@ -163,8 +163,12 @@ def test_the_console_without_a_terminal_refuses_and_names_the_headless_commands(
 
 @pytest.mark.parametrize(
     "args",
-    [("snapshot", "--json", "--sample", "0.1"), ("snapshot", "--sample", "0.1"), ("locate",),
-     ("watch", "--plain", "--count", "1", "--interval", "0.1")],  # fmt: skip
+    [
+        ("snapshot", "--json", "--sample", "0.1"),
+        ("snapshot", "--sample", "0.1"),
+        ("locate",),
+        ("watch", "--plain", "--count", "1", "--interval", "0.1"),
+    ],  # fmt: skip
 )
 def test_a_full_disk_is_one_line_on_stderr_not_a_traceback(args):
     with open("/dev/full", "w") as full:

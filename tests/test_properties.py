@@ -51,8 +51,20 @@ JSON_VALUES = st.recursive(
     JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(HOSTILE, inner, max_size=4), max_leaves=12
 )
 TASK_FIELDS = st.sampled_from(
-    ["id", "status", "createdAt", "startedAt", "completedAt", "started_at", "workerId", "worker", "timeoutSeconds",
-     "timeout_s", "type", "error"]  # fmt: skip
+    [
+        "id",
+        "status",
+        "createdAt",
+        "startedAt",
+        "completedAt",
+        "started_at",
+        "workerId",
+        "worker",
+        "timeoutSeconds",
+        "timeout_s",
+        "type",
+        "error",
+    ]  # fmt: skip
 )
 TASKS = st.lists(st.dictionaries(TASK_FIELDS, JSON_SCALARS, max_size=8), max_size=6)
 
@@ -118,8 +130,20 @@ def test_workers_from_any_ledger_and_labels_give_valid_json_and_clean_text(tasks
     except LedgerError:
         index = TaskIndex([])
     containers = [
-        Container(f"{position:064x}", f"pixel-worker-{position:08x}", "img", "running", None,
-                  NOW - timedelta(seconds=90), 90.0, 0, None, None, None, labels)  # fmt: skip
+        Container(
+            f"{position:064x}",
+            f"pixel-worker-{position:08x}",
+            "img",
+            "running",
+            None,
+            NOW - timedelta(seconds=90),
+            90.0,
+            0,
+            None,
+            None,
+            None,
+            labels,
+        )  # fmt: skip
         for position, labels in enumerate(label_sets)
     ]
     timeouts = {c.id: label.get("pixel.timeout") for c, label in zip(containers, label_sets, strict=True)}
@@ -167,8 +191,21 @@ TOML_SCALARS = st.one_of(
 )
 SECTIONS = st.sampled_from(["thresholds", "workers", "history", "ui", "keys", "disks", "nonsense"])
 KEYS = st.sampled_from(
-    ["interval", "cpu", "swap", "ledger", "name_pattern", "cycle_s", "theme", "events", "mounts", "app.quit",
-     "ledger_max_bytes", "kill_grace_s", "bogus"]  # fmt: skip
+    [
+        "interval",
+        "cpu",
+        "swap",
+        "ledger",
+        "name_pattern",
+        "cycle_s",
+        "theme",
+        "events",
+        "mounts",
+        "app.quit",
+        "ledger_max_bytes",
+        "kill_grace_s",
+        "bogus",
+    ]  # fmt: skip
 )
 CONFIGS = st.dictionaries(
     st.one_of(KEYS, SECTIONS), st.one_of(TOML_SCALARS, st.dictionaries(KEYS, TOML_SCALARS, max_size=4)), max_size=5

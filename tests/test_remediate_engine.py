@@ -189,9 +189,10 @@ def test_a_live_lock_is_never_cleared(engine, tmp_path):
     finally:
         b.close()
     by_op = {o.step.op: o for o in outcomes}
-    assert by_op["clear-lock"].outcome == "refused" and "the lock is live: pixel-worker-3f2a9c1d" in by_op[
-        "clear-lock"
-    ].error
+    assert (
+        by_op["clear-lock"].outcome == "refused"
+        and "the lock is live: pixel-worker-3f2a9c1d" in by_op["clear-lock"].error
+    )
     assert by_op["abort-ghost"].outcome == "refused" and "has a worker now" in by_op["abort-ghost"].error
     assert b.lock.exists() and b.task(task_id)["status"] == "running"
 

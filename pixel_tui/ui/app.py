@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from pixel_tui.paths import Paths
-from pixel_tui.pipeline import Pipeline
+from pixel_tui.pipeline import HistorySink, Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.safe import printable, printable_lines
@@ -40,7 +40,13 @@ class PixelApp(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     def __init__(
-        self, settings: Settings, source: SnapshotSource, *, paths: Paths | None, executor: Executor | None
+        self,
+        settings: Settings,
+        source: SnapshotSource,
+        *,
+        paths: Paths | None,
+        executor: Executor | None,
+        history: HistorySink | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -49,7 +55,9 @@ class PixelApp(App[int]):
         """What every changing key goes through; None when this console has no backend to act with."""
         self.autoheal = Autoheal(executor, settings.autoheal) if executor is not None else None
         """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it."""
-        self.pipeline = Pipeline(source, healer=self.autoheal)
+        self.history = history
+        """The cycle history the pipeline records into (None: not kept, as in tests on scripted data)."""
+        self.pipeline = Pipeline(source, healer=self.autoheal, history=history)
         """The one loop: collect, history, autoheal, events."""
         self.paths = paths
         self.theme_names: tuple[str, ...] = ()
@@ -219,6 +227,7 @@ def build_app(
     paths: Paths | None = None,
     read_only: bool = False,
     executor: Executor | None = None,
+    history: HistorySink | None = None,
 ) -> PixelApp:
     """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
 
@@ -229,11 +238,18 @@ def build_app(
         settings = replace(settings, read_only=True)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
-    return PixelApp(settings, source, paths=paths, executor=executor)
+    return PixelApp(settings, source, paths=paths, executor=executor, history=history)
 
 
-def run_console(*, settings: Settings, source: SnapshotSource, paths: Paths, executor: Executor | None) -> int:
+def run_console(
+    *,
+    settings: Settings,
+    source: SnapshotSource,
+    paths: Paths,
+    executor: Executor | None,
+    history: HistorySink | None = None,
+) -> int:
     """Run the console until the operator quits; the exit code (0, or 1 when the app failed)."""
-    app = build_app(settings, source, paths=paths, executor=executor)
+    app = build_app(settings, source, paths=paths, executor=executor, history=history)
     app.run()
     return app.return_code or 0

@@ -33,6 +33,8 @@ class StatusBar(Horizontal):
     """What a running remediation is doing, None when none runs."""
     autoheal_text: reactive[str | None] = reactive(None, repaint=False)
     """Autoheal's state in words, None when there is no autoheal."""
+    history_status: reactive[str | None] = reactive(None, repaint=False)
+    """"history unavailable: <why>", or None while the history works."""
 
     def __init__(self, *, read_only: bool, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -50,6 +52,7 @@ class StatusBar(Horizontal):
         yield Label("", id="stale", classes="badge", markup=False)
         yield Label("", id="acting", classes="badge", markup=False)
         yield Label("", id="autoheal", classes="badge", markup=False)
+        yield Label("", id="history-status", classes="badge", markup=False)
         yield Label("", id="host", markup=False)
         yield Label("", id="engine", markup=False)
         yield Label("", id="updated", markup=False)
@@ -83,6 +86,10 @@ class StatusBar(Horizontal):
         """Autoheal toggled, acted or gave up."""
         self._update()
 
+    def watch_history_status(self) -> None:
+        """The history stopped or started working."""
+        self._update()
+
     def on_resize(self) -> None:
         """Wording depends on the room."""
         self._update()
@@ -97,6 +104,8 @@ class StatusBar(Horizontal):
         heal = self.autoheal_text
         self._set("autoheal", heal or "", "-warning" if heal and "gave up" in heal else "",
                   visible=heal is not None)  # fmt: skip
+        history = self.history_status
+        self._set("history-status", history or "", "-warning", visible=history is not None)
         if snapshot is None:
             return
         overall = snapshot.levels.overall

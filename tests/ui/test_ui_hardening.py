@@ -79,4 +79,3 @@ async def test_the_detail_view_shows_hostile_labels_env_and_command_escaped() ->
         text = str(app.screen.query_one("#detail-text", Static).content)
         assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text and "\u202e" not in text
         assert text.count(r"\x1b]0;pwned\x07") >= 4  # label value, label key, env value, command
-

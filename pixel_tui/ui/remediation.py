@@ -1,0 +1,126 @@
+"""The dashboard's changing actions: plan from the snapshot on screen, confirm, execute off the UI thread, report.
+
+A mixin of DashboardScreen (it uses the screen's snapshot, control, pipeline and `acting`/`autoheal_text`
+reactives); the effect itself lives in `pixel_tui.remediate`, the dialogs in `pixel_tui.ui.confirm`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from pixel_tui.remediate.audit import person
+from pixel_tui.remediate.autoheal import AutohealState, outcome_event
+from pixel_tui.remediate.catalogue import BY_ID
+from pixel_tui.remediate.model import Outcome, Plan
+from pixel_tui.remediate.model import Step as PlanStep
+from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
+from pixel_tui.ui.keys import RemediationRequested
+
+if TYPE_CHECKING:
+    from pixel_tui.model import Snapshot
+    from pixel_tui.pipeline import Control, Pipeline
+
+
+class Remediation:
+    """Keys that change things, for the dashboard."""
+
+    app: Any
+    acting: str | None
+    autoheal_text: str | None
+    pipeline: Pipeline
+    control: Control
+    _last_raw: Snapshot | None
+    notify: Any
+    """Screen.notify (the screen provides it)."""
+
+    def action_remediate(self, action_id: str) -> None:
+        """A host-wide or bulk action from the dashboard's own keys."""
+        self._remediate(action_id, None)
+
+    def on_remediation_requested(self, message: RemediationRequested) -> None:
+        """A container or worker action from a table."""
+        self._remediate(message.action_id, message.target)
+
+    def _remediate(self, action_id: str, target: str | None) -> None:
+        """Plan from the snapshot on screen, confirm, then execute off the UI thread."""
+        spec = BY_ID[action_id]
+        if action_id == "autoheal.toggle":
+            self._toggle_autoheal()
+            return
+        executor = self.app.executor
+        if executor is None:
+            reason = "the console is read-only" if self.app.read_only else "this console has no remediation backend"
+            self.notify(f"{spec.label}: refused, {reason}", severity="warning")
+            return
+        if self._last_raw is None:
+            self.notify(f"{spec.label}: nothing collected yet", severity="warning")
+            return
+        if self.acting is not None:
+            self.notify(f"{spec.label}: wait, {self.acting}", severity="warning")
+            return
+        # Plans are made from the raw snapshot: ids and names exactly as the engine has them.
+        plan = executor.plan(action_id, self._last_raw, target)
+        if not plan.steps:
+            self.notify(plan.nothing or "nothing to do", title=spec.label)
+            return
+        if executor.read_only:  # reached only by running the action directly: refused and audited, not asked
+            self._execute(plan)
+            return
+
+        def then(confirmed: bool | None) -> None:
+            if confirmed:
+                self._execute(plan)
+            else:
+                self.notify("cancelled: nothing was changed", title=spec.label, timeout=3)
+
+        title = f"{spec.label}: {plan.steps[0].target.short}" if not plan.bulk else f"{spec.label}: the plan"
+        if plan.bulk:
+            self.app.push_screen(PlanScreen(title, plan, spec.label.split()[0]), then)
+        else:
+            self.app.push_screen(ConfirmScreen(title, plan), then)
+
+    @work(thread=True, group="remediate", exclusive=False, exit_on_error=False)
+    def _execute(self, plan: Plan) -> None:
+        """Run a confirmed plan in a thread; show progress, then every outcome, then collect at once."""
+        executor = self.app.executor
+        assert executor is not None
+        label = BY_ID[plan.action].label
+
+        def progress(step: PlanStep, number: int, total: int) -> None:
+            text = f"{label}: {step.what} ({number}/{total})" if total > 1 else f"{label}: {step.what}"
+            self.app.call_from_thread(setattr, self, "acting", text)
+
+        try:
+            outcomes = executor.execute(plan, actor=person(), progress=progress)
+        finally:
+            self.app.call_from_thread(setattr, self, "acting", None)
+        self.app.call_from_thread(self._done, plan, outcomes)
+
+    def _done(self, plan: Plan, outcomes: tuple[Outcome, ...]) -> None:
+        label = BY_ID[plan.action].label
+        for outcome in outcomes:
+            severity = "information" if outcome.ok else "warning" if outcome.outcome == "refused" else "error"
+            self.notify(outcome.sentence(), title=label, severity=severity, timeout=8)
+        self.pipeline.note(outcome_event(outcome, actor="person") for outcome in outcomes)
+        self.control.step_now()  # show the result at once, not at the next interval
+
+    def _toggle_autoheal(self) -> None:
+        autoheal = self.app.autoheal
+        if autoheal is None or self.app.read_only:
+            self.notify("autoheal: not possible in this console (read-only or no backend)", severity="warning")
+            return
+        on = autoheal.toggle()
+        self.autoheal_text = autoheal_words(autoheal.state)
+        self.notify(f"autoheal {'on' if on else 'off'}", title="autoheal", timeout=3)
+
+
+def autoheal_words(state: AutohealState) -> str:
+    """The status line's autoheal part: "autoheal on · 3 actions · gave up: web-1"."""
+    words = [f"autoheal {'on' if state.enabled else 'off'}"]
+    if state.actions:
+        words.append(f"{state.actions} action{'s' if state.actions != 1 else ''}")
+    if state.given_up:
+        words.append("gave up: " + ", ".join(sorted(state.given_up.values())))
+    return " · ".join(words)
