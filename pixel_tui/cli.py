@@ -28,8 +28,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
 
 
-def _seconds_between(low: float, high: float) -> Callable[[str], float]:
-    """An argparse type: a number of seconds from `low` to `high`."""
+def _seconds_between(low: float, high: float, unit: str = "seconds") -> Callable[[str], float]:
+    """An argparse type: a number (of seconds, or of `unit`) from `low` to `high`."""
 
     def parse(text: str) -> float:
         try:
@@ -37,7 +37,7 @@ def _seconds_between(low: float, high: float) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {printable(text)!r}") from None
         if not math.isfinite(value) or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} seconds, got {printable(text)!r}")
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} {unit}, got {printable(text)!r}")
         return value
 
     return parse
@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between the two samples CPU figures are measured over (0.1 to 60, default 1)",
     )
     commands.add_parser("locate", parents=[common], help="print the config, data, state and log paths in use")
+    demo = commands.add_parser("demo", parents=[common], help="the console on a simulated host in the swap crisis")
+    demo.add_argument(
+        "--speed", type=_seconds_between(0.1, 100.0, "times"), default=1.0, metavar="X", help="X times faster"
+    )
     act = commands.add_parser("act", parents=[common], help="run one remediation action on a container or worker")
     act.add_argument("action", metavar="ACTION", help="a changing action id, e.g. worker.kill, workers.reap")
     act.add_argument("target", metavar="TARGET", nargs="?", help="container or worker: name, id or id prefix")
@@ -221,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "heal":
             return run.heal(settings, paths, args)
         missing = _no_terminal()
+        if missing is None and command == "demo":
+            from pixel_tui.demo.run import run_demo
+
+            return run_demo(settings, paths, speed=args.speed)
         if missing is not None:
             print(
                 f"pixel-tui: the console needs a terminal, and {missing} is not one.\n"

@@ -3,33 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
-from pixel_tui.collect.fdlimit import raise_soft_limit
+from pixel_tui.collect.fdlimit import FdLimit, raise_soft_limit
 from pixel_tui.collect.host import HostSampler
 from pixel_tui.collect.workers import WorkerTracker
-from pixel_tui.ledger import LedgerReader, read_lock
+from pixel_tui.ledger import LedgerReader, LockReading, read_lock
 from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow, workers_level
 from pixel_tui.settings import Settings
+
+
+@dataclass(frozen=True)
+class CollectorParts:
+    """What a collector reads from: the host, an engine, the ledger and the lock (real, or the demo's)."""
+
+    host: Any
+    """Has `sample() -> Host`."""
+    engine: Any
+    """Has `poll(now) -> EngineReading`, `detail(id)`, `logs(id, tail)`, `close()`."""
+    ledger: Any | None
+    """Has `read() -> LedgerReading`; None when no ledger is configured."""
+    read_lock: Callable[[str], LockReading]
+    """Reads the lock file at a path."""
+    fd_limit: FdLimit = field(default_factory=lambda: FdLimit(0, None, 0))
+    """The file descriptor limit as raised (the real collector's; the demo opens no files)."""
 
 
 class Collector:
     """Collects host, engine, workers, ledger and lock into a Snapshot; implements SnapshotSource."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        parts: CollectorParts | None = None,
+    ) -> None:
+        """On this host's real parts, or on `parts` (the demo's simulated world gives its own)."""
         self.settings = settings
         self._clock = clock
-        # Before the engine exists: its budget of held-open cgroup files is sized from this limit.
-        self.fd_limit = raise_soft_limit()
+        if parts is None:
+            # Before the engine exists: its budget of held-open cgroup files is sized from this limit.
+            fd_limit = raise_soft_limit()
+            host = HostSampler(settings.disks)
+            engine = DockerEngine(
+                settings.docker_host, host_memory=host.sample().memory.total, timeout_env=settings.workers.timeout_env
+            )
+            ledger = settings.workers.ledger
+            reader = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None
+            parts = CollectorParts(host, engine, reader, read_lock, fd_limit)
+        self.fd_limit = parts.fd_limit
         """The file descriptor limit as raised at start (and why not, if it could not be)."""
-        self._host = HostSampler(settings.disks)
-        self._engine = DockerEngine(
-            settings.docker_host, host_memory=self._host.sample().memory.total, timeout_env=settings.workers.timeout_env
-        )
-        ledger = settings.workers.ledger
-        self._ledger = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None
+        self._host = parts.host
+        self._engine = parts.engine
+        self._ledger = parts.ledger
+        self._read_lock = parts.read_lock
         self._workers = WorkerTracker(settings.workers)
         self._previous: Snapshot | None = None
 
@@ -76,7 +108,7 @@ class Collector:
         path = self.settings.workers.lock_file
         if not path:
             return None
-        reading = read_lock(path)
+        reading = self._read_lock(path)
         age = (now - reading.created_at).total_seconds() if reading.created_at else None
         holders = {worker.task_id for worker in workers if worker.state == "running" and worker.container_id}
         # Without a container list nobody can tell whether a worker holds the lock: not called stale.

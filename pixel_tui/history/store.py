@@ -117,6 +117,19 @@ class HistoryStore:
 
         return self._run(write)
 
+    def continue_after(self, number: int) -> None:
+        """Number the next own cycle `number + 1` at least (a store that takes up an arc's numbering: the demo)."""
+
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.execute(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+                    (_OWN_COUNTER, number),
+                )
+
+        self._run(write)
+
     def add_imported(self, cycles: Sequence[Cycle]) -> tuple[list[Cycle], list[Cycle]]:
         """Write imported cycles in one transaction; (added, already present by source and number)."""
 

@@ -125,6 +125,9 @@ class Autoheal:
         self._previous = set(conditions)
         return tuple(events)
 
+    def _memory_allows(self, snapshot: Snapshot) -> bool:
+        return _memory_allows_swapoff(snapshot, self.executor.settings.remediate.swap_margin_percent)
+
     def _opted_out(self, labels: dict[str, str] | None) -> bool:
         return (labels or {}).get(self.settings.label, "").strip().lower() == "false"
 
@@ -160,9 +163,15 @@ class Autoheal:
                             context={"health": container.health, "restarts": container.restarts})  # fmt: skip
                 found.append(_Condition(f"restart:{container.id}", container.name, "container.restart", step))
         self._unhealthy_since = {cid: t for cid, t in self._unhealthy_since.items() if cid in unhealthy}
-        if snapshot.levels.swap is Level.CRITICAL and snapshot.host.swap.total:
+        if snapshot.levels.swap is Level.CRITICAL and snapshot.host.swap.total and self._memory_allows(snapshot):
             found.append(_Condition("swap", "swap", "host.cycle_swap", swap_step(snapshot)))
         return found
+
+
+def _memory_allows_swapoff(snapshot: Snapshot, margin_percent: float) -> bool:
+    """Available memory exceeds swap used by the margin, in the snapshot's figures (validated again live)."""
+    memory = snapshot.host.memory
+    return memory.available > snapshot.host.swap.used + memory.total * margin_percent / 100
 
 
 def outcome_event(outcome: Outcome, *, actor: str) -> Event:

@@ -245,7 +245,7 @@ def run_console(
     *,
     settings: Settings,
     source: SnapshotSource,
-    paths: Paths,
+    paths: Paths | None,
     executor: Executor | None,
     history: HistorySink | None = None,
 ) -> int:

@@ -1,0 +1,119 @@
+"""The executor's backends on the demo world: the same plans, validation and audit as on a real host."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pixel_tui.demo.world import SWAP_TOTAL, TOTAL_MEMORY, World
+from pixel_tui.ledger import TaskIndex, parse_ledger
+from pixel_tui.remediate.engine_ops import LiveContainer
+from pixel_tui.remediate.host import MemoryFigures
+from pixel_tui.remediate.model import Refused
+
+
+class SimEngineOps:
+    """EngineOps on the world's containers."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def inspect(self, container_id: str) -> LiveContainer | None:
+        """The container now, None when gone."""
+        sim = self.world.container(container_id)
+        if sim is None:
+            return None
+        return LiveContainer(sim.id, sim.name, sim.state, sim.health, sim.started_at, sim.restarts,
+                             dict(sim.labels), sim.env, sim.image)  # fmt: skip
+
+    def containers(self) -> list[LiveContainer]:
+        """Every container, as a list request gives them."""
+        sims, _, _ = self.world.snapshot_parts()
+        return [LiveContainer(s.id, s.name, s.state, None, None, None, dict(s.labels), (), s.image) for s in sims]
+
+    def stop(self, container_id: str, grace_s: float) -> None:
+        """The container exits at once (a simulation need not wait the grace)."""
+        self.world.stop(container_id)
+
+    def start(self, container_id: str) -> None:
+        """Start it."""
+        self.world.start(container_id)
+
+    def restart(self, container_id: str, grace_s: float) -> None:
+        """Restart it."""
+        self.world.restart(container_id)
+
+    def remove(self, container_id: str) -> None:
+        """Remove it."""
+        self.world.remove(container_id)
+
+    def prune_images(self) -> str:
+        """What a prune of dangling images says on such a host."""
+        return "3 dangling images removed, 412.0 MiB reclaimed"
+
+    def prune_build_cache(self) -> str:
+        """What a build-cache prune says."""
+        return "build cache: 96.0 MiB reclaimed"
+
+
+class SimFiles:
+    """OrchestratorFiles on the world's ledger and lock."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    @property
+    def has_ledger(self) -> bool:
+        """The demo host has its ledger."""
+        return True
+
+    def tasks(self) -> TaskIndex:
+        """A fresh read, by the real parser."""
+        _, tasks, _ = self.world.snapshot_parts()
+        return parse_ledger(json.dumps({"version": 1, "tasks": tasks}).encode())
+
+    def abort(self, task_id: str, reason: str, now: datetime) -> None:
+        """Abort a running task; Refused otherwise."""
+        refusal = self.world.abort_task(task_id, reason, now)
+        if refusal is not None:
+            raise Refused(refusal)
+
+    def lock_holder(self) -> str | None:
+        """The task the lock names."""
+        _, _, lock = self.world.snapshot_parts()
+        return None if lock is None else lock.get("taskId")
+
+    def clear_lock(self, task_id: str) -> None:
+        """Remove the lock if it still names `task_id`."""
+        refusal = self.world.clear_lock(task_id)
+        if refusal is not None:
+            raise Refused(refusal)
+
+
+class SimHost:
+    """HostSystem on the world: root, its memory and swap, its swap traffic."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def is_root(self) -> bool:
+        """The demo runs as root on its host."""
+        return True
+
+    def memory(self) -> MemoryFigures:
+        """Memory and swap now."""
+        used = self.world.memory_used()
+        swap_used = int(SWAP_TOTAL * self.world.swap_percent() / 100)
+        return MemoryFigures(TOTAL_MEMORY, TOTAL_MEMORY - used, SWAP_TOTAL, SWAP_TOTAL - swap_used)
+
+    def swap_traffic(self, seconds: float) -> float:
+        """No waiting in a simulation: the traffic of now."""
+        return self.world.swap_traffic()
+
+    def drop_caches(self) -> None:
+        """Drop the simulated page cache."""
+        self.world.drop_caches()
+
+    def cycle_swap(self) -> None:
+        """Bring swapped pages back."""
+        self.world.cycle_swap()

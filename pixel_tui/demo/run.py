@@ -1,0 +1,110 @@
+"""`pixel-tui demo`: the real console (same app, widgets, executor, bindings) on the simulated world.
+
+The demo's history goes to a store of its own in a fresh temporary directory, seeded with the arc's
+build-up (cycles 9-13) so the sparkline tells the story from the start; its audit log sits beside it.
+Nothing of the demo touches this machine's engine, files or history.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pixel_tui.collect import Collector
+from pixel_tui.demo.backends import SimEngineOps, SimFiles, SimHost
+from pixel_tui.demo.source import DEMO_ENGINE, LEDGER_PATH, LOCK_PATH, demo_collector
+from pixel_tui.demo.world import World
+from pixel_tui.history.model import Cycle
+from pixel_tui.history.recorder import HistoryRecorder
+from pixel_tui.model import Level
+from pixel_tui.paths import Paths
+from pixel_tui.remediate.audit import AuditLog
+from pixel_tui.remediate.executor import Backends, Executor
+from pixel_tui.settings import HistorySettings, Settings, WorkerSettings
+
+BUILD_UP = {9: 41.0, 10: 55.3, 11: 68.9, 12: 79.4, 13: 88.0}
+"""Swap % of the cycles before the crisis, as the history shows them at the demo's start."""
+CYCLE_S = 12.0
+"""Seconds a demo cycle lasts at speed 1."""
+
+
+@dataclass
+class Demo:
+    """The world and the parts the console runs on."""
+
+    world: World
+    settings: Settings
+    collector: Collector
+    executor: Executor
+    history: HistoryRecorder
+    workdir: Path
+
+
+def demo_settings(settings: Settings, speed: float) -> Settings:
+    """The user's look and keys, the demo's host: its ledger and lock, a 1 s interval, cycles of 12 s / speed."""
+    cycle_s = CYCLE_S / speed
+    return replace(
+        settings,
+        docker_host=DEMO_ENGINE,
+        interval=min(settings.interval, 1.0),
+        workers=replace(WorkerSettings(), ledger=LEDGER_PATH, lock_file=LOCK_PATH),
+        history=replace(HistorySettings(), cycle_s=cycle_s),
+    )
+
+
+def build_demo(
+    settings: Settings, workdir: Path, *, speed: float = 1.0, clock: Callable[[], float] = time.monotonic
+) -> Demo:
+    """The world, its collector, an executor on it (read-only if the settings say so), and its own history."""
+    settings = demo_settings(settings, speed)
+    world = World(cycle_s=settings.history.cycle_s, clock=clock)
+    history = HistoryRecorder(workdir / "history.sqlite3", settings.history, clock=clock)
+    _seed(history, settings.history.cycle_s)
+    backends = Backends(SimEngineOps(world), SimFiles(world), SimHost(world), AuditLog(workdir / "audit.jsonl"))
+    executor = Executor(settings, backends, read_only=settings.read_only)
+    return Demo(world, settings, demo_collector(world, settings), executor, history, workdir)
+
+
+def _seed(history: HistoryRecorder, cycle_s: float) -> None:
+    """Cycles 9-13 of the arc, so the history starts with the build-up to the crisis."""
+    store = history.store
+    store.continue_after(min(BUILD_UP) - 1)
+    start = datetime.now(UTC) - timedelta(seconds=cycle_s * len(BUILD_UP))
+    for offset, (number, swap) in enumerate(sorted(BUILD_UP.items())):
+        began = start + timedelta(seconds=cycle_s * offset)
+        level = Level.CRITICAL if swap >= 80 else Level.WARNING if swap >= 50 else Level.CAREFUL
+        store.add_own(
+            Cycle(
+                None,
+                "pixel-tui",
+                began,
+                began + timedelta(seconds=cycle_s),
+                cycle_s,
+                level,
+                swap_percent=swap,
+                memory_percent=84.0 + offset,
+                disk_percent=67.7,
+                load_per_core=0.6,
+                containers=10,
+                workers=3,
+                timed_out=1 if number >= 12 else 0,
+                phantoms=2,
+            )  # fmt: skip
+        )
+
+
+def run_demo(settings: Settings, paths: Paths, *, speed: float) -> int:
+    """Run the console on the demo until the operator quits (`paths`: the user's themes)."""
+    from pixel_tui.ui.app import run_console
+
+    with tempfile.TemporaryDirectory(prefix="pixel-tui-demo-") as folder:
+        demo = build_demo(settings, Path(folder), speed=speed)
+        try:
+            return run_console(settings=demo.settings, source=demo.collector, paths=paths, executor=demo.executor,
+                               history=demo.history)  # fmt: skip
+        finally:
+            demo.history.close()
