@@ -20,11 +20,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check pixel_tui tests bench screenshots
 	$(BIN)/ruff format --check pixel_tui tests bench screenshots
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pixel_tui tests bench screenshots
 	$(BIN)/ruff format --check pixel_tui tests bench screenshots
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_collect.py $(ARGS)

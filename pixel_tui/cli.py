@@ -59,9 +59,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> _Parser:
     """Options valid before and after the subcommand; SUPPRESS keeps one from erasing the other."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--read-only", action="store_true", default=argparse.SUPPRESS, help="watch only: nothing can be changed"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from pixel_tui import format as fmt
 from pixel_tui.model import Level, Snapshot
@@ -59,7 +59,7 @@ def status_line(snapshot: Snapshot) -> str:
     return " ".join(words)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> list[str]:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
     """Aligned columns, measured in terminal cells (a wide character takes two)."""
     widths = [max(fmt.cells(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     lines = []
@@ -90,7 +90,7 @@ def render_table(snapshot: Snapshot) -> str:
         f"  overall: {_mark(levels.overall)}",
         "",
     ]
-    gauges = [
+    gauges: list[tuple[str, str, str, Level | None]] = [
         ("cpu", fmt.percent(host.cpu_percent), f"{host.cores} cores", levels.cpu),
         (
             "memory",
@@ -148,11 +148,11 @@ def render_table(snapshot: Snapshot) -> str:
         f"workers: {len(snapshot.workers)}, timed out: {len(snapshot.timed_out)}, phantoms: {len(snapshot.phantoms)}"
     )
     if snapshot.workers:
-        rows = []
+        worker_rows = []
         for w in snapshot.workers:
             flags = " ".join(fmt.worker_flags(w))
             left = w.remaining_s
-            rows.append(
+            worker_rows.append(
                 (
                     w.task_id or "-",
                     w.container or "(none)",
@@ -163,7 +163,7 @@ def render_table(snapshot: Snapshot) -> str:
                     flags or "-",
                 )
             )
-        lines += _table(("TASK", "CONTAINER", "STATE", "AGE", "TIMEOUT", "LEFT", "FLAGS"), rows, {3, 4})
+        lines += _table(("TASK", "CONTAINER", "STATE", "AGE", "TIMEOUT", "LEFT", "FLAGS"), worker_rows, {3, 4})
     if snapshot.ledger is not None:
         ledger = snapshot.ledger
         state = f"{ledger.tasks} tasks" if ledger.readable else f"UNREADABLE: {ledger.error}"

@@ -151,7 +151,7 @@ class Pipeline:
         if self.history is not None:
             self.history.record(snapshot)
             history = self.history.status
-            notices = getattr(self.history, "take_notices", lambda: [])()
+            notices: list[str] = getattr(self.history, "take_notices", lambda: [])()
             if notices:
                 told = tuple(Event(snapshot.taken_at, "history", "history", text, Level.WARNING) for text in notices)
                 snapshot = replace(snapshot, events=snapshot.events + told)

@@ -31,6 +31,7 @@ async def in_daemon_thread(call: Callable[[], T], *, name: str = "pixel-blocking
             future.set_result(result)  # type: ignore[arg-type]
 
     def run() -> None:
+        caught: BaseException | None
         try:
             result = call()
         except BaseException as error:  # noqa: BLE001 - handed to the awaiting task, which decides

@@ -73,9 +73,10 @@ def parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         # Docker writes nanoseconds (9 fraction digits), which fromisoformat refuses before 3.12.
-        moment = _parse_long_fraction(text)
-        if moment is None:
+        long_fraction = _parse_long_fraction(text)
+        if long_fraction is None:
             raise BadValue(f"{_shown(value)} is not an ISO-8601 time") from None
+        moment = long_fraction
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:

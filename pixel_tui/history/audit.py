@@ -112,18 +112,18 @@ class AuditReader:
             if containers is not None:
                 current.containers = max(current.containers or 0, containers)
         elif kind in _WORKER_EVENTS:
-            name = read_text(event, "containerName") or read_text(event, "workerId") or read_text(event, "taskId")
-            if name is None:
+            worker = read_text(event, "containerName") or read_text(event, "workerId") or read_text(event, "taskId")
+            if worker is None:
                 raise BadLine(f"{kind} names no worker (containerName, workerId or taskId)")
             code, limit = read_text(event, "exitCode"), read_number(event, "timeoutSeconds")
-            current.workers.add(name)
+            current.workers.add(worker)
             if kind == "worker_spawned":
-                current.actions.append(f"worker.spawned {name}")
+                current.actions.append(f"worker.spawned {worker}")
             elif kind == "worker_completed":
-                current.actions.append(f"worker.completed {name}" + ("" if code is None else f" exit {code}"))
+                current.actions.append(f"worker.completed {worker}" + ("" if code is None else f" exit {code}"))
             else:
-                current.timed_out.add(name)
-                current.actions.append(f"worker.timeout {name}" + ("" if limit is None else f" after {limit:g}s"))
+                current.timed_out.add(worker)
+                current.actions.append(f"worker.timeout {worker}" + ("" if limit is None else f" after {limit:g}s"))
         elif kind in ("tool_call", "tool_result"):
             tool, call, error = read_text(event, "tool"), read_text(event, "callId"), read_text(event, "error")
             if kind == "tool_call":

@@ -124,6 +124,7 @@ def locate_tasks(text: str) -> LocatedDocument | None:
     caller then asks `decode_document` for the reason. Knowing the spans lets a writer re-serialize
     only the records it changed and leave every other byte as the orchestrator wrote it.
     """
+    tasks: list[Any] | None
     try:
         start = _WHITESPACE.match(text).end()  # type: ignore[union-attr]
         if text[start] == "[":

@@ -159,10 +159,11 @@ class Executor:
             self._validate_worker(step, self._live(step))
         elif op in ("restart", "stop", "start", "remove-exited"):
             live = self._live(step)
+            name = step.target.short if step.target else live.name
             if live.state != step.expect.get("state"):
-                raise Refused(f"{step.target.short} is {live.state} now, not {step.expect.get('state')}")
+                raise Refused(f"{name} is {live.state} now, not {step.expect.get('state')}")
             if op == "remove-exited" and not self.rules.is_worker(live.as_container(self._clock())):
-                raise Refused(f"{step.target.short} is not a worker: prune never removes other containers")
+                raise Refused(f"{name} is not a worker: prune never removes other containers")
         elif op == "abort-ghost":
             self._validate_ghost(step)
         elif op == "clear-lock":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+from textual.binding import BindingType
 from textual.reactive import reactive
 
 from pixel_tui.model import Container, Level, Snapshot, Thresholds, level_for
@@ -71,7 +72,7 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
 class ContainerTable(ReadOnlyGuard, KeyedTable):
     """Every container of the snapshot, one row each, keyed by container id."""
 
-    BINDINGS = CONTAINER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(CONTAINER_BINDINGS)
 
     COLUMNS = (
         ("name", "NAME", False),

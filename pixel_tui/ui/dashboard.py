@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -50,7 +51,7 @@ class Target:
 class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
     """Status line, gauges, cycle sparkline, containers, workers, events, footer."""
 
-    BINDINGS = DASHBOARD_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(DASHBOARD_BINDINGS)
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The latest snapshot (containers' CPU smoothed); every pane is bound to it."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.binding import BindingType
 from textual.reactive import reactive
 
 from pixel_tui import format as fmt
@@ -74,7 +77,7 @@ def title(snapshot: Snapshot) -> str:
 class WorkerTable(ReadOnlyGuard, KeyedTable):
     """Worker containers and ghost tasks, keyed by container id (or task id for a ghost); overdue first."""
 
-    BINDINGS = WORKER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(WORKER_BINDINGS)
 
     COLUMNS = (
         ("container", "CONTAINER", False),

@@ -35,6 +35,7 @@ async def test_a_collection_that_never_returns_is_marked_stale_and_q_still_quits
         async with app.run_test(size=(120, 35)) as pilot:
             screen = dashboard(app)
             await until(pilot, lambda: screen.pipeline.busy_since is not None)
+            screen._stale_timer.pause()  # the once-a-second check would undo the pretended 30 s on a slow machine
             screen.check_stale(now=time.monotonic() + 30)
             await pilot.pause()
             assert screen.stale is not None and "has not answered for" in screen.stale
