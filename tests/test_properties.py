@@ -232,3 +232,53 @@ def test_any_config_text_is_settings_or_a_config_error(text):
         return
     with contextlib.suppress(ConfigError):
         parse_settings(document)
+
+
+THEME_KEYS = st.sampled_from(
+    [
+        "name",
+        "primary",
+        "secondary",
+        "background",
+        "foreground",
+        "dark",
+        "luminosity_spread",
+        "text_alpha",
+        "boost",
+        "warning",
+        "bogus",
+    ]  # fmt: skip
+)
+THEME_VALUES = st.one_of(
+    st.sampled_from(["#4FB3FF", "red", "rgb(1,2,3)", "not a colour", "", "pixel"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    HOSTILE,
+)
+
+
+@CASES
+@given(
+    st.dictionaries(THEME_KEYS, THEME_VALUES, max_size=8),
+    st.dictionaries(st.sampled_from(["gauge-ok", "gauge-critical", "block-cursor-foreground", "x"]), THEME_VALUES),
+)
+def test_any_theme_file_is_a_usable_theme_or_a_theme_error(fields, variables):
+    from pixel_tui.ui.themes import ThemeError, parse_theme, theme_variables
+
+    lines = [f"{key} = {_toml(value)}" for key, value in fields.items()]
+    lines += ["[variables]"] + [f'"{key}" = {_toml(value)}' for key, value in variables.items()]
+    text = "\n".join(lines)
+    try:
+        theme = parse_theme(text, "generated.toml")
+    except ThemeError as error:
+        assert "generated.toml" in str(error)
+        return
+    assert all(math.isfinite(value) for value in (theme.luminosity_spread, theme.text_alpha))
+    theme_variables(theme)  # the colour system builds
+
+
+def _toml(value: object) -> str:
+    """A TOML scalar: JSON's form, but TOML's own `nan`, `inf` and `-inf` (a theme file may say `nan`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return json.dumps(value)
