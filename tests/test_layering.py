@@ -61,6 +61,12 @@ def test_only_the_remediation_layer_changes_anything():
     for name, text in _sources():
         if name.startswith("remediate/"):
             continue
+        if name.startswith("demo/"):
+            # The demo's simulated engine, files and host implement the same interfaces on a world in
+            # memory: they may be called restart and remove, but they must never reach a real engine or host.
+            offenders += [f"{name}: imports docker" for line in text.splitlines() if line.startswith("import docker")]
+            offenders += [f"{name}: {word}" for word in ("subprocess", "/proc", "LedgerWriter") if word in text]
+            continue
         for node in ast.walk(ast.parse(text)):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue

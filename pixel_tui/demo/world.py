@@ -1,7 +1,7 @@
 """The demo's simulated host: containers, ledger tasks, a lock and host figures that replay the swap crisis.
 
 The world emits raw material only (containers as an engine lists them, ledger tasks as the
-orchestrator writes them, memory and swap as /proc would say); pixel-tui's real worker rules, phantom
+orchestrator writes them, memory and swap as the kernel would say); pixel-tui's real worker rules, phantom
 logic and levels compute the rest. It responds to what is done to it: killing the stuck worker and
 resolving the orphan free memory, and once memory pressure is relieved the swap curve falls as in the
 operator's report. Left alone it stays critical.
