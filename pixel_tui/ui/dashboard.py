@@ -29,6 +29,7 @@ from pixel_tui.ui.events import EventsPane
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
+from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard
 from pixel_tui.ui.remediation import Remediation, autoheal_words
 from pixel_tui.ui.status import StatusBar, clock
@@ -256,6 +257,10 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         """Next sparkline metric: swap, memory, CPU, load."""
         names = [metric.name for metric in METRICS]
         self.metric = names[(names.index(self.metric) + 1) % len(names)]
+
+    def action_show_history(self) -> None:
+        """The history screen: chart, recovery line and cycle table (the recovery of the sparkline's metric)."""
+        self.app.push_screen(HistoryScreen(self.app.history, self.settings.thresholds, self.metric))
 
     def action_filter(self) -> None:
         """Open the filter line."""

@@ -23,6 +23,8 @@ from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.derive import RecordedHistory
+from pixel_tui.ui.history_screen import HistoryScreen
+from pixel_tui.ui.plot import CycleChart
 from tests.remediation import StandInHost
 
 CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
@@ -103,6 +105,18 @@ async def replay(pilot: Pilot, frames: int = CRISIS_FRAMES) -> DashboardScreen:
             break
         await screen.collect_once(forced=True)
     assert screen.received >= frames, "the script has fewer distinct snapshots than asked for"
+    await pilot.pause()
+    return screen
+
+
+async def open_history(pilot: Pilot) -> HistoryScreen:
+    """Press `h` on the dashboard and wait until the history was read and its chart drawn."""
+    await pilot.press("h")
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    await until(pilot, lambda: screen.loaded)
+    chart = screen.query_one(CycleChart)
+    await until(pilot, lambda: not screen.cycles or chart.drawn)
     await pilot.pause()
     return screen
 
