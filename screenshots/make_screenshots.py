@@ -1,27 +1,36 @@
 """Make the SVG screenshots of the console from the scripted crisis arc (no Docker engine): `make screenshots`.
 
-Every picture replays cycles 9 to 14 of the arc (docs/domain.md, "The crisis arc") into the real app, built by the same
-factory as the CLI, so the same code always gives the same pixels.
+Every picture replays collections 9 to 14 of the arc (docs/domain.md, "The crisis arc") into the real app, built by the
+same factory as the CLI, so the same code always gives the same pixels. The history screen's cycles are the
+orchestrator's audit log of the crisis (tests/fixtures/orchestrator-audit.jsonl), imported into a temporary store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
 
+from pixel_tui.history.importer import import_file
+from pixel_tui.history.recorder import HistoryRecorder
+from pixel_tui.history.store import HistoryStore
 from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
+from pixel_tui.ui.history_screen import HistoryScreen
+from pixel_tui.ui.plot import CycleChart
 from pixel_tui.ui.themes import builtin_themes
 
 HERE = Path(__file__).resolve().parent
 FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
+AUDIT_LOG = HERE.parent / "tests" / "fixtures" / "orchestrator-audit.jsonl"
+"""The orchestrator's audit log around the crisis: cycles 13-18 once imported."""
 
 Step = Callable[[Pilot], Awaitable[None]]
 
@@ -39,10 +48,26 @@ async def replay(app: PixelApp, frames: int = FRAMES) -> DashboardScreen:
     return screen
 
 
-async def shoot(name: str, size: tuple[int, int], *, theme: str = "pixel-dark", then: Step | None = None) -> Path:
-    """Run the app at `size` on the arc, do `then`, save screenshots/<name>.svg."""
+def imported_history(directory: Path) -> HistoryRecorder:
+    """A recorder over a store in `directory` holding the audit log's cycles; its clock never moves, so the replayed
+    collections close no cycle of their own."""
+    store = HistoryStore(directory / "history.sqlite3")
+    import_file(AUDIT_LOG, store)
+    store.close()
+    return HistoryRecorder(store.path, clock=lambda: 0.0)
+
+
+async def shoot(
+    name: str,
+    size: tuple[int, int],
+    *,
+    theme: str = "pixel-dark",
+    then: Step | None = None,
+    history: HistoryRecorder | None = None,
+) -> Path:
+    """Run the app at `size` on the arc (with `history`, if any), do `then`, save screenshots/<name>.svg."""
     settings = Settings(interval=3600.0, ui=replace(UISettings(), theme=theme))
-    app = build_app(settings, crisis_source(last=CRISIS_CYCLE))
+    app = build_app(settings, crisis_source(last=CRISIS_CYCLE), history=history)
     path = HERE / f"{name}.svg"
     async with app.run_test(size=size) as pilot:
         await replay(app)
@@ -72,6 +97,18 @@ async def open_worker_detail(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def open_history(pilot: Pilot) -> None:
+    """The history screen, once the store was read (in a worker) and the chart drawn (in a thread)."""
+    await pilot.press("h")
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    for _ in range(500):
+        await pilot.pause(0.02)
+        if screen.loaded and (not screen.cycles or screen.query_one(CycleChart).drawn):
+            break
+    await pilot.pause()
+
+
 async def main() -> int:
     """Every screenshot; prints the files written."""
     made = [
@@ -80,6 +117,13 @@ async def main() -> int:
         await shoot("help", (120, 40), then=open_help),
         await shoot("worker-detail", (120, 40), then=open_worker_detail),
     ]
+    with tempfile.TemporaryDirectory(prefix="pixel-screenshots-") as directory:
+        history = imported_history(Path(directory))
+        try:
+            made.append(await shoot("history-120x36", (120, 36), then=open_history, history=history))
+            made.append(await shoot("history-80x24", (80, 24), then=open_history, history=history))
+        finally:
+            history.close()
     for theme in builtin_themes().names:
         made.append(await shoot(f"theme-{theme}", (120, 36), theme=theme))
     for path in made:

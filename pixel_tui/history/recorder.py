@@ -47,6 +47,7 @@ class HistoryRecorder:
         self._pending: deque[Cycle] = deque()
         self._session: deque[Cycle] = deque(maxlen=SESSION_LIMIT)
         self._lost = 0
+        self._closed = 0
         self._notices: list[str] = []
         self._status: str | None = None
         self._lock = threading.Lock()
@@ -74,6 +75,13 @@ class HistoryRecorder:
             waiting = len(self._pending)
             lost = f", {self._lost} lost" if self._lost else ""
             return f"{self._status} ({waiting} cycle{'' if waiting == 1 else 's'} waiting{lost})"
+
+    @property
+    def closed(self) -> int:
+        """Cycles this recorder closed so far, written or waiting: a reader of `recent` compares it to read again
+        only when it changed (the console's sparkline does, on every collection). Read without the lock, which a
+        write holds for up to the store's busy timeout: the UI thread asks, and an int is read whole."""
+        return self._closed
 
     @property
     def pending(self) -> int:
@@ -113,6 +121,7 @@ class HistoryRecorder:
     def _write(self, closed: Cycle) -> Cycle:
         """Write what waits, oldest first, then `closed`; `closed` numbered if it was written."""
         with self._lock:
+            self._closed += 1
             self._pending.append(closed)
             while len(self._pending) > PENDING_LIMIT:
                 self._pending.popleft()

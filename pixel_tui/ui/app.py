@@ -19,13 +19,14 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from pixel_tui.paths import Paths
-from pixel_tui.pipeline import HistorySink, Pipeline
+from pixel_tui.pipeline import Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
+from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
 from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
@@ -47,7 +48,7 @@ class PixelApp(App[int]):
         *,
         paths: Paths | None,
         executor: Executor | None,
-        history: HistorySink | None = None,
+        history: RecordedHistory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -57,7 +58,8 @@ class PixelApp(App[int]):
         self.autoheal = Autoheal(executor, settings.autoheal) if executor is not None else None
         """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it."""
         self.history = history
-        """The cycle history the pipeline records into (None: not kept, as in tests on scripted data)."""
+        """The cycle history the pipeline records into and the sparkline and history screen read (None: not kept,
+        as in tests on scripted data)."""
         self.pipeline = Pipeline(source, healer=self.autoheal, history=history)
         """The one loop: collect, history, autoheal, events."""
         self.paths = paths
@@ -228,7 +230,7 @@ def build_app(
     paths: Paths | None = None,
     read_only: bool = False,
     executor: Executor | None = None,
-    history: HistorySink | None = None,
+    history: RecordedHistory | None = None,
 ) -> PixelApp:
     """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
 
@@ -248,7 +250,7 @@ def run_console(
     source: SnapshotSource,
     paths: Paths | None,
     executor: Executor | None,
-    history: HistorySink | None = None,
+    history: RecordedHistory | None = None,
 ) -> int:
     """Run the console until the operator quits; the exit code (0, or 1 when the app failed)."""
     app = build_app(settings, source, paths=paths, executor=executor, history=history)

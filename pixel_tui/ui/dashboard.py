@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import ClassVar, TypeVar
 
 from textual import work
@@ -21,13 +22,15 @@ from pixel_tui.model import ContainerDetail, Snapshot, Worker
 from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import displayable
 from pixel_tui.settings import Settings
+from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
-from pixel_tui.ui.derive import METRICS, CpuSmoother, CyclePoint, SessionCycles
+from pixel_tui.ui.derive import METRICS, CpuSmoother, SessionSamples, Trend, cycle_points, read_history
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
 from pixel_tui.ui.events import EventsPane
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
+from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard
 from pixel_tui.ui.remediation import Remediation, autoheal_words
 from pixel_tui.ui.status import StatusBar, clock
@@ -37,6 +40,8 @@ T = TypeVar("T")
 
 LOG_TAIL = 200
 """Log lines the log view asks for."""
+SPARK_CYCLES = 360
+"""Recent cycles the sparkline reads from the history: more than the widest pane has columns."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,14 @@ class Target:
 
 
 class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
-    """Status line, gauges, cycle sparkline, containers, workers, events, footer."""
+    """Status line, gauges, sparkline of the history, containers, workers, events, footer."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(DASHBOARD_BINDINGS)
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The latest snapshot (containers' CPU smoothed); every pane is bound to it."""
-    cycles: reactive[tuple[CyclePoint, ...]] = reactive((), repaint=False)
-    """This session's cycles, for the sparkline."""
+    trend: reactive[Trend] = reactive(Trend(), repaint=False)
+    """The sparkline's points: the recorded cycles, or this session's samples when the console keeps no history."""
     last_good: reactive[datetime | None] = reactive(None, repaint=False)
     """taken_at of the last snapshot in which the engine answered."""
     stale: reactive[str | None] = reactive(None, repaint=False)
@@ -70,7 +75,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
     filter_text: reactive[str] = reactive("", repaint=False)
     """Container filter."""
     metric: reactive[str] = reactive("swap", repaint=False)
-    """Metric of the cycle sparkline."""
+    """Metric of the sparkline."""
     acting: reactive[str | None] = reactive(None, repaint=False)
     """What a running remediation is doing now, None when none runs."""
     autoheal_text: reactive[str | None] = reactive(None, repaint=False)
@@ -89,12 +94,16 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         self.control = Control()
         """Pause and step requests for the pipeline's loop."""
         self._smoother = CpuSmoother(settings.ui.cpu_smoothing)
-        self._cycles = SessionCycles()
+        self._samples = SessionSamples()
+        self._history_read: tuple[int, str | None] | None = None
+        """(cycles closed, history status) at the last read of the history: read again when it differs."""
         self._last_raw: Snapshot | None = None
         self._last_ok: float | None = None
         self._failure: str | None = None
         self._stale_timer: Timer | None = None
         self.set_reactive(DashboardScreen.metric, settings.ui.history_metric)
+        if pipeline.history is not None:
+            self.set_reactive(DashboardScreen.trend, Trend(unit="cycle"))
 
     def compose(self) -> ComposeResult:
         """The panes, each bound to the screen's reactives; they only render."""
@@ -105,7 +114,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         )
         with Horizontal(id="top"):
             yield HostGauges(thresholds, disks=len(self.settings.disks), id="gauges").data_bind(cls.snapshot)
-            yield HistoryPane(thresholds, id="history").data_bind(cls.cycles, cls.metric)
+            yield HistoryPane(thresholds, id="history").data_bind(cls.trend, cls.metric)
         yield ContainerTable(thresholds, id="containers").data_bind(
             cls.snapshot, cls.sort_by, cls.sort_reverse, cls.filter_text
         )
@@ -123,6 +132,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         self.query_one(ContainerTable).focus()
         self._stale_timer = self.set_interval(1.0, self.check_stale, name="stale-check")
         self.collector_loop()
+        self._check_history()
 
     # --- the collector -----------------------------------------------------------------------------------
 
@@ -147,6 +157,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             return
         self._receive(step.snapshot)
         self.history_status = step.history
+        self._check_history()
         if self.app.autoheal is not None:
             self.autoheal_text = autoheal_words(self.app.autoheal.state)
 
@@ -161,12 +172,12 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         self._last_raw = snapshot
         # The boundary: past here, no string from the host can carry a control character to the terminal.
         smoothed = self._smoother.smooth(displayable(snapshot))
-        cycles = self._cycles.add(snapshot)
         with self.app.batch_update():
             if snapshot.docker.reachable:
                 self.last_good = snapshot.taken_at
             self.snapshot = smoothed
-            self.cycles = cycles
+            if self.app.history is None:
+                self.trend = self._samples.add(snapshot)
             self.stale = None
         self.received += 1
 
@@ -193,6 +204,26 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             self.stale = f"no new data since {since}"
         else:
             self.stale = None
+
+    # --- the history -----------------------------------------------------------------------------------
+
+    def _check_history(self) -> None:
+        """Read the history again when a cycle closed or its state changed since the last read (cheap: a counter
+        and the status the step brought; the read itself runs off the UI thread)."""
+        history = self.app.history
+        if history is None:
+            return
+        state = (history.closed, self.history_status)
+        if state != self._history_read:
+            self._history_read = state
+            self._read_history()
+
+    @work(name="history-read", group="history-read", exclusive=True, exit_on_error=False)
+    async def _read_history(self) -> None:
+        history = self.app.history
+        assert history is not None
+        recorded = await in_daemon_thread(partial(read_history, history, SPARK_CYCLES), name="pixel-history")
+        self.trend = cycle_points(recorded)
 
     # --- keys --------------------------------------------------------------------------------------------
 
@@ -227,6 +258,10 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         """Next sparkline metric: swap, memory, CPU, load."""
         names = [metric.name for metric in METRICS]
         self.metric = names[(names.index(self.metric) + 1) % len(names)]
+
+    def action_show_history(self) -> None:
+        """The history screen: chart, recovery line and cycle table (the recovery of the sparkline's metric)."""
+        self.app.push_screen(HistoryScreen(self.app.history, self.settings.thresholds, self.metric))
 
     def action_filter(self) -> None:
         """Open the filter line."""

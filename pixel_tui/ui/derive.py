@@ -1,6 +1,8 @@
-"""What the console derives from the stream of snapshots: smoothed container CPU and this session's cycles.
+"""What the console derives from its data: smoothed container CPU, the sparkline's points and their scale.
 
-Plain Python (no Textual): the screen feeds each new snapshot through these before widgets see it.
+Plain Python (no Textual): the screen feeds each new snapshot through these before widgets see it, and reads the
+cycle history (`read_history`, blocking) in a worker. One collection is a *sample*; a *cycle* is the history's
+record (docs/domain.md, "Cycles and history").
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
+from pixel_tui.history.model import Cycle
+from pixel_tui.history.store import HistoryStore
 from pixel_tui.model import Level, Snapshot, Thresholds, level_for
+from pixel_tui.pipeline import HistorySink
+from pixel_tui.safe import printable
 
 
 class CpuSmoother:
-    """A moving average of each container's CPU % over the last `window` cycles, so a sorted list does not jump."""
+    """A moving average of each container's CPU % over the last `window` samples, so a sorted list does not jump."""
 
     def __init__(self, window: int) -> None:
         self.window = max(1, window)
@@ -45,7 +52,7 @@ class CpuSmoother:
 
 @dataclass(frozen=True)
 class Metric:
-    """A host metric the cycle sparkline can show."""
+    """A host metric the sparkline and the history chart show."""
 
     name: str
     """Its key in the config (`ui.history_metric`)."""
@@ -71,25 +78,44 @@ METRIC_BY_NAME = {metric.name: metric for metric in METRICS}
 
 
 @dataclass(frozen=True)
-class CyclePoint:
-    """One cycle's figures as the sparkline needs them."""
+class Point:
+    """The sparkline's figures at one point: a history cycle's maxima, or one sample (a collection)."""
 
-    cycle: int
+    number: int | None
+    """The cycle's number, or the sample's count in this session; None for a cycle not yet written."""
     at: datetime
+    """When the cycle started, or when the sample was taken."""
     swap: float | None
+    """Swap used %."""
     memory: float | None
+    """Memory used %."""
     cpu: float | None
+    """CPU busy %, all cores."""
     load: float | None
+    """1-minute load per core."""
 
     def value(self, metric: str) -> float | None:
-        """The figure of `metric` (swap, memory, cpu or load) in this cycle."""
+        """The figure of `metric` (swap, memory, cpu or load) at this point."""
         return getattr(self, metric)
 
 
+@dataclass(frozen=True)
+class Trend:
+    """What the sparkline pane draws: points of one kind, oldest first, and why the history is unavailable."""
+
+    points: tuple[Point, ...] = ()
+    """Oldest first."""
+    unit: str = "sample"
+    """What a point is: "cycle" (from the history) or "sample" (a collection of this session, no history kept)."""
+    problem: str | None = None
+    """"history unavailable: <why>" when the history could not be read; the points are then what could be."""
+
+
 def scale(metric: Metric, values: Sequence[float], thresholds: Thresholds) -> tuple[float, float]:
-    """The sparkline's (bottom, top): 0 to 100 for a percentage, so that 1.9 % -> 2.0 % stays a flat line at the
-    bottom instead of filling the height; for load per core, 0 to its critical threshold or the highest value,
-    whichever is larger (an idle host draws low, an overloaded one still fits)."""
+    """The (bottom, top) of a metric's axis, in the sparkline and the history chart alike: 0 to 100 for a
+    percentage, so that 1.9 % -> 2.0 % stays a flat line at the bottom instead of filling the height; for load per
+    core, 0 to its critical threshold or the highest value, whichever is larger (an idle host draws low, an
+    overloaded one still fits)."""
     if metric.ceiling is not None:
         return 0.0, metric.ceiling
     return 0.0, max([metric.limits(thresholds)[2], *values]) or 1.0
@@ -100,20 +126,20 @@ def level_of(metric: str, value: float | None, thresholds: Thresholds) -> Level:
     return level_for(value, METRIC_BY_NAME[metric].limits(thresholds))
 
 
-class SessionCycles:
-    """The cycles (= collections) of this session, until the history store provides real cycles."""
+class SessionSamples:
+    """This session's samples (one per collection), for the sparkline of a console that keeps no history."""
 
     def __init__(self, limit: int = 720) -> None:
-        self._points: deque[CyclePoint] = deque(maxlen=limit)
+        self._points: deque[Point] = deque(maxlen=limit)
         self._count = 0
 
-    def add(self, snapshot: Snapshot) -> tuple[CyclePoint, ...]:
-        """Record one collection; returns the recent cycles, oldest first."""
+    def add(self, snapshot: Snapshot) -> Trend:
+        """Record one collection; returns the recent samples, oldest first."""
         self._count += 1
         host = snapshot.host
         self._points.append(
-            CyclePoint(
-                cycle=self._count,
+            Point(
+                number=self._count,
                 at=snapshot.taken_at,
                 swap=host.swap.percent if host.swap.total else 0.0,
                 memory=host.memory.percent,
@@ -121,4 +147,63 @@ class SessionCycles:
                 load=host.load_per_core,
             )
         )
-        return tuple(self._points)
+        return Trend(tuple(self._points), "sample")
+
+
+# --- the recorded history ---------------------------------------------------------------------------------------
+
+
+class RecordedHistory(HistorySink, Protocol):
+    """The history the console records into and reads back (pixel_tui.history.recorder.HistoryRecorder)."""
+
+    @property
+    def closed(self) -> int:
+        """Cycles closed so far in this process: read again when it changed."""
+        ...
+
+    @property
+    def store(self) -> HistoryStore:
+        """The store; its `status` says why the last read or write failed."""
+        ...
+
+    def recent(self, count: int) -> list[Cycle]:
+        """The latest `count` cycles, own and imported, oldest first (blocking: SQLite)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One read of the history: the cycles, oldest first, and why the history is unavailable, if it is."""
+
+    cycles: tuple[Cycle, ...]
+    problem: str | None
+
+
+def read_history(history: RecordedHistory, count: int) -> Recorded:
+    """The latest `count` cycles and the history's state. Blocking (SQLite): call it off the UI thread.
+
+    The recorder never raises for a store it cannot use (it answers with this session's cycles and says
+    why in `status`, or in the store's `status` for a failed read); anything else is reported, not raised.
+    """
+    try:
+        cycles = tuple(history.recent(count))
+    except Exception as error:  # noqa: BLE001 - a bug in reading must not take the console down
+        return Recorded((), printable(f"history unavailable: {type(error).__name__}: {error}"))
+    problem = history.status or history.store.status
+    return Recorded(cycles, None if problem is None else printable(problem))
+
+
+def cycle_points(recorded: Recorded) -> Trend:
+    """The sparkline's points of recorded cycles: each cycle's maxima."""
+    points = tuple(
+        Point(
+            number=cycle.cycle,
+            at=cycle.started_at,
+            swap=cycle.swap_percent,
+            memory=cycle.memory_percent,
+            cpu=cycle.cpu_percent,
+            load=cycle.load_per_core,
+        )
+        for cycle in recorded.cycles
+    )
+    return Trend(points, "cycle", recorded.problem)

@@ -1,4 +1,5 @@
-"""The cycle sparkline: the chosen metric over the recent cycles, its current value and its min/max."""
+"""The sparkline pane: the chosen metric over the recent history cycles (or this session's samples when no history
+is kept), the latest value with its level, and the min/max."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, Sparkline
 
-from pixel_tui.model import Thresholds
-from pixel_tui.ui.derive import METRIC_BY_NAME, CyclePoint, Metric, level_of, scale
+from pixel_tui.model import Level, Thresholds
+from pixel_tui.ui.derive import METRIC_BY_NAME, Metric, Trend, level_of, scale
 from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, level_class, level_label
 
 
@@ -88,30 +89,32 @@ class ScaledSparkline(Sparkline):
 
 
 class HistoryPane(Vertical):
-    """Title line with the current value and level, the sparkline, and a min/max line."""
+    """The latest figure with its level (and its cycle's number), the sparkline, and a min/max line.
 
-    cycles: reactive[tuple[CyclePoint, ...]] = reactive((), repaint=False)
-    """Recent cycles, oldest first."""
+    It draws the recorded cycles when the console keeps a history, else this session's samples, and says which.
+    """
+
+    trend: reactive[Trend] = reactive(Trend(), repaint=False)
+    """The points to draw, oldest first: recorded cycles, or this session's samples when no history is kept."""
     metric: reactive[str] = reactive("swap", repaint=False)
     """Which metric is drawn: swap, memory, cpu or load."""
 
     def __init__(self, thresholds: Thresholds, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.thresholds = thresholds
-        self.border_title = "Cycles (this session)"
 
     def compose(self) -> ComposeResult:
         """Title, sparkline, range."""
-        yield Label("", id="history-now")
+        yield Label("", id="history-now", markup=False)
         yield ScaledSparkline([], id="spark")
-        yield Label("", id="history-range")
+        yield Label("", id="history-range", markup=False)
 
     def on_mount(self) -> None:
         """Show what is bound already."""
         self._update()
 
-    def watch_cycles(self) -> None:
-        """One more cycle: redraw the line."""
+    def watch_trend(self) -> None:
+        """New points: redraw the line."""
         self._update()
 
     def watch_metric(self) -> None:
@@ -122,42 +125,50 @@ class HistoryPane(Vertical):
         if not self.is_mounted:
             return
         metric = METRIC_BY_NAME[self.metric]
-        values = [point.value(metric.name) for point in self.cycles]
+        trend = self.trend
+        values = [point.value(metric.name) for point in trend.points]
         measured = [value for value in values if value is not None]
         current = values[-1] if values else None
         level = level_of(metric.name, current, self.thresholds)
         for name in LEVEL_CLASSES:
             self.set_class(name == level_class(level), name)
-        figure = _figure(current, metric)
         # The labels are as wide as the pane whatever they say: no layout pass needed.
-        self.query_one("#history-now", Label).update(
-            _fit(
-                self._text_width(),
-                f"{metric.label} {figure}  {level_label(level)}",
-                f"{metric.label} {figure} {LEVEL_SYMBOL[level]}",
-                f"{figure} {LEVEL_SYMBOL[level]}",
-            )
-            if values
-            else metric.label,
-            layout=False,
-        )
-        # Width-many recent cycles: one column per cycle once the session is long enough.
+        self.query_one("#history-now", Label).update(self._now_text(trend, metric, current, level), layout=False)
+        # Width-many recent points: one column each once there are enough.
         spark = self.query_one(ScaledSparkline)
         spark.data = measured[-max(spark.size.width, 1) :] if spark.size.width else measured
         spark.bounds = scale(metric, spark.data, self.thresholds)
-        if measured:
-            recent = measured[-max(spark.size.width, 1) :]
-            count = f"{len(recent)} cycle{'s' if len(recent) > 1 else ''}"
-            low, high = _figure(min(recent), metric, unit=False), _figure(max(recent), metric, unit=False)
-            text = _fit(self._text_width(), f"{count}: min {low} max {high}", f"{count}: {low}–{high}", f"{low}–{high}")
-            self.query_one("#history-range", Label).update(text, layout=False)
-        else:
-            self.query_one("#history-range", Label).update("no cycle yet", layout=False)
+        self.query_one("#history-range", Label).update(self._range_text(trend, metric, spark.data), layout=False)
+
+    def _now_text(self, trend: Trend, metric: Metric, current: float | None, level: Level) -> str:
+        """`#14 swap 92.5%  ✖ CRITICAL`: the latest point's figure and level, and its cycle's number."""
+        if not trend.points:
+            return metric.label
+        figure = _figure(current, metric)
+        number = trend.points[-1].number
+        texts = [
+            f"{metric.label} {figure}  {level_label(level)}",
+            f"{metric.label} {figure} {LEVEL_SYMBOL[level]}",
+            f"{figure} {LEVEL_SYMBOL[level]}",
+        ]
+        if trend.unit == "cycle" and number is not None:
+            texts = [f"cycle {number} {texts[0]}", f"#{number} {texts[0]}", f"#{number} {texts[1]}", *texts[1:]]
+        return _fit(self._text_width(), *texts)
+
+    def _range_text(self, trend: Trend, metric: Metric, shown: Sequence[float]) -> str:
+        """`6 cycles: min 41.0 max 92.5` over the points drawn; why the history is unavailable, when it is."""
+        if trend.problem is not None:
+            return trend.problem
+        if not shown:
+            return f"no {trend.unit} yet"
+        count = f"{len(shown)} {trend.unit}{'s' if len(shown) > 1 else ''}"
+        low, high = _figure(min(shown), metric, unit=False), _figure(max(shown), metric, unit=False)
+        return _fit(self._text_width(), f"{count}: min {low} max {high}", f"{count}: {low}–{high}", f"{low}–{high}")
 
     def _text_width(self) -> int:
         """Cells a label line has (0 before the first layout: then any text will do)."""
         return self.content_region.width
 
     def on_resize(self) -> None:
-        """The number of cycles that fit changed."""
+        """The number of points that fit changed."""
         self._update()

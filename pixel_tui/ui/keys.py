@@ -82,6 +82,13 @@ DASHBOARD_BINDINGS: list[Binding] = [
         tooltip="Sparkline of the next metric: swap, memory, CPU, load",
         id="history.metric",
     ),
+    Binding(
+        "h",
+        "show_history",
+        "history",
+        tooltip="The cycle history: chart, recovery line and table of the recent cycles",
+        id="history.screen",
+    ),
     Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
     Binding(
         "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"

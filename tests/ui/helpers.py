@@ -10,6 +10,9 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from pixel_tui.history.importer import import_file
+from pixel_tui.history.recorder import HistoryRecorder
+from pixel_tui.history.store import HistoryStore
 from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths
 from pixel_tui.remediate.audit import AuditLog
@@ -19,10 +22,27 @@ from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
+from pixel_tui.ui.derive import RecordedHistory
+from pixel_tui.ui.history_screen import HistoryScreen
+from pixel_tui.ui.plot import CycleChart
 from tests.remediation import StandInHost
 
 CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
 """Frames from the first cycle of the arc to the crisis (cycle 14)."""
+AUDIT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "orchestrator-audit.jsonl"
+"""The orchestrator's audit log around the crisis: cycles 13-18 once imported."""
+
+
+def recorded_history(directory: Path | None = None, *, imported: bool = True) -> HistoryRecorder:
+    """A recorder over a fresh store in `directory` (a new temporary one by default), holding the audit fixture's
+    cycles 13-18 when `imported`. Its clock never moves, so scripted collections close no cycle of their own."""
+    directory = Path(tempfile.mkdtemp(prefix="pixel-ui-history-")) if directory is None else directory
+    path = directory / "history.sqlite3"
+    if imported:
+        store = HistoryStore(path)
+        import_file(AUDIT_FIXTURE, store)
+        store.close()
+    return HistoryRecorder(path, clock=lambda: 0.0)
 
 
 def make_app(
@@ -33,12 +53,14 @@ def make_app(
     paths: Paths | None = None,
     source: ScriptedSource | None = None,
     executor: Executor | None | bool = True,
+    history: RecordedHistory | None = None,
     **ui: object,
 ) -> tuple[PixelApp, ScriptedSource]:
     """The app as the CLI builds it, on a scripted source (the crisis arc up to cycle 14 by default).
 
     `executor=True` gives it a stand-in one (no engine: container steps are refused, saying so; a host
-    that is not this machine; an audit log in a temporary directory), False or None none at all.
+    that is not this machine; an audit log in a temporary directory), False or None none at all. `history` is the
+    cycle history the console records into and reads (`recorded_history`); None keeps none, as on scripted data.
     """
     if source is None:
         frames = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE) if frames is None else frames
@@ -47,7 +69,7 @@ def make_app(
     settings = Settings(interval=interval, ui=replace(UISettings(), **ui), keys=dict(keys), read_only=read_only)  # type: ignore[arg-type]
     if executor is True:
         executor = stand_in_executor(settings)
-    return build_app(settings, source, paths=paths, executor=executor or None), source
+    return build_app(settings, source, paths=paths, executor=executor or None, history=history), source
 
 
 def stand_in_executor(settings: Settings) -> Executor:
@@ -83,6 +105,18 @@ async def replay(pilot: Pilot, frames: int = CRISIS_FRAMES) -> DashboardScreen:
             break
         await screen.collect_once(forced=True)
     assert screen.received >= frames, "the script has fewer distinct snapshots than asked for"
+    await pilot.pause()
+    return screen
+
+
+async def open_history(pilot: Pilot) -> HistoryScreen:
+    """Press `h` on the dashboard and wait until the history was read and its chart drawn."""
+    await pilot.press("h")
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    await until(pilot, lambda: screen.loaded)
+    chart = screen.query_one(CycleChart)
+    await until(pilot, lambda: not screen.cycles or chart.drawn)
     await pilot.pause()
     return screen
 

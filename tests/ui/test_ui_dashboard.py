@@ -69,7 +69,7 @@ async def test_panes_show_the_crisis_values() -> None:
         assert messages[0] == "host level warning -> critical"  # newest first
         assert "worker pixel-worker-3f2a9c1d timed out" in messages
         history = app.screen.query_one(HistoryPane)
-        assert len(history.cycles) == CRISIS_CYCLE - FIRST_CYCLE + 1
+        assert len(history.trend.points) == CRISIS_CYCLE - FIRST_CYCLE + 1 and history.trend.unit == "sample"
         assert str(history.query_one("#history-now").content).startswith("swap 92.5%")
 
 

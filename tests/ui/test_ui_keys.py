@@ -15,7 +15,7 @@ from tests.ui.test_ui_markup import shown_toasts
 
 def test_clashes_are_keys_the_keymap_gives_to_two_ids() -> None:
     assert keymap_clashes({}, read_only=False) == []
-    assert keymap_clashes({"history.metric": "h", "containers.filter": "f"}, read_only=False) == []
+    assert keymap_clashes({"history.metric": "j", "containers.filter": "f"}, read_only=False) == []
     # Two dashboard ids: both active, only one runs.
     assert keymap_clashes({"history.metric": "l"}, read_only=False) == [
         KeyClash("l", ("history.metric", "item.logs"), True)

@@ -84,7 +84,7 @@ def test_a_middle_cut_keeps_what_follows_the_last_separator() -> None:
     assert len(clip_middle("x-" * 20, 7)) == 7 and clip_middle("abc", 1) == "…"
 
 
-async def test_the_sparkline_range_fits_80_columns_after_many_cycles() -> None:
+async def test_the_sparkline_range_fits_80_columns_after_many_samples() -> None:
     frames = crisis_frames(FIRST_CYCLE, LAST_CYCLE)
     last = frames[-1]
     more = tuple(
@@ -102,7 +102,7 @@ async def test_the_sparkline_range_fits_80_columns_after_many_cycles() -> None:
             label = app.screen.query_one(name, Label)
             text = str(label.content)
             assert len(text) <= label.size.width and _shown(label).rstrip() == text, text
-        assert str(app.screen.query_one("#history-range", Label).content) == "12 cycles: 0.0–100.0"
+        assert str(app.screen.query_one("#history-range", Label).content) == "12 samples: 0.0–100.0"
 
 
 async def test_at_40x12_the_gauges_keep_their_values() -> None:

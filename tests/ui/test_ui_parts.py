@@ -19,7 +19,7 @@ from pixel_tui.scripted import (
     crisis_frame,
     crisis_frames,
 )
-from pixel_tui.ui.derive import CpuSmoother, SessionCycles
+from pixel_tui.ui.derive import CpuSmoother, SessionSamples
 from pixel_tui.ui.text import Cell, Palette, clip, level_label, short_duration, short_size
 from pixel_tui.ui.themes import GAUGE_VARIABLES, ThemeError, builtin_themes, load_themes, parse_theme
 
@@ -98,11 +98,13 @@ def test_cpu_is_smoothed_per_container_and_forgotten_when_gone() -> None:
     assert CpuSmoother(1).smooth(frames[0]) is frames[0]
 
 
-def test_session_cycles_number_the_collections() -> None:
-    cycles = SessionCycles(limit=3)
+def test_session_samples_count_the_collections() -> None:
+    samples = SessionSamples(limit=3)
     for frame in crisis_frames(9, 14):
-        points = cycles.add(frame)
-    assert [point.cycle for point in points] == [4, 5, 6]
+        trend = samples.add(frame)
+    assert trend.unit == "sample" and trend.problem is None
+    points = trend.points
+    assert [point.number for point in points] == [4, 5, 6]
     assert points[-1].value("swap") == 92.5 and points[-1].value("load") == pytest.approx(0.16)
 
 

@@ -126,11 +126,11 @@ async def test_read_only_refuses_even_when_the_action_is_run_directly() -> None:
 
 
 async def test_watch_mode_ignores_keymap_entries_for_changing_actions() -> None:
-    app, _ = make_app(read_only=True, keys={"container.restart": "x", "history.metric": "h"})
+    app, _ = make_app(read_only=True, keys={"container.restart": "x", "history.metric": "j"})
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await replay(pilot, 1)
-        assert app.keymap == {"history.metric": "h"}
-        await pilot.press("h")
+        assert app.keymap == {"history.metric": "j"}
+        await pilot.press("j")
         assert screen.metric == "memory"
 
 

@@ -1,14 +1,16 @@
-"""Snapshot tests (pytest-textual-snapshot): the dashboard at 40x12, 80x24 and 160x45, and the high-contrast theme.
+"""Snapshot tests (pytest-textual-snapshot): the dashboard at 40x12, 80x24 and 160x45, the high-contrast theme, and
+the history screen at 80x24 and 160x45.
 
 Deterministic by construction: scripted snapshots with fixed timestamps, no clock on screen, no blinking
-cursor, a collector that only steps when told. Regenerate with `pytest tests/ui --snapshot-update`.
+cursor, a collector that only steps when told; the history is the imported audit fixture (fixed times) and its
+recorder's clock never moves, so no cycle of its own closes. Regenerate with `pytest tests/ui --snapshot-update`.
 """
 
 from __future__ import annotations
 
 from textual.pilot import Pilot
 
-from tests.ui.helpers import make_app, replay
+from tests.ui.helpers import make_app, open_history, recorded_history, replay
 
 
 async def _crisis(pilot: Pilot) -> None:
@@ -35,3 +37,19 @@ def test_dashboard_160x45(snap_compare) -> None:
 def test_dashboard_high_contrast_read_only(snap_compare) -> None:
     app, _ = make_app(theme="pixel-contrast", read_only=True)
     assert snap_compare(app, terminal_size=(120, 36), run_before=_crisis)
+
+
+async def _history(pilot: Pilot) -> None:
+    await replay(pilot, 1)
+    await open_history(pilot)
+
+
+def test_history_screen_80x24(snap_compare) -> None:
+    """The crisis arc's cycles 13-18: chart, recovery line, table (sideways past the method column)."""
+    app, _ = make_app(history=recorded_history())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_history)
+
+
+def test_history_screen_160x45(snap_compare) -> None:
+    app, _ = make_app(history=recorded_history())
+    assert snap_compare(app, terminal_size=(160, 45), run_before=_history)

@@ -107,7 +107,7 @@ async def test_a_container_gone_gives_a_message_not_a_crash() -> None:
 
 
 async def test_help_lists_every_binding_with_its_current_key() -> None:
-    app, _ = make_app(keys={"history.metric": "h"})
+    app, _ = make_app(keys={"history.metric": "j"})
     async with app.run_test(size=(140, 50)) as pilot:
         await replay(pilot, 1)
         await pilot.press("question_mark")
@@ -116,7 +116,7 @@ async def test_help_lists_every_binding_with_its_current_key() -> None:
         for binding_id in KNOWN_IDS:
             assert binding_id in text
         metric_line = next(line for line in text.splitlines() if "history.metric" in line)
-        assert metric_line.split()[0] == "h"
+        assert metric_line.split()[0] == "j"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -163,13 +163,13 @@ async def test_an_unknown_theme_falls_back_with_a_message() -> None:
 
 
 async def test_keys_rebind_from_the_config_and_unknown_ids_only_notify() -> None:
-    app, _ = make_app(keys={"history.metric": "h", "dashboard.pause": "ctrl+space,z", "no.such.binding": "x"})
+    app, _ = make_app(keys={"history.metric": "j", "dashboard.pause": "ctrl+space,z", "no.such.binding": "x"})
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await replay(pilot, 1)
         assert any("no.such.binding" in str(n.message) for n in app._notifications)
         await pilot.press("g")
         assert screen.metric == "swap"  # the old key is gone
-        await pilot.press("h")
+        await pilot.press("j")
         assert screen.metric == "memory"
         await pilot.press("z")
         assert screen.paused
