@@ -12,13 +12,16 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
 
+from pixel_tui.demo.run import build_demo
 from pixel_tui.history.importer import import_file
 from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.history.store import HistoryStore
+from pixel_tui.pipeline import Pipeline
 from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
@@ -109,6 +112,45 @@ async def open_history(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+WALL = datetime(2025, 6, 12, 14, 14, tzinfo=UTC)
+"""The demo's wall clock at its first collection: the crisis of the report."""
+
+
+async def demo_healed(directory: Path, size: tuple[int, int]) -> Path:
+    """The demo after healing: the stuck worker killed and the phantoms resolved during cycle 15, seen at cycle 18.
+
+    The world runs on a clock of its own (each collection a step of it), so the same code gives the same picture.
+    """
+    moment = [0.0]
+    demo = build_demo(Settings(), directory, clock=lambda: moment[0], wall=lambda: WALL + timedelta(seconds=moment[0]))
+    pipeline = Pipeline(demo.collector, history=demo.history)
+    for cycle in range(14, 19):
+        for second in (1.0, 7.0):
+            moment[0] = (cycle - 14) * demo.settings.history.cycle_s + second
+            pipeline.step()
+            if (cycle, second) == (15, 1.0):
+                for action in ("workers.reap", "workers.resolve_phantoms"):
+                    plan = demo.executor.plan(action, demo.collector.collect())
+                    demo.executor.execute(plan, actor="screenshots")
+    settings = replace(demo.settings, interval=3600.0)
+    app = build_app(settings, demo.collector, executor=demo.executor, history=demo.history)
+    path = HERE / f"demo-healed-{size[0]}x{size[1]}.svg"
+    try:
+        async with app.run_test(size=size) as pilot:
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen)
+            for _ in range(500):
+                await pilot.pause(0.02)
+                if screen.received and screen.trend.unit == "cycle":
+                    break
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            path.write_text(app.export_screenshot(title="pixel-tui · demo after healing"), encoding="utf-8")
+    finally:
+        demo.history.close()
+    return path
+
+
 async def main() -> int:
     """Every screenshot; prints the files written."""
     made = [
@@ -124,6 +166,8 @@ async def main() -> int:
             made.append(await shoot("history-80x24", (80, 24), then=open_history, history=history))
         finally:
             history.close()
+    with tempfile.TemporaryDirectory(prefix="pixel-screenshots-demo-") as directory:
+        made.append(await demo_healed(Path(directory), (120, 36)))
     for theme in builtin_themes().names:
         made.append(await shoot(f"theme-{theme}", (120, 36), theme=theme))
     for path in made:

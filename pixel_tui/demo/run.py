@@ -57,23 +57,31 @@ def demo_settings(settings: Settings, speed: float) -> Settings:
 
 
 def build_demo(
-    settings: Settings, workdir: Path, *, speed: float = 1.0, clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    workdir: Path,
+    *,
+    speed: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Demo:
-    """The world, its collector, an executor on it (read-only if the settings say so), and its own history."""
+    """The world, its collector, an executor on it (read-only if the settings say so), and its own history.
+
+    `clock` paces the cycles, `wall` is the time shown; tests and screenshots give fixed ones.
+    """
     settings = demo_settings(settings, speed)
-    world = World(cycle_s=settings.history.cycle_s, clock=clock)
+    world = World(cycle_s=settings.history.cycle_s, clock=clock, wall=wall)
     history = HistoryRecorder(workdir / "history.sqlite3", settings.history, clock=clock)
-    _seed(history, settings.history.cycle_s)
+    _seed(history, settings.history.cycle_s, wall())
     backends = Backends(SimEngineOps(world), SimFiles(world), SimHost(world), AuditLog(workdir / "audit.jsonl"))
-    executor = Executor(settings, backends, read_only=settings.read_only)
+    executor = Executor(settings, backends, read_only=settings.read_only, clock=wall)
     return Demo(world, settings, demo_collector(world, settings), executor, history, workdir)
 
 
-def _seed(history: HistoryRecorder, cycle_s: float) -> None:
+def _seed(history: HistoryRecorder, cycle_s: float, now: datetime) -> None:
     """Cycles 9-13 of the arc, so the history starts with the build-up to the crisis."""
     store = history.store
     store.continue_after(min(BUILD_UP) - 1)
-    start = datetime.now(UTC) - timedelta(seconds=cycle_s * len(BUILD_UP))
+    start = now - timedelta(seconds=cycle_s * len(BUILD_UP))
     for offset, (number, swap) in enumerate(sorted(BUILD_UP.items())):
         began = start + timedelta(seconds=cycle_s * offset)
         level = Level.CRITICAL if swap >= 80 else Level.WARNING if swap >= 50 else Level.CAREFUL

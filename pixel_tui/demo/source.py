@@ -127,4 +127,4 @@ def demo_collector(world: World, settings: Settings) -> Collector:
         return LockReading(lock["taskId"], parse_time_or_none(lock.get("createdAt")))
 
     parts = CollectorParts(DemoHost(world), DemoEngine(world), DemoLedger(world), read_lock)
-    return Collector(settings, parts=parts)
+    return Collector(settings, parts=parts, clock=world.now)
