@@ -17,18 +17,21 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the scripted arc lives with the tests
+
+
 from pixel_tui.demo.run import build_demo
 from pixel_tui.history.importer import import_file
 from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.history.store import HistoryStore
 from pixel_tui.pipeline import Pipeline
-from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.plot import CycleChart
 from pixel_tui.ui.themes import builtin_themes
+from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 
 HERE = Path(__file__).resolve().parent
 FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1

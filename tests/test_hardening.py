@@ -16,9 +16,9 @@ import pytest
 
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table
 from pixel_tui.model import Disk, Level, Levels, Worker
-from pixel_tui.scripted import crisis_frame
 from pixel_tui.settings import Thresholds
 from tests.schema import check_snapshot
+from tests.scripted import crisis_frame
 from tests.test_cli import CALM
 
 EVIL = "\x1b]0;pwned\x07\x1b[41mEVIL\x1b[2J"

@@ -22,8 +22,8 @@ from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.history.store import HistoryStore, HistoryUnavailable
 from pixel_tui.history.tables import MIGRATIONS, SCHEMA_VERSION
 from pixel_tui.model import DockerState, Level, Snapshot, Thresholds
-from pixel_tui.scripted import crisis_frame
 from pixel_tui.settings import HistorySettings
+from tests.scripted import crisis_frame
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUDIT = FIXTURES / "orchestrator-audit.jsonl"

@@ -17,8 +17,8 @@ import pytest
 from pixel_tui.history.model import FIELDS
 from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.paths import default_paths
-from pixel_tui.scripted import crisis_frame
 from pixel_tui.settings import HistorySettings
+from tests.scripted import crisis_frame
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUDIT = FIXTURES / "orchestrator-audit.jsonl"

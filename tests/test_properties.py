@@ -24,9 +24,9 @@ from pixel_tui.ledger import LedgerError, TaskIndex, parse_ledger, read_lock
 from pixel_tui.model import Container, Levels, LockState, Snapshot, workers_level
 from pixel_tui.safe import displayable, printable, printable_lines, sgr_only
 from pixel_tui.schema import dumps, to_json
-from pixel_tui.scripted import crisis_frame
 from pixel_tui.settings import ConfigError, Settings, WorkerSettings, parse_settings
 from pixel_tui.values import EARLIEST, LATEST, MAX_SECONDS, BadValue, parse_seconds, parse_time
+from tests.scripted import crisis_frame
 
 CASES = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)

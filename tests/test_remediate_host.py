@@ -13,9 +13,9 @@ from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.host import HostError, MemoryFigures, RealHost
 from pixel_tui.remediate.orchestrator import RealFiles
-from pixel_tui.scripted import crisis_frame
 from pixel_tui.settings import Settings
 from tests.remediation import GiB, StandInHost
+from tests.scripted import crisis_frame
 
 
 def executor(tmp_path: Path, host, **settings) -> Executor:

@@ -16,28 +16,33 @@ divides it).
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pixel_tui.scripted import (
-    DONE_TASK,
-    DONE_WORKER,
-    GHOST_TASK,
-    HOSTNAME,
-    LOG_TAILER,
-    ORPHAN_TASK,
-    ORPHAN_WORKER,
-    STUCK_TASK,
-    STUCK_WORKER,
-    UNHEALTHY,
-    container_id,
-)
-
 GiB = 1024**3
 MiB = 1024**2
+HOSTNAME = "pixel-vps-01"
+STUCK_WORKER = "pixel-worker-3f2a9c1d"
+ORPHAN_WORKER = "pixel-worker-9b04e7aa"
+DONE_WORKER = "pixel-worker-c81d20f4"
+LOG_TAILER = "pixel-worker-logs-1"
+UNHEALTHY = "pixel-grafana"
+STUCK_TASK = "3f2a9c1d-8e4b-4f0a-9c61-2d7b5e0a1f34"
+ORPHAN_TASK = "9b04e7aa-5c12-4d6e-8a3f-71c0b9e4d205"
+GHOST_TASK = "7c5e19b2-41d3-4c8e-b0a7-95f2e6d3c810"
+DONE_TASK = "c81d20f4-0b7e-4a19-9d52-e3f6a8b1c047"
+"""The names and task ids of the crisis host (the UI tests' scripted arc uses the same)."""
+
+
+def container_id(name: str) -> str:
+    """The fixed 64-hex id of a container of the crisis host, from its name."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
 FIRST_CYCLE = 14
 """The demo opens at the crisis."""
 ARC = {14: 92.5, 15: 82.1}

@@ -18,7 +18,6 @@ from pixel_tui.paths import Paths
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.orchestrator import RealFiles
-from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames, crisis_logs
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
@@ -26,6 +25,7 @@ from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.plot import CycleChart
 from tests.remediation import StandInHost
+from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames, crisis_logs
 
 CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
 """Frames from the first cycle of the arc to the crisis (cycle 14)."""

@@ -9,7 +9,12 @@ from statistics import mean
 from textual.geometry import Region
 
 from pixel_tui.model import DockerState, Snapshot
-from pixel_tui.scripted import (
+from pixel_tui.ui.containers import ContainerTable
+from pixel_tui.ui.events import EventsPane
+from pixel_tui.ui.gauges import Gauge
+from pixel_tui.ui.history import HistoryPane
+from pixel_tui.ui.workers import WorkerTable
+from tests.scripted import (
     CRISIS_CYCLE,
     FIRST_CYCLE,
     GHOST_TASK,
@@ -20,11 +25,6 @@ from pixel_tui.scripted import (
     container_id,
     crisis_frames,
 )
-from pixel_tui.ui.containers import ContainerTable
-from pixel_tui.ui.events import EventsPane
-from pixel_tui.ui.gauges import Gauge
-from pixel_tui.ui.history import HistoryPane
-from pixel_tui.ui.workers import WorkerTable
 from tests.ui.helpers import cell, dashboard, label_text, make_app, record_notifications, replay, until
 
 

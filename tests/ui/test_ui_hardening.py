@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from textual.widgets import Static
 
-from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.detail import DetailScreen
+from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames
 from tests.ui.helpers import dashboard, label_text, make_app, replay, until
 
 EVIL = "\x1b]0;pwned\x07\x1b[41mEVIL\x9b2J\u202e"

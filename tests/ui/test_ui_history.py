@@ -18,11 +18,11 @@ from textual.widgets import Label
 from pixel_tui.history.model import Cycle
 from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.model import Level, Thresholds
-from pixel_tui.scripted import crisis_frames
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.history_screen import CycleTable
 from pixel_tui.ui.plot import SERIES, CycleChart, _segments, build_chart, legend
+from tests.scripted import crisis_frames
 from tests.ui.helpers import cell, make_app, open_history, recorded_history, replay, until
 
 RECOVERY = "swap 92.5% -> 0% (100% recovery) over cycles 14-18"

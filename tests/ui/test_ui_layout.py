@@ -11,11 +11,11 @@ from textual.widget import Widget
 from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
-from pixel_tui.scripted import FIRST_CYCLE, LAST_CYCLE, STUCK_WORKER, container_id, crisis_frames
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.gauges import Gauge
 from pixel_tui.ui.text import LEVEL_SYMBOL, clip_middle
 from pixel_tui.ui.workers import WorkerTable
+from tests.scripted import FIRST_CYCLE, LAST_CYCLE, STUCK_WORKER, container_id, crisis_frames
 from tests.ui.helpers import cell, make_app, replay
 
 

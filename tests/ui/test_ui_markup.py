@@ -7,9 +7,9 @@ from dataclasses import replace
 from textual.widgets._toast import Toast
 
 from pixel_tui.model import DockerState, LedgerState, LockState, Snapshot
-from pixel_tui.scripted import FIRST_CYCLE, ScriptedSource, container_id, crisis_frames
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.workers import WorkerTable
+from tests.scripted import FIRST_CYCLE, ScriptedSource, container_id, crisis_frames
 from tests.ui.helpers import label_text, make_app, replay
 
 HOSTILE = "[b]bold[/b] [/oops] [link=x]"

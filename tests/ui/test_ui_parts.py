@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from pixel_tui.model import Level
-from pixel_tui.scripted import (
+from pixel_tui.ui.derive import CpuSmoother, SessionSamples
+from pixel_tui.ui.text import Cell, Palette, clip, level_label, short_duration, short_size
+from pixel_tui.ui.themes import GAUGE_VARIABLES, ThemeError, builtin_themes, load_themes, parse_theme
+from tests.scripted import (
     CRISIS_CYCLE,
     GHOST_TASK,
     LOG_TAILER,
@@ -19,9 +22,6 @@ from pixel_tui.scripted import (
     crisis_frame,
     crisis_frames,
 )
-from pixel_tui.ui.derive import CpuSmoother, SessionSamples
-from pixel_tui.ui.text import Cell, Palette, clip, level_label, short_duration, short_size
-from pixel_tui.ui.themes import GAUGE_VARIABLES, ThemeError, builtin_themes, load_themes, parse_theme
 
 UI = Path(__file__).resolve().parents[2] / "pixel_tui" / "ui"
 BORDERS = {"border", "border-top", "border-left", "border-right", "border-bottom"}

@@ -9,12 +9,12 @@ from textual.widgets import RichLog, Static
 
 from pixel_tui.model import MASK
 from pixel_tui.paths import Paths
-from pixel_tui.scripted import GHOST_TASK, STUCK_WORKER, UNHEALTHY, container_id
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.detail import DetailScreen, LogsScreen
 from pixel_tui.ui.help import HelpScreen
 from pixel_tui.ui.keys import KNOWN_IDS
 from pixel_tui.ui.workers import WorkerTable
+from tests.scripted import GHOST_TASK, STUCK_WORKER, UNHEALTHY, container_id
 from tests.ui.helpers import make_app, record_notifications, replay, until
 
 

@@ -1,4 +1,4 @@
-"""A scripted snapshot source, and the crisis arc of docs/domain.md as fixed snapshots.
+"""Test fixture: a scripted snapshot source, and the crisis arc of docs/domain.md as fixed snapshots.
 
 Tests and screenshots run the real console on these: no Docker engine, no clock, same pixels every run.
 """
@@ -12,6 +12,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pixel_tui.changes import diff_events
+from pixel_tui.demo.world import (
+    DONE_TASK,
+    DONE_WORKER,
+    GHOST_TASK,
+    HOSTNAME,
+    LOG_TAILER,
+    ORPHAN_TASK,
+    ORPHAN_WORKER,
+    STUCK_TASK,
+    STUCK_WORKER,
+    UNHEALTHY,
+    container_id,
+)
 from pixel_tui.model import (
     GHOST,
     ORPHAN,
@@ -118,19 +131,9 @@ FIRST_CYCLE, LAST_CYCLE = 9, 18
 """The scripted arc runs from the build-up (cycle 9) to the calm after (cycle 18)."""
 CRISIS_START = datetime(2025, 6, 12, 14, 9, 0, tzinfo=UTC)
 """taken_at of the first cycle; one cycle a minute after that."""
-HOSTNAME = "pixel-vps-01"
 DOCKER_HOST = "unix:///var/run/docker.sock"
 LEDGER_PATH = "/srv/pixel/data/tasks.json"
 
-STUCK_WORKER = "pixel-worker-3f2a9c1d"
-ORPHAN_WORKER = "pixel-worker-9b04e7aa"
-DONE_WORKER = "pixel-worker-c81d20f4"
-LOG_TAILER = "pixel-worker-logs-1"
-UNHEALTHY = "pixel-grafana"
-STUCK_TASK = "3f2a9c1d-8e4b-4f0a-9c61-2d7b5e0a1f34"
-ORPHAN_TASK = "9b04e7aa-5c12-4d6e-8a3f-71c0b9e4d205"
-GHOST_TASK = "7c5e19b2-41d3-4c8e-b0a7-95f2e6d3c810"
-DONE_TASK = "c81d20f4-0b7e-4a19-9d52-e3f6a8b1c047"
 
 # cycle: (swap %, memory %, cpu %, load 1/5/15)
 _HOST_ARC: dict[int, tuple[float, float, float, tuple[float, float, float]]] = {
@@ -196,11 +199,6 @@ _SPECS = (
     _Spec("pixel-backup", "restic/restic:0.17.1", None, 0.0, 0, 0, state="exited"),
     _Spec(DONE_WORKER, _WORKER_IMAGE, None, 0.0, 0, 0, labels=_WORKER_LABELS, state="exited"),
 )
-
-
-def container_id(name: str) -> str:
-    """The fixed 64-hex id of a scripted container."""
-    return hashlib.sha256(name.encode()).hexdigest()
 
 
 def _cycle_time(cycle: int) -> datetime:
