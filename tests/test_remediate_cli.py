@@ -119,3 +119,27 @@ def test_heal_read_only_plans_and_audits_refusals_and_exits_1(engine, tmp_path):
     assert result.returncode == 1 and "refused: read-only" in result.stdout
     assert engine.client.containers.get(container.id).status == "running"
     assert [r["outcome"] for r in audit(*common)] == ["refused"]
+
+
+def test_heal_every_logs_one_line_per_action_and_stops_quietly_on_sigterm(engine, tmp_path):
+    import signal
+    import time
+
+    container = timed_out_worker(engine)
+    common, ledger = setup(engine, tmp_path)
+    loop = subprocess.Popen(
+        [sys.executable, "-m", "pixel_tui", "heal", "--every", "1", *common],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = loop.stdout.readline()  # type: ignore[union-attr]  # blocks until the first action (after the grace)
+    deadline = time.monotonic() + 30
+    while container.id in {c.id for c in engine.client.containers.list(all=True)} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    loop.send_signal(signal.SIGTERM)
+    rest, errors = loop.communicate(timeout=20)
+    assert loop.returncode == 0 and errors == ""
+    assert line.endswith(f"autoheal: kill-worker pixel-worker-3f2a9c1d ({container.id[:12]}): done\n"), line
+    assert rest == ""  # acted once, on a change of state, not every second
+    assert task(ledger)["status"] == "aborted"
