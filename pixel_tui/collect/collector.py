@@ -26,7 +26,10 @@ class Collector:
         """The file descriptor limit as raised at start (and why not, if it could not be)."""
         self._host = HostSampler(settings.disks)
         self._engine = DockerEngine(
-            settings.docker_host, host_memory=self._host.sample().memory.total, timeout_env=settings.workers.timeout_env
+            settings.docker_host,
+            host_memory=self._host.sample().memory.total,
+            timeout_env=settings.workers.timeout_env,
+            reconcile_s=settings.reconcile_s,
         )
         ledger = settings.workers.ledger
         self._ledger = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None
