@@ -1,33 +1,23 @@
-"""The `pixel-tui` command line: the console, plain watch, one-shot snapshot, history and locate."""
+"""The `pixel-tui` command line: options, subcommands, usage errors, and the dispatch to pixel_tui.commands."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import errno
 import math
 import os
-import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pixel_tui import __version__
-from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
-from pixel_tui.model import Snapshot, iso
+from pixel_tui import commands as run
+from pixel_tui.headless import EXIT_UNKNOWN
 from pixel_tui.paths import Paths, default_paths
-from pixel_tui.pipeline import Pipeline, Step
 from pixel_tui.safe import printable
-from pixel_tui.schema import dumps, to_json
-from pixel_tui.settings import AutohealSettings, ConfigError, Settings, load_settings, with_overrides
-
-if TYPE_CHECKING:
-    from pixel_tui.collect import Collector
-    from pixel_tui.remediate.executor import Executor
+from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,23 +203,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, read_only=True)  # one fact: watch is read-only, decided here
     try:
         if command == "locate":
-            return locate(paths, settings)
+            return run.locate(paths, settings)
         if command == "history" and args.history_command == "import":
-            return history_import(paths, settings, args.file)
+            return run.history_import(paths, settings, args.file)
         if command == "history":
-            return history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
+            return run.history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
         if command == "snapshot":
-            return snapshot(settings, as_json=args.json, sample_s=args.sample)
+            return run.snapshot(settings, as_json=args.json, sample_s=args.sample)
         if command == "watch" and args.plain:
-            return watch_plain(settings, count=args.count)
+            return run.watch_plain(settings, count=args.count)
         if command == "audit":
             from pixel_tui.remediate.audit import AuditLog, print_audit
 
             return print_audit(AuditLog(paths.audit_log), last=args.last, as_json=args.json)
         if command == "act":
-            return act(settings, paths, args)
+            return run.act(settings, paths, args)
         if command == "heal":
-            return heal(settings, paths, args)
+            return run.heal(settings, paths, args)
         missing = _no_terminal()
         if missing is not None:
             print(
@@ -239,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_UNKNOWN
-        return console(settings, paths)
+        return run.console(settings, paths)
     except KeyboardInterrupt:
         return 130  # Ctrl+C: the shell's convention, and no traceback
     except BrokenPipeError:
@@ -259,214 +249,3 @@ def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush has nowhere to fail."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _collector(settings: Settings) -> Collector:  # imported lazily: `locate` needs no docker SDK
-    from pixel_tui.collect import Collector
-
-    return Collector(settings)
-
-
-def locate(paths: Paths, settings: Settings) -> int:
-    """Print the paths in use, one `name: path` per line."""
-    config = settings.source or str(paths.config_file)
-    absent = "" if Path(config).exists() else "  (not present: defaults in use)"
-    for name, path in (
-        ("config", f"{config}{absent}"),
-        ("themes", paths.themes_dir),
-        ("data", paths.data_dir),
-        ("history", paths.history_db),
-        ("state", paths.state_dir),
-        ("audit log", paths.audit_log),
-        ("log", paths.log_dir),
-    ):
-        print(f"{name}: {printable(str(path))}")
-    sys.stdout.flush()
-    return 0
-
-
-def history(paths: Paths, settings: Settings, *, as_json: bool, as_csv: bool, last: int | None) -> int:
-    """Print the cycle history, own and imported, in time order: a table, JSON or CSV."""
-    from pixel_tui.history import output
-    from pixel_tui.history.store import HistoryStore, HistoryUnavailable
-
-    cycles = []
-    try:
-        present = paths.history_db.exists()
-    except OSError:  # a directory it may not search: let the store say why
-        present = True
-    if present:  # listing never creates a store
-        store = HistoryStore.for_settings(paths.history_db, settings.history, heal=False)
-        try:
-            cycles = store.recent(last)
-        except HistoryUnavailable as error:
-            print(f"pixel-tui: {printable(str(error))}", file=sys.stderr)
-            return EXIT_UNKNOWN
-        finally:
-            store.close()
-    if as_json:
-        print(output.render_json(cycles))
-    elif as_csv:
-        print(output.render_csv(cycles))
-    else:
-        print(output.render_table(cycles, metric=settings.ui.history_metric))
-    sys.stdout.flush()
-    return 0
-
-
-def history_import(paths: Paths, settings: Settings, file: str) -> int:
-    """Import the cycles of `file` into the history; 3 when the file cannot be read or the store written."""
-    from pixel_tui.files import UnreadableFile
-    from pixel_tui.history.importer import import_file
-    from pixel_tui.history.output import render_import
-    from pixel_tui.history.store import HistoryStore, HistoryUnavailable
-
-    store = HistoryStore.for_settings(paths.history_db, settings.history)
-    try:
-        report = import_file(file, store, settings.thresholds)
-    except FileNotFoundError:
-        print(f"pixel-tui: cannot import {printable(file)}: no such file", file=sys.stderr)
-        return EXIT_UNKNOWN
-    except UnreadableFile as error:
-        print(f"pixel-tui: cannot import {printable(file)}: {printable(str(error))}", file=sys.stderr)
-        return EXIT_UNKNOWN
-    except HistoryUnavailable as error:
-        print(f"pixel-tui: {printable(str(error))}", file=sys.stderr)
-        return EXIT_UNKNOWN
-    finally:
-        store.close()
-    for notice in store.notices:
-        print(f"pixel-tui: {printable(notice)}", file=sys.stderr)
-    print(render_import(report))
-    sys.stdout.flush()
-    return 0
-
-
-def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
-    """Two samples `sample_s` apart (so CPU figures are real), print the second, exit with its level."""
-    collector = _collector(settings)
-    try:
-        collector.collect()
-        time.sleep(sample_s)
-        taken = collector.collect()
-    finally:
-        collector.close()
-    print(dumps(to_json(taken)) if as_json else render_table(taken))
-    sys.stdout.flush()  # a write error (a full disk) surfaces here, inside main's handler
-    return exit_code(taken)
-
-
-def watch_plain(settings: Settings, *, count: int | None) -> int:
-    """One status line per cycle on stdout until interrupted or `count` lines were printed."""
-    collector = _collector(settings)
-    collector.collect()  # primes the CPU counters: the first line has real figures
-
-    def emit(step: Step, forced: bool) -> None:
-        print(status_line(step.snapshot), flush=True)
-
-    async def loop() -> None:
-        await asyncio.sleep(min(settings.interval, 1.0))
-        await Pipeline(collector).run(emit, interval=settings.interval, count=count)
-
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        asyncio.run(loop())
-    except KeyboardInterrupt:
-        pass
-    finally:
-        collector.close()
-    return 0
-
-
-def _interrupt(*_: object) -> None:
-    """SIGTERM (systemd, timeout) ends a plain watch as quietly as Ctrl+C."""
-    raise KeyboardInterrupt
-
-
-def console(settings: Settings, paths: Paths) -> int:
-    """Run the Textual console on the real collector and executor."""
-    from pixel_tui.remediate.real import real_executor
-    from pixel_tui.ui.app import run_console
-
-    collector = _collector(settings)
-    executor = real_executor(settings, paths)
-    try:
-        return run_console(settings=settings, source=collector, paths=paths, executor=executor)
-    finally:
-        collector.close()
-        executor.backends.engine.close()  # type: ignore[union-attr]
-
-
-def _two_samples(collector: Collector, sample_s: float = 1.0) -> Snapshot:
-    """A snapshot whose CPU figures are measured (the second of two, `sample_s` apart)."""
-    collector.collect()
-    time.sleep(sample_s)
-    return collector.collect()
-
-
-def act(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
-    """`pixel-tui act`: one catalogue action on a fresh snapshot, confirmed, validated, audited."""
-    from pixel_tui.remediate import commands
-    from pixel_tui.remediate.real import real_executor
-
-    collector = _collector(settings)
-    executor = real_executor(settings, paths)
-    try:
-        taken = collector.collect()
-        return commands.act(executor, taken, args.action, args.target, assume_yes=args.yes, dry_run=args.dry_run)
-    finally:
-        collector.close()
-        executor.backends.engine.close()  # type: ignore[union-attr]
-
-
-def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
-    """`pixel-tui heal`: the autoheal policy once (cron), or every S seconds (a systemd unit)."""
-    from pixel_tui.remediate import commands
-    from pixel_tui.remediate.autoheal import Autoheal
-    from pixel_tui.remediate.real import real_executor
-
-    collector = _collector(settings)
-    executor = real_executor(settings, paths)
-    policy = replace(settings.autoheal, enabled=True)
-    try:
-        if args.every is None:
-            taken = _two_samples(collector)
-            autoheal = Autoheal(executor, policy)
-            return commands.heal_once(executor, autoheal, taken, dry_run=args.dry_run, as_json=args.json,
-                                      stdout=sys.stdout)  # fmt: skip
-        return heal_every(collector, executor, policy, seconds=args.every, as_json=args.json, dry_run=args.dry_run)
-    finally:
-        collector.close()
-        executor.backends.engine.close()  # type: ignore[union-attr]
-
-
-def heal_every(
-    collector: Collector, executor: Executor, policy: AutohealSettings, *, seconds: float, as_json: bool, dry_run: bool
-) -> int:
-    """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM."""
-    from pixel_tui.remediate.autoheal import Autoheal
-
-    autoheal = Autoheal(executor, policy)
-    worst = 0
-
-    def report(step: Step, forced: bool) -> None:
-        nonlocal worst
-        if dry_run:
-            for plan in autoheal.plans(step.snapshot):
-                print(printable(f"would {plan.describe()[0]}"), flush=True)
-            return
-        for event in step.snapshot.events:
-            if not event.kind.startswith(("action-", "autoheal-")):
-                continue
-            worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
-            if as_json:
-                print(dumps({"time": iso(event.at), "kind": event.kind, "target": event.target,
-                             "message": event.message}, indent=None), flush=True)  # fmt: skip
-            else:
-                print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
-
-    pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
-    signal.signal(signal.SIGTERM, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(pipeline.run(report, interval=seconds))
-    return worst

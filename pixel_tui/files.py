@@ -8,8 +8,10 @@ collection or a MemoryError.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -22,12 +24,31 @@ def read_regular(path: str | Path, limit: int) -> tuple[bytes, os.stat_result]:
 
     FileNotFoundError passes through unchanged, so callers can tell "absent" from "unusable".
     """
+    with held_regular(path, limit) as read:
+        return read
+
+
+@contextlib.contextmanager
+def held_regular(path: str | Path, limit: int) -> Iterator[tuple[bytes, os.stat_result]]:
+    """`read_regular`, with the file kept open until the block ends.
+
+    While it is open its inode cannot be freed and given to another file, so comparing the inode
+    read with the one a path holds later says exactly whether the path still names that file (the
+    ledger writer's check).
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except FileNotFoundError:
         raise
     except OSError as error:
         raise UnreadableFile(f"cannot open: {error.strerror or error}") from None
+    try:
+        yield _read_open(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def _read_open(fd: int, limit: int) -> tuple[bytes, os.stat_result]:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -50,8 +71,6 @@ def read_regular(path: str | Path, limit: int) -> tuple[bytes, os.stat_result]:
         raise
     except OSError as error:
         raise UnreadableFile(f"cannot read: {error.strerror or error}") from None
-    finally:
-        os.close(fd)
 
 
 def _kind(mode: int) -> str:

@@ -26,9 +26,10 @@ def cid(index: int) -> str:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
+    tree = tmp_path / "cgroup-tree"
     for index in range(5):
-        make_v2(tmp_path, f"docker/{cid(index)}", usage_usec=1000, current=10_000 + index, limit="max", inactive=0)
-    return tmp_path
+        make_v2(tree, f"docker/{cid(index)}", usage_usec=1000, current=10_000 + index, limit="max", inactive=0)
+    return tree
 
 
 def metrics_over(root: Path, budget: int, clock: list[float]) -> ContainerMetrics:
@@ -41,7 +42,15 @@ def metrics_over(root: Path, budget: int, clock: list[float]) -> ContainerMetric
 
 
 def own_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+    """Descriptors this process holds on the fake cgroup tree (other threads of the run may open files too)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += "/cgroup-tree/" in target
+    return count
 
 
 def running(count: int = 5) -> list[tuple[str, int | None]]:

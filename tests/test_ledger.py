@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixel_tui.collect.ledger import LedgerReader, read_lock
+from pixel_tui.ledger import LedgerReader, read_lock
 from pixel_tui.values import parse_time_or_none
 
 # The orchestrator's exact shape: camelCase, {"version": 1, "tasks": [...]}, mixed timestamp forms.

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pixel_tui.collect.ledger import LedgerError, TaskIndex, parse_ledger, read_lock
 from pixel_tui.collect.workers import WorkerTracker
 from pixel_tui.headless import render_table, status_line
+from pixel_tui.ledger import LedgerError, TaskIndex, parse_ledger, read_lock
 from pixel_tui.model import Container, Levels, LockState, Snapshot, workers_level
 from pixel_tui.safe import displayable, printable, printable_lines, sgr_only
 from pixel_tui.schema import dumps, to_json

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pixel_tui.model import Levels, Thresholds
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.host import HostError, MemoryFigures, RealHost
@@ -74,7 +75,9 @@ def test_optimize_shows_the_whole_cascade_and_stops_at_the_first_failure(tmp_pat
 
     host = FailingCaches(figures=MemoryFigures(16 * GiB, int(1.6 * GiB), 8 * GiB, 1 * GiB))
     ex = executor(tmp_path, host)
-    snapshot = crisis_frame(14)
+    frame = crisis_frame(14)
+    pressed = replace(frame.host, memory=replace(frame.host.memory, percent=91.0))  # memory critical too
+    snapshot = replace(frame, host=pressed, levels=Levels.of(pressed, Thresholds()))
     plan = ex.plan("host.optimize", snapshot)
     ops = [step.op for step in plan.steps]
     assert ops[0] == "kill-worker" and ops[-2:] == ["drop-caches", "cycle-swap"] and "prune-images" in ops

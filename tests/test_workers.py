@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixel_tui.collect.ledger import Task, TaskIndex
 from pixel_tui.collect.workers import WorkerRules, WorkerTracker
+from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import Container
 from pixel_tui.settings import WorkerSettings
 

@@ -9,8 +9,8 @@ from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.fdlimit import raise_soft_limit
 from pixel_tui.collect.host import HostSampler
-from pixel_tui.collect.ledger import LedgerReader, read_lock
 from pixel_tui.collect.workers import WorkerTracker
+from pixel_tui.ledger import LedgerReader, read_lock
 from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow, workers_level
 from pixel_tui.settings import Settings
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pixel_tui.collect.ledger import Task, TaskIndex
+from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import GHOST, ORPHAN, Container, Worker
 from pixel_tui.settings import WorkerSettings
 from pixel_tui.values import BadValue, parse_seconds

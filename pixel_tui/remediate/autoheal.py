@@ -98,8 +98,9 @@ class Autoheal:
         for key, condition in conditions.items():
             if key in self.state.given_up:
                 continue
-            fresh = key not in self._previous or self._last.get(key, OK) != OK
-            if not fresh:
+            # Act when the condition is new, never tried, or the last try did not succeed: not every collection.
+            last = self._last.get(key)
+            if key in self._previous and last == OK:
                 continue
             window = self.settings.budget_window_s
             recent = [moment for moment in self._attempts.get(key, []) if now - moment < window]

@@ -354,7 +354,8 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
             return
         executor = self.app.executor
         if executor is None:
-            self.notify(f"{spec.label}: this console has no remediation backend", severity="warning")
+            reason = "the console is read-only" if self.app.read_only else "this console has no remediation backend"
+            self.notify(f"{spec.label}: refused, {reason}", severity="warning")
             return
         if self._last_raw is None:
             self.notify(f"{spec.label}: nothing collected yet", severity="warning")
@@ -366,6 +367,9 @@ class DashboardScreen(ReadOnlyGuard, Screen[None]):
         plan = executor.plan(action_id, self._last_raw, target)
         if not plan.steps:
             self.notify(plan.nothing or "nothing to do", title=spec.label)
+            return
+        if executor.read_only:  # reached only by running the action directly: refused and audited, not asked
+            self._execute(plan)
             return
 
         def then(confirmed: bool | None) -> None:

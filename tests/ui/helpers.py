@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths
+from pixel_tui.remediate.audit import AuditLog
+from pixel_tui.remediate.executor import Backends, Executor
+from pixel_tui.remediate.orchestrator import RealFiles
 from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_details, crisis_frames, crisis_logs
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
+from tests.remediation import StandInHost
 
 CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
 """Frames from the first cycle of the arc to the crisis (cycle 14)."""
@@ -26,15 +32,29 @@ def make_app(
     interval: float = 3600.0,
     paths: Paths | None = None,
     source: ScriptedSource | None = None,
+    executor: Executor | None | bool = True,
     **ui: object,
 ) -> tuple[PixelApp, ScriptedSource]:
-    """The app as the CLI builds it, on a scripted source (the crisis arc up to cycle 14 by default)."""
+    """The app as the CLI builds it, on a scripted source (the crisis arc up to cycle 14 by default).
+
+    `executor=True` gives it a stand-in one (no engine: container steps are refused, saying so; a host
+    that is not this machine; an audit log in a temporary directory), False or None none at all.
+    """
     if source is None:
         frames = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE) if frames is None else frames
         source = ScriptedSource(frames, details=crisis_details(), logs=crisis_logs())
     keys = ui.pop("keys", {})
-    settings = Settings(interval=interval, ui=replace(UISettings(), **ui), keys=dict(keys))  # type: ignore[arg-type]
-    return build_app(settings, source, paths=paths, read_only=read_only), source
+    settings = Settings(interval=interval, ui=replace(UISettings(), **ui), keys=dict(keys), read_only=read_only)  # type: ignore[arg-type]
+    if executor is True:
+        executor = stand_in_executor(settings)
+    return build_app(settings, source, paths=paths, executor=executor or None), source
+
+
+def stand_in_executor(settings: Settings) -> Executor:
+    """An executor with no engine, a stand-in host and an audit log under a fresh temporary directory."""
+    audit = AuditLog(Path(tempfile.mkdtemp(prefix="pixel-ui-audit-")) / "audit.jsonl")
+    backends = Backends(None, RealFiles(None, None, max_bytes=1 << 20), StandInHost(), audit)
+    return Executor(settings, backends, read_only=settings.read_only)
 
 
 def dashboard(app: PixelApp) -> DashboardScreen:

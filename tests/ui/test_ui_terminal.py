@@ -83,8 +83,15 @@ def test_console_shows_a_real_container_and_quits_with_q(engine):
         screen = terminal.text()
         assert "pixel-worker-5eed5eed" in screen  # in the containers and in the workers pane
         assert "unreachable" not in screen.lower()
-        os.write(terminal.fd, b"r")  # a changing key is offered here (remediation itself comes later)
-        terminal.wait_for("not available")
+        restarts = engine.client.containers.get("pixel-worker-5eed5eed").attrs["RestartCount"]
+        started = engine.client.containers.get("pixel-worker-5eed5eed").attrs["State"]["StartedAt"]
+        os.write(terminal.fd, b"r")  # restart the selected container: the first row, by name
+        terminal.wait_for("Restart pixel-worker-5eed5eed")
+        os.write(terminal.fd, b"y")
+        terminal.wait_for("restart pixel-worker-5eed5eed", timeout=30)
+        terminal.wait_for("done", timeout=30)  # the notification (and the events pane)
+        after = engine.client.containers.get("pixel-worker-5eed5eed").attrs
+        assert after["State"]["StartedAt"] != started and after["RestartCount"] >= restarts
         os.write(terminal.fd, b"q")
         assert terminal.exit_status() == 0
     finally:

@@ -1,4 +1,8 @@
-"""Reading the orchestrator's task ledger and lock file as they are written (camelCase or snake_case)."""
+"""Reading the orchestrator's task ledger and lock file as they are written (camelCase or snake_case).
+
+Field names, statuses and the document's shape come from `pixel_tui.ledger.format`, which the writer
+shares, so what is read and what is written agree (docs/domain.md, "The ledger and the lock").
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,21 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.ledger.format import (
+    COMPLETED_AT,
+    CREATED_AT,
+    ID,
+    LOCK_TASK_ID,
+    RUNNING,
+    STARTED_AT,
+    STATUS,
+    TERMINAL_STATUSES,
+    TIMEOUT_SECONDS,
+    WORKER_ID,
+    LedgerError,
+    decode_document,
+    first,
+)
 from pixel_tui.model import LedgerState
 from pixel_tui.values import BadValue, parse_seconds, parse_time
 
@@ -19,19 +38,10 @@ LOCK_MAX_BYTES = 64 * 1024
 PROBLEMS_SHOWN = 3
 """How many unusable task fields are named one by one before the rest are only counted."""
 
-TERMINAL_STATUSES = frozenset({"completed", "failed", "aborted"})
-
-
-def _first(raw: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        if name in raw and raw[name] is not None:
-            return raw[name]
-    return None
-
 
 def _checked(parse: Callable[[Any], T], raw: dict[str, Any], names: tuple[str, ...], problems: list[str]) -> T | None:
     """A field parsed, or None with the reason noted when it is present but unusable."""
-    value = _first(raw, *names)
+    value = first(raw, *names)
     try:
         return parse(value)
     except BadValue as error:
@@ -58,17 +68,17 @@ class Task:
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Task:
         """Read a task record, accepting camelCase and snake_case field names; bad fields are noted, not fatal."""
-        worker = _first(raw, "workerId", "worker_id", "worker")
-        status = raw.get("status")
+        worker = first(raw, *WORKER_ID)
+        status = raw.get(STATUS)
         problems: list[str] = []
         return cls(
-            id=str(raw["id"]),
+            id=str(raw[ID]),
             status=str(status) if status is not None else None,
-            created_at=_checked(parse_time, raw, ("createdAt", "created_at"), problems),
-            started_at=_checked(parse_time, raw, ("startedAt", "started_at"), problems),
-            completed_at=_checked(parse_time, raw, ("completedAt", "completed_at"), problems),
+            created_at=_checked(parse_time, raw, CREATED_AT, problems),
+            started_at=_checked(parse_time, raw, STARTED_AT, problems),
+            completed_at=_checked(parse_time, raw, COMPLETED_AT, problems),
             worker_id=str(worker) if worker else None,
-            timeout_s=_checked(parse_seconds, raw, ("timeoutSeconds", "timeout_seconds", "timeout_s"), problems),
+            timeout_s=_checked(parse_seconds, raw, TIMEOUT_SECONDS, problems),
             raw=raw,
             problems=tuple(problems),
         )
@@ -81,11 +91,7 @@ class Task:
     @property
     def running(self) -> bool:
         """True while the ledger says a worker runs it."""
-        return (self.status or "").lower() == "running"
-
-
-class LedgerError(ValueError):
-    """A ledger document that cannot be read as a list of tasks."""
+        return (self.status or "").lower() == RUNNING
 
 
 def parse_ledger(data: bytes) -> TaskIndex:
@@ -94,30 +100,7 @@ def parse_ledger(data: bytes) -> TaskIndex:
     Only the document's shape is checked here; each task's fields are read when a worker rule asks
     for that task (see TaskIndex), so a ledger of 10 000 finished tasks costs one json.loads.
     """
-    if not data.strip():
-        raise LedgerError("empty file (being written?)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise LedgerError(f"not UTF-8 text (byte {error.start})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        # The decoder stopped at the end, or in a string never closed: the writer was cut off.
-        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
-            raise LedgerError(f"truncated JSON (half-written?) at line {error.lineno}") from None
-        raise LedgerError(f"not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
-    except (ValueError, RecursionError) as error:  # an integer of 5000 digits, arrays nested 100 000 deep
-        raise LedgerError(f"not usable JSON: {str(error)[:80]}") from None
-    tasks = document.get("tasks") if isinstance(document, dict) else document
-    if not isinstance(tasks, list):
-        raise LedgerError('unexpected shape: expected a list of tasks or {"tasks": [...]}')
-    for index, raw in enumerate(tasks):
-        if not isinstance(raw, dict):
-            raise LedgerError(f"task #{index + 1} is not an object")
-        task_id = raw.get("id")
-        if not isinstance(task_id, str | int) or isinstance(task_id, bool) or task_id == "":
-            raise LedgerError(f"task #{index + 1} has no id")
+    _, tasks = decode_document(data)
     return TaskIndex(tasks)
 
 
@@ -142,9 +125,9 @@ class TaskIndex:
                 task = tasks[position]
                 task_id, worker, status = task.id, task.worker_id, task.status
             else:
-                task_id = str(raw["id"])
-                worker = _first(raw, "workerId", "worker_id", "worker")
-                status = raw.get("status")
+                task_id = str(raw[ID])
+                worker = first(raw, *WORKER_ID)
+                status = raw.get(STATUS)
             self._ids.append(task_id)
             self._by_id.setdefault(task_id, []).append(position)
             self._by_hex8.setdefault(task_id[:8], []).append(position)
@@ -154,7 +137,7 @@ class TaskIndex:
                     self._by_worker.setdefault(worker[:12], []).append(position)
                 else:
                     self._short_workers.append(position)
-            if isinstance(status, str) and status.lower() == "running":
+            if isinstance(status, str) and status.lower() == RUNNING:
                 self._running.append(position)
 
     @classmethod
@@ -282,9 +265,9 @@ def read_lock(path: str | Path) -> LockReading:
         return LockReading(None, None, "not a JSON lock file")
     if not isinstance(document, dict):
         return LockReading(None, None, "not a JSON object")
-    task_id = _first(document, "taskId", "task_id")
+    task_id = first(document, *LOCK_TASK_ID)
     try:
-        created = parse_time(_first(document, "createdAt", "created_at"))
+        created = parse_time(first(document, *CREATED_AT))
     except BadValue as error:
         return LockReading(None, None, f"createdAt {error}")
     if created is None:
