@@ -88,6 +88,8 @@ class DockerEngine:
         self._list_due = False  # a change found while measuring: list at the next collection
         self.lists = 0
         """How many times the containers were listed (the benches and tests read it)."""
+        self.quiet = True
+        """List a local engine with a healthy event stream only when needed; False: every collection."""
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
@@ -151,7 +153,8 @@ class DockerEngine:
         """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
         events = self._events
         return (
-            self.local
+            self.quiet
+            and self.local
             and self._listed is not None
             and not changed
             and not self._list_due
