@@ -141,7 +141,8 @@ class DockerEngine:
                 early = self._list(api, changed, early)
             containers, env_timeouts, vanished = self._rows(api, now, early.samples)
             # A cgroup gone while the list still says running: stopped since, list at the next collection.
-            self._list_due = bool((vanished | early.vanished) & {cid for cid, _ in self._running()})
+            gone = vanished | early.vanished
+            self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
             return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
