@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-console screenshots clean
+.PHONY: run test lint bench bench-console bench-glances screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 bench-console: $(STAMP)
 	$(BIN)/python bench/bench_console.py $(ARGS)
+
+# pixel-tui beside glances (installed from PyPI into bench/.venv-glances on first use).
+bench-glances: $(STAMP)
+	$(BIN)/python bench/bench_glances.py $(ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make_screenshots.py

@@ -119,6 +119,10 @@ class Settings:
     """Docker engine URL; none means DOCKER_HOST, then the local socket."""
     read_only: bool = False
     """Watch only: no action that changes anything can run."""
+    reconcile_s: float = 30.0
+    """Seconds between two container lists of a local engine whose event stream is healthy (a safety net
+    for lost events; a change the stream tells is listed at the next collection). A remote engine, or one
+    without a healthy stream, is listed every collection."""
     disks: tuple[str, ...] = ("/",)
     """Mount points whose usage is watched."""
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -149,6 +153,7 @@ _SECTIONS = {
 }
 _POSITIVE = {
     "interval",
+    "reconcile_s",
     "cycle_s",
     "retention_days",
     "retention_rows",
@@ -163,7 +168,12 @@ _POSITIVE = {
     "budget_actions",
     "budget_window_s",
 }
-_RANGES = {"interval": (0.1, 3600.0), "cycle_s": (1.0, 86400.0), "kill_grace_s": (0.0, 86400.0)}
+_RANGES = {
+    "interval": (0.1, 3600.0),
+    "reconcile_s": (1.0, 86400.0),
+    "cycle_s": (1.0, 86400.0),
+    "kill_grace_s": (0.0, 86400.0),
+}
 """Keys whose values must lie in a range, (low, high) inclusive."""
 _METRICS = ("swap", "memory", "cpu", "load")
 

@@ -19,5 +19,5 @@ def test_every_setting_is_in_the_example():
     settings = Settings()
     for section in ("thresholds", "workers", "history", "ui"):
         assert set(document[section]) == set(vars(getattr(settings, section))), section
-    top = {"interval", "docker_host", "read_only", "autoheal"}
+    top = {"interval", "docker_host", "read_only", "reconcile_s", "autoheal"}
     assert top <= set(document)

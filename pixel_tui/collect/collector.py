@@ -51,7 +51,10 @@ class Collector:
             fd_limit = raise_soft_limit()
             host = HostSampler(settings.disks)
             engine = DockerEngine(
-                settings.docker_host, host_memory=host.sample().memory.total, timeout_env=settings.workers.timeout_env
+                settings.docker_host,
+                host_memory=host.sample().memory.total,
+                timeout_env=settings.workers.timeout_env,
+                reconcile_s=settings.reconcile_s,
             )
             ledger = settings.workers.ledger
             reader = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None

@@ -1,4 +1,10 @@
-"""The Docker engine side of a cycle: one sparse list, cached inspects, cgroup or one-shot metrics."""
+"""The Docker engine side of a collection: a sparse list when something changed, cached inspects, metrics.
+
+A local engine with a healthy event stream is listed only when the stream (or a cgroup that went
+away) says something changed, and as a slow reconcile; in between, the last list stands and the
+cgroup files give CPU and memory. A remote engine, or one whose stream is not healthy, is listed
+every collection. README "How it collects" tells the whole.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,9 @@ from typing import Any
 import docker
 import docker.errors
 
-from pixel_tui.collect import cgroups
 from pixel_tui.collect.detail import detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
-from pixel_tui.collect.metrics import ContainerMetrics, describe_failures
+from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import connect, describe_error, resolve_url
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
@@ -40,7 +45,7 @@ class _Inspected:
 
 @dataclass
 class EngineReading:
-    """What one cycle got from the engine."""
+    """What one collection got from the engine."""
 
     state: DockerState
     containers: tuple[Container, ...] = ()
@@ -60,7 +65,8 @@ class DockerEngine:
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
         request_timeout: float = 5.0,
         pool_size: int = 8,
-        reconcile_s: float = 300.0,
+        reconcile_s: float = 30.0,
+        inspect_refresh_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = resolve_url(url)
@@ -69,11 +75,21 @@ class DockerEngine:
         self._timeout_env = timeout_env
         self._request_timeout = request_timeout
         self._pool_size = pool_size
-        self._reconcile_s = reconcile_s
+        self.reconcile_s = reconcile_s
+        """Longest time between two lists of a local engine whose event stream is healthy."""
+        self._inspect_refresh_s = inspect_refresh_s
         self._clock = clock
         self._api: docker.APIClient | None = None
         self._version: str | None = None
         self._inspected: dict[str, _Inspected] = {}
+        self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
+        self._listed_at = 0.0
+        self._listed_with: EngineEvents | None = None  # the stream that has told every change since
+        self._list_due = False  # a change found while measuring: list at the next collection
+        self.lists = 0
+        """How many times the containers were listed (the benches and tests read it)."""
+        self.quiet = True
+        """List a local engine with a healthy event stream only when needed; False: every collection."""
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
@@ -108,29 +124,71 @@ class DockerEngine:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    # -- one cycle -------------------------------------------------------------------------------
+    # -- one collection --------------------------------------------------------------------------
 
     def poll(self, now: datetime) -> EngineReading:
-        """List containers once, refresh what changed, measure CPU and memory."""
+        """Measure CPU and memory; list the containers (and inspect what changed) only when needed."""
         self._cycle_errors = []
         try:
             api = self._client()
             self._ensure_events()
-            # While dockerd answers the list (most of a cycle's time), read the cgroup counters of the
-            # containers already known to run (500 containers: a cycle's median 59 -> 46 ms here).
-            pending = self._executor().submit(api.containers, all=True)
-            early = self.metrics.sample_known(
-                cid for cid, info in self._inspected.items() if info.state_key[0] == "running"
-            )
-            listed = pending.result()
             changed = self._events.drain_changed() if self._events else set()
-            containers, env_timeouts = self._build(api, listed, changed, now, early)
+            early = None
+            if self._quiet(changed):
+                early = self.metrics.sample_known(self._running())
+                changed |= early.vanished  # a container stopped unannounced: list at once
+            if early is None or early.vanished:
+                early = self._list(api, changed, early)
+            containers, env_timeouts, vanished = self._rows(api, now, early.samples)
+            # A cgroup gone while the list still says running: stopped since, list at the next collection.
+            gone = vanished | early.vanished
+            self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
             return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
         events = self._events.drain_events() if self._events else ()
         state = DockerState(True, self.url, None, self._version)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
+
+    def _quiet(self, changed: set[str]) -> bool:
+        """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
+        events = self._events
+        return (
+            self.quiet
+            and self.local
+            and self._listed is not None
+            and not changed
+            and not self._list_due
+            and events is not None
+            and events.healthy
+            and self._listed_with is events  # listed after this stream began: it told every change since
+            and self._clock() - self._listed_at < self.reconcile_s
+        )
+
+    def _running(self) -> list[tuple[str, int | None]]:
+        """(id, main pid) of the containers the last list showed running."""
+        running = []
+        for item in self._listed or ():
+            if item.get("State") == "running":
+                info = self._inspected.get(item["Id"])
+                running.append((item["Id"], info.pid if info else None))
+        return running
+
+    def _list(self, api: docker.APIClient, changed: set[str], early: Early | None) -> Early:
+        """List the containers and refresh the inspects the list or the stream shows out of date."""
+        self._listed_with = self._events
+        self._listed_at = self._clock()
+        self._list_due = False
+        # While dockerd answers the list (most of a listing collection's time), read the cgroup counters
+        # of the containers already known to run (500 containers: a cycle's median 59 -> 46 ms here).
+        pending = self._executor().submit(api.containers, all=True)
+        if early is None:
+            early = self.metrics.sample_known(self._running())
+        listed = pending.result()
+        self.lists += 1
+        self._listed = listed
+        self._refresh(api, listed, changed, early.samples)
+        return early
 
     def _ensure_events(self) -> None:
         events = self._events
@@ -143,7 +201,7 @@ class DockerEngine:
             if events.connected:
                 # Events were missed while the stream was down: everything cached is suspect.
                 self._forget_all()
-        self._events = EngineEvents(self._new_client, clock=self._clock)
+        self._events = EngineEvents(self._new_client, clock=self._clock, replay=self.local)
         self._events.start()
 
     @property
@@ -153,39 +211,46 @@ class DockerEngine:
 
     def _forget_all(self) -> None:
         self._inspected.clear()
+        self._listed = None
         self.metrics.clear()
 
     def _new_client(self) -> docker.APIClient:
         version = self._api.api_version if self._api else None
         return connect(self.url, explicit=self._explicit_url is not None, timeout=None, version=version)[0]
 
-    def _build(
+    def _refresh(
         self,
         api: docker.APIClient,
         listed: list[dict[str, Any]],
         changed: set[str],
-        now: datetime,
-        early: dict[str, tuple[cgroups.CgroupSample, float]],
-    ) -> tuple[tuple[Container, ...], dict[str, str | None]]:
+        early: dict[str, Sample],
+    ) -> None:
+        """Forget containers gone from the list; inspect the new, the changed and a share of the old."""
         present = {item["Id"] for item in listed}
         for gone in set(self._inspected) - present:
             del self._inspected[gone]
             self.metrics.drop(gone)
         clock = self._clock()
-        budget = max(1, len(listed) // 20)  # periodic reconcile, spread over cycles
+        budget = max(1, len(listed) // 20)  # periodic refresh, spread over lists
         keys: dict[str, tuple[str, str | None]] = {}
         for item in listed:
             cid = item["Id"]
             key = (item.get("State", ""), _health(item.get("Status", "")))
             cached = self._inspected.get(cid)
-            stale = cached is not None and clock - cached.fetched > self._reconcile_s and budget > 0
+            stale = cached is not None and clock - cached.fetched > self._inspect_refresh_s and budget > 0
             if cached is None or cid in changed or cached.state_key != key or stale:
                 if stale:
                     budget -= 1
                 keys[cid] = key
         for cid, data in self._inspect_all(api, list(keys)).items():
             self._remember(cid, keys[cid], data, clock)
-            early.pop(cid, None)  # read before the container changed: not this cycle's figure
+            early.pop(cid, None)  # read before the container changed: not this collection's figure
+
+    def _rows(
+        self, api: docker.APIClient, now: datetime, early: dict[str, Sample]
+    ) -> tuple[tuple[Container, ...], dict[str, str | None], frozenset[str]]:
+        """The containers of the last list with this collection's figures, and those found stopped."""
+        listed = self._listed or []
         metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
         to_measure = [
             (item["Id"], info.pid if info else None) for item, info in metrics_needed if item.get("State") == "running"
@@ -214,6 +279,7 @@ class DockerEngine:
                     state=item.get("State", ""),
                     health=_health(item.get("Status", "")),
                     started_at=started,
+                    # From the start time, not the list: it keeps ticking between two lists.
                     uptime_s=(now - started).total_seconds() if running and started else None,
                     restarts=info.restarts if info else None,
                     cpu_percent=cpu,
@@ -224,7 +290,7 @@ class DockerEngine:
             )
             env_timeouts[cid] = info.env_timeout if info else None
         containers.sort(key=lambda container: container.name)
-        return tuple(containers), env_timeouts
+        return tuple(containers), env_timeouts, measured.vanished
 
     def _inspect_all(self, api: docker.APIClient, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """Inspect documents by id (None: the container went away), one after the other.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,9 +12,12 @@ from typing import Any
 
 from pixel_tui.model import Event, Level
 
-# Actions after which a cached inspect (start time, restart count, pid) is out of date.
+# Actions after which the engine's list (state, name, health) and a cached inspect (start time,
+# restart count, pid, limits) are out of date. Not the others: exec_* (every health check runs one),
+# attach, detach, resize, top, copy, archive-path, extract-to-dir, export and commit change neither.
 _CHANGING = {
     "create",
+    "health_status",
     "start",
     "restart",
     "die",
@@ -49,12 +53,27 @@ def to_event(raw: dict[str, Any]) -> Event | None:
 
 
 class EngineEvents:
-    """Follows `/events` for containers in a daemon thread; `alive` turns False when the stream ends."""
+    """Follows `/events` for containers in a daemon thread; `alive` turns False when the stream ends.
 
-    def __init__(self, connect: Callable[[], Any], *, clock: Callable[[], float], keep: int = 500) -> None:
+    With `replay`, the stream asks the engine for the events since this object was made (the
+    engine keeps its last 256): an engine subscribes a stream only after it has answered the
+    request, and a change in between would otherwise be lost. Only for an engine that shares
+    this machine's clock: another's would replay too much, or nothing.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        *,
+        clock: Callable[[], float],
+        keep: int = 500,
+        replay: bool = False,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._connect = connect
         self.started = clock()
         """When following began (the engine's monotonic clock)."""
+        self._since = f"{wall():.9f}" if replay else None
         self.connected = False
         """True once the stream was open: only then can events have been missed when it ends."""
         self._changed: set[str] = set()
@@ -66,6 +85,11 @@ class EngineEvents:
         self._thread = threading.Thread(target=self._follow, name="pixel-docker-events", daemon=True)
         self.alive = True
 
+    @property
+    def healthy(self) -> bool:
+        """True while the stream is open and followed: every change from now on will be told."""
+        return self.connected and self.alive and not self._stopping
+
     def start(self) -> None:
         """Open the stream and begin following it."""
         self._thread.start()
@@ -75,7 +99,8 @@ class EngineEvents:
             self._api = api = self._connect()
             if self._stopping:
                 return
-            self._stream = api.events(decode=True, filters={"type": "container"})
+            since = {"since": self._since} if self._since else {}
+            self._stream = api.events(decode=True, filters={"type": "container"}, **since)
             self.connected = True
             for raw in self._stream:
                 if self._stopping:
@@ -83,7 +108,7 @@ class EngineEvents:
                 action = str(raw.get("Action") or raw.get("status") or "").split(":")[0]
                 event = to_event(raw)
                 with self._lock:
-                    if action in _CHANGING or action == "health_status":
+                    if action in _CHANGING:
                         self._changed.add(str(raw.get("id", "")))
                     if event is not None:
                         self._events.append(event)

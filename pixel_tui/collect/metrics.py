@@ -19,7 +19,7 @@ Sample = tuple[cgroups.CgroupSample, float]
 """A cgroup reading and the monotonic time it was taken."""
 
 _UNMEASURED: Reading = (None, None, None)
-# The cgroup of a container that stopped meanwhile: nothing to report, the next list shows it exited.
+# The cgroup of a container that stopped meanwhile: not a failure, a change (the engine lists at once).
 _GONE = (errno.ENOENT, errno.ENODEV, errno.ESRCH)
 _OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
@@ -31,6 +31,18 @@ class Measured:
     readings: dict[str, Reading]
     failures: dict[str, str] = field(default_factory=dict)
     """Container id -> why its figures could not be read (a container that stopped is not one)."""
+    vanished: frozenset[str] = frozenset()
+    """Containers whose cgroup went away since it was found: they stopped, or are about to."""
+
+
+@dataclass(frozen=True)
+class Early:
+    """What sample_known() read: counters of the containers whose cgroup was already found."""
+
+    samples: dict[str, Sample] = field(default_factory=dict)
+    """Container id -> its counters and when they were read."""
+    vanished: frozenset[str] = frozenset()
+    """Containers whose cgroup went away (a change the engine's list has not told yet)."""
 
 
 class ContainerMetrics:
@@ -89,23 +101,33 @@ class ContainerMetrics:
         self._files.clear()
         self._cpu_prev.clear()
 
-    def sample_known(self, running: Iterable[str]) -> dict[str, Sample]:
-        """Counters of the given containers that already have an open cgroup handle, each with its time."""
+    def sample_known(self, running: Iterable[tuple[str, int | None]]) -> Early:
+        """Counters of the given (id, main pid) whose cgroup is already located, each with its time.
+
+        A container whose cgroup went away is told in `vanished` and forgotten: it stopped (or is
+        stopping), a change the caller may not have heard of yet.
+        """
         samples: dict[str, Sample] = {}
-        for cid in running:
-            handle = self._handles.get(cid)
-            if handle is None:
-                continue
+        vanished: set[str] = set()
+        for cid, pid in running:
+            if self._files.get(cid) is None:
+                continue  # never located (new, or out of reach): measure() looks for it
             try:
-                samples[cid] = (handle.sample(), self._clock())
-            except (OSError, ValueError):
-                continue  # stopped meanwhile: measure() finds out and looks again
-        return samples
+                sampled = self._sample(cid, pid)
+            except (OSError, ValueError) as error:
+                if isinstance(error, OSError) and error.errno in _GONE:
+                    vanished.add(cid)
+                    self.forget(cid)
+                continue  # anything else: measure() tries again and says why
+            if sampled is not None:
+                samples[cid] = sampled
+        return Early(samples, frozenset(vanished))
 
     def measure(self, api: Any, running: list[tuple[str, int | None]], early: dict[str, Sample]) -> Measured:
         """Readings of `running` (id, main pid): the early samples where taken, cgroups, else stats."""
         results: dict[str, Reading] = {}
         failures: dict[str, str] = {}
+        vanished: set[str] = set()
         remote: list[str] = []
         for cid, pid in running:
             if cid in early:
@@ -116,7 +138,9 @@ class ContainerMetrics:
                 except (OSError, ValueError) as error:
                     self.forget(cid)  # look for its cgroup again next cycle
                     results[cid] = _UNMEASURED
-                    if not isinstance(error, OSError) or error.errno not in _GONE:
+                    if isinstance(error, OSError) and error.errno in _GONE:
+                        vanished.add(cid)
+                    else:
                         failures[cid] = f"cgroup counters unreadable: {failure_reason(error)}"
                     continue
                 if sampled is None:
@@ -126,7 +150,7 @@ class ContainerMetrics:
             results[cid] = (self._cpu(cid, reading.cpu_ns, wall), reading.mem_used, reading.mem_limit)
         if remote:
             results.update(self._one_shot_stats(api, remote, failures))
-        return Measured(results, failures)
+        return Measured(results, failures, frozenset(vanished))
 
     def _sample(self, cid: str, pid: int | None) -> Sample | None:
         """The container's counters from its cgroup, None when they are out of reach (use stats)."""
