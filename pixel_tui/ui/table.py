@@ -34,6 +34,7 @@ class KeyedTable(DataTable[CellText]):
     leave every column whole and scroll sideways."""
     _holding = False  # class level: DataTable's __init__ already refreshes
     _held = False
+    _whole = False
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         # The cells carry their own one-space gutter: 80 columns hold one more column than with padding 1.
@@ -115,13 +116,13 @@ class KeyedTable(DataTable[CellText]):
         wanted = dict(rows)
         columns = [key for key, _, _ in self.COLUMNS]
         render = self._palette.render
-        self._holding, self._held = True, False
+        self._holding, self._held, self._whole = True, False, False
         try:
-            self._apply(rows, wanted, columns, render)
+            touched = self._apply(rows, wanted, columns, render)
         finally:
             self._holding = False
         if self._held:
-            self.refresh()
+            self._repaint(touched)
         if selected is not None and selected in wanted:
             index = self.get_row_index(selected)
             if index != self.cursor_row:
@@ -159,25 +160,53 @@ class KeyedTable(DataTable[CellText]):
             )
         return fitted
 
-    def _apply(self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any) -> None:
+    def _apply(
+        self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any
+    ) -> list[str]:
+        """Remove, add, update and reorder; returns the keys of the rows whose cells were updated in place."""
+        touched: list[str] = []
         with self.app.batch_update():
             for stale in [key for key in self._cells if key not in wanted]:
                 self.remove_row(stale)
                 del self._cells[stale]
+                self._whole = True
             for key, cells in rows:
                 old = self._cells.get(key)
                 if old is None:
                     self.add_row(*(render(cell) for cell in cells), key=key)
                     for column, cell in zip(columns, cells, strict=True):
                         self._widths[column] = max(self._widths[column], cell_len(cell.text) + 1)
+                    self._whole = True
                 elif old != cells:
                     for column, before, after in zip(columns, old, cells, strict=True):
                         if before != after:
-                            self.update_cell(key, column, render(after), update_width=self._grows(column, after))
+                            grows = self._grows(column, after)
+                            self._whole |= grows
+                            self.update_cell(key, column, render(after), update_width=grows)
+                    touched.append(key)
                 self._cells[key] = cells
             order = [key for key, _ in rows]
             if self.row_keys != order:
                 self._reorder(order, columns[0])
+                self._whole = True
+        return touched
+
+    def _repaint(self, touched: list[str]) -> None:
+        """Repaint what `sync` changed: the whole table when rows came, went, moved or a column grew; else only the
+        changed rows that are in view. A row out of view then costs its update_cell and nothing more, and an
+        unchanged row in view is not rendered again (the DataTable renders all its visible rows on a whole
+        repaint, since any update_cell invalidates its row caches)."""
+        if self._whole:
+            self.refresh()
+            return
+        header = self.header_height if self.show_header else 0
+        top = self.scroll_offset.y
+        width, height = self.size
+        for key in touched:
+            # Rows are one line high (add_row's default), so a row's line is the header plus its index.
+            y = header + self.get_row_index(key) - top
+            if header <= y < height:
+                self.refresh(Region(0, y, width, 1))
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Repaint; during `sync`, the many whole-table repaints update_cell asks for become one."""
