@@ -6,7 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.geometry import Region
@@ -17,6 +20,9 @@ from pixel_tui.ui.text import Cell, CellText, Palette
 
 Row = tuple[str, tuple[Cell, ...]]
 """A row as data: its key and its cells."""
+
+CELL_CACHE = 4096
+"""Rendered cells kept: every visible cell, with and without the cursor, many times over."""
 
 
 class KeyedTable(DataTable[CellText]):
@@ -37,6 +43,8 @@ class KeyedTable(DataTable[CellText]):
     _whole = False
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # Before DataTable's __init__, whose watchers already clear caches.
+        self._cell_lines: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(CELL_CACHE)
         # The cells carry their own one-space gutter: 80 columns hold one more column than with padding 1.
         super().__init__(
             id=id,
@@ -214,6 +222,58 @@ class KeyedTable(DataTable[CellText]):
             self._held = True
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell's lines, cached by the cell's value object itself rather than by DataTable's update count.
+
+        DataTable keys its cell cache on a counter that every update_cell bumps, so one changed cell makes every
+        visible cell render again through Rich. Here a cell renders again only when its value was replaced (sync
+        gives an unchanged cell the same CellText object) or when anything else the rendering depends on changed:
+        position (the row and column go into the segments' meta), width, style, cursor, hover, focus.
+        """
+        row_key = self._row_locations.get_key(row_index)  # None for the header (-1)
+        column_key = self._column_locations.get_key(column_index)  # None for the row labels (-1)
+        if row_key is None or column_key is None:  # DataTable's own cache serves those
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            self._data[row_key][column_key],  # hashed by identity, and kept alive by the key: ids are not reused
+            row_index,
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.show_cursor,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+            self.fixed_rows,
+            self.fixed_columns,
+        )
+        lines = self._cell_lines.get(key)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cell_lines.set(key, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        """DataTable drops its render caches (cursor shown or hidden, fixed rows...): drop the cells too."""
+        super()._clear_caches()
+        self._cell_lines.clear()
+
+    def notify_style_update(self) -> None:
+        """New styles (a theme, focus): cells render again in them."""
+        self._cell_lines.clear()
+        super().notify_style_update()
 
     def _grows(self, column: str, cell: Cell) -> bool:
         # Columns only grow: asking the DataTable to fit a narrower cell makes it re-measure the whole column,

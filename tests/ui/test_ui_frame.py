@@ -3,9 +3,12 @@ and are in view are drawn again (issue 9)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+
+from textual.widgets import DataTable
 
 from pixel_tui.model import Snapshot
 from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, container_id, crisis_frames
@@ -57,7 +60,29 @@ class Spy:
         self.lines = 0
 
 
-async def test_a_cycle_draws_only_the_rows_whose_shown_text_changed() -> None:
+def count_rich_cells(monkeypatch: Any, of: KeyedTable) -> Callable[[], int]:
+    """Count the cells DataTable renders through Rich for table `of` (the ones no cache answered); returns a
+    reader that also starts the count again."""
+    count = 0
+    render_cell = DataTable._render_cell
+
+    def counting(table: DataTable[Any], *args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        if table is of and args[0] >= 0:  # a body cell, not the header
+            count += 1
+        return render_cell(table, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counting)
+
+    def read() -> int:
+        nonlocal count
+        seen, count = count, 0
+        return seen
+
+    return read
+
+
+async def test_a_cycle_draws_only_the_rows_whose_shown_text_changed(monkeypatch: Any) -> None:
     crisis = ARC[-1]
     # From 1.1 s to 1.5 s later nothing shown changes (uptimes are to the minute past ten minutes, ages and time
     # left to the second); at 2.1 s the workers' ages and time left tick, the containers' uptimes still do not.
@@ -69,12 +94,15 @@ async def test_a_cycle_draws_only_the_rows_whose_shown_text_changed() -> None:
         containers, workers = screen.query_one(ContainerTable), screen.query_one(WorkerTable)
         await pilot.pause()
         spies = {"containers": Spy(containers), "workers": Spy(workers)}
+        rich_cells = {"containers": count_rich_cells(monkeypatch, containers)}
+        rich_cells["workers"] = count_rich_cells(monkeypatch, workers)
 
         await screen.collect_once(forced=True)  # 1.5 s later
         await pilot.pause(0.05)
         assert screen.snapshot is not None and screen.snapshot.taken_at == frames[-2].taken_at
         assert [spy.updated for spy in spies.values()] == [[], []]
         assert [spy.lines for spy in spies.values()] == [0, 0]
+        assert [count() for count in rich_cells.values()] == [0, 0]
 
         await screen.collect_once(forced=True)  # 2.1 s later
         await pilot.pause(0.05)
@@ -93,9 +121,11 @@ async def test_a_cycle_draws_only_the_rows_whose_shown_text_changed() -> None:
         rows = {key for key, _ in changed}
         assert len(rows) < workers.row_count  # the exited worker's row did not change
         assert spies["workers"].lines == len(rows)  # each changed row drawn once, the others and the header not
+        assert rich_cells["containers"]() == 0
+        assert rich_cells["workers"]() == len(changed)  # and in those rows, only the cells that changed
 
 
-async def test_a_row_out_of_view_costs_no_drawing() -> None:
+async def test_a_row_out_of_view_costs_no_drawing(monkeypatch: Any) -> None:
     crisis = ARC[-1]
     last, first = container_id("pixel-worker-c81d20f4"), container_id("pixel-api")  # sorted by name: last, first
 
@@ -112,16 +142,17 @@ async def test_a_row_out_of_view_costs_no_drawing() -> None:
         shown = table.size.height - table.header_height
         assert table.get_row_index(last) >= shown > table.get_row_index(first)  # out of view, in view
         spy = Spy(table)
+        rich_cells = count_rich_cells(monkeypatch, table)
 
         await screen.collect_once(forced=True)  # the row out of view changes
         await pilot.pause(0.05)
-        assert spy.updated == [(last, "restarts")] and spy.lines == 0
+        assert spy.updated == [(last, "restarts")] and spy.lines == 0 and rich_cells() == 0
         spy.reset()
 
         await screen.collect_once(forced=True)  # both change: only the one in view is drawn
         await pilot.pause(0.05)
         assert sorted(spy.updated) == sorted([(last, "restarts"), (first, "restarts")])
-        assert spy.lines == 1
+        assert spy.lines == 1 and rich_cells() == 1
         assert table.selected_key == container_id("pixel-api")  # the cursor stayed on its row
 
         table.scroll_end(animate=False)  # scrolled into view, the row shows what changed while it was out
