@@ -45,6 +45,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyte
 
@@ -157,6 +158,8 @@ class Figures:
     rates: list[float] = field(default_factory=list)
     threads: list[dict[str, float]] = field(default_factory=list)
     keys: list[float] = field(default_factory=list)
+    layouts: list[int] = field(default_factory=list)
+    asked: dict[str, int] = field(default_factory=dict)
 
 
 # The event loop's time by part, from the profile: (label, [(file suffix, function)]) summed as cumulative time.
@@ -232,6 +235,13 @@ def main() -> int:
     parser.add_argument("--size", default="80x24", help="terminal COLSxROWS")
     parser.add_argument("--seconds", type=float, default=30.0, help="CPU and bytes window")
     parser.add_argument("--windows", type=int, default=3, help="windows for the CPU median (per tree)")
+    parser.add_argument(
+        "--age",
+        type=float,
+        default=0.0,
+        help="wait until the containers are this many seconds old before measuring (600: their uptime ticks "
+        "by the minute, as on a host whose containers have been up a while; 0: by the second, as just started)",
+    )
     parser.add_argument("--settle", type=float, default=5.0, help="seconds before a window starts")
     parser.add_argument("--starts", type=int, default=5, help="runs for the first-frame median")
     parser.add_argument("--keys", type=int, default=0, help="key presses timed after each window")
@@ -249,6 +259,8 @@ def main() -> int:
         made = time.perf_counter()
         make_containers(engine, args.containers, args.workers)
         print(f"{args.containers} containers ({args.workers} workers) made in {time.perf_counter() - made:.0f} s")
+        if args.age > 0:
+            time.sleep(args.age)  # from the last container's start
 
         def console_for(tree: Path, *, profile: bool = False) -> Console:
             env = {
@@ -304,6 +316,9 @@ def main() -> int:
                     figures[tree].cpu.append(100 * float(report["process"]) / seconds)  # type: ignore[arg-type]
                     figures[tree].rates.append((len(console.output) - live_before) / seconds)
                     figures[tree].threads.append({k: 100 * v / seconds for k, v in thread_split(report).items()})
+                    layouts: dict[str, Any] = report["layouts"]  # type: ignore[assignment]
+                    figures[tree].layouts.append(layouts["done"])
+                    figures[tree].asked = layouts["asked"]
                     for press in range(args.keys):
                         console.pump(0.13 * (press % 8))  # land at different points of the interval
                         figures[tree].keys.append(key_latency(console))
@@ -319,6 +334,10 @@ def main() -> int:
             )
             split = {key: statistics.median(w[key] for w in got.threads) for key in got.threads[0]}
             print("    by thread (median % of one core): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()))
+            print(
+                f"    screen layouts per window: {', '.join(map(str, got.layouts))}; asked for in the last by: "
+                + ("; ".join(f"{who} x{count}" for who, count in got.asked.items()) or "nobody")
+            )
             if got.keys:
                 print(
                     f"    key latency: median {statistics.median(got.keys) * 1000:.0f} ms, "

@@ -5,7 +5,8 @@ $PIXEL_BENCH_PROFILE=1 profiles the event loop (the main thread) with cProfile o
 time spent waiting for input or for the next cycle does not count. At SIGUSR2 it writes, into
 $PIXEL_BENCH_PARTS_DIR:
 
-- `window-PID-N.json`: CPU seconds per thread name over the window, and the process total;
+- `window-PID-N.json`: CPU seconds per thread name over the window, the process total, how many screen
+  layouts ran and which widgets asked for one (a layout reflows and repaints the whole screen);
 - `window-PID-N.prof`: the event loop's profile (pstats format), when profiled.
 
 Threads that live and die within a window (one per collection, see pixel_tui.threads) are counted by the
@@ -21,8 +22,11 @@ import signal
 import sys
 import threading
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -45,6 +49,47 @@ def process_cpu() -> float:
     return used.user + used.system
 
 
+class Layouts:
+    """Counts screen layouts, and who asked for them, while a window is open."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.asked: Counter[str] = Counter()
+        self.done = 0
+        from textual.screen import Screen
+        from textual.widget import Widget
+
+        refresh, refresh_layout = Widget.refresh, Screen._refresh_layout
+        layouts = self
+
+        def asking(widget: Widget, *regions: Any, **kwargs: Any) -> Any:
+            if layouts.open and kwargs.get("layout") and not widget._layout_required:
+                stack = traceback.extract_stack(limit=16)[:-1]
+                # The console's own frame that asked, else Textual's that did.
+                caller = next((f for f in reversed(stack) if "pixel_tui" in f.filename), stack[-1])
+                where = f"{Path(caller.filename).name}:{caller.lineno} {caller.name}"
+                layouts.asked[f"{type(widget).__name__}#{widget.id} from {where}"] += 1
+            return refresh(widget, *regions, **kwargs)
+
+        def laying_out(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            if layouts.open:
+                layouts.done += 1
+            refresh_layout(screen, *args, **kwargs)
+
+        Widget.refresh = asking  # type: ignore[method-assign]
+        Screen._refresh_layout = laying_out  # type: ignore[method-assign]
+
+    def start(self) -> None:
+        """Count from now."""
+        self.open, self.done = True, 0
+        self.asked.clear()
+
+    def stop(self) -> dict[str, Any]:
+        """Stop counting; what was counted."""
+        self.open = False
+        return {"done": self.done, "asked": dict(self.asked.most_common(12))}
+
+
 class Meter:
     """Starts and stops the profile and the thread clocks on signals."""
 
@@ -54,11 +99,13 @@ class Meter:
         self.profile: cProfile.Profile | None = None
         self.open = False
         self.started: tuple[float, float, dict[str, float]] = (0.0, 0.0, {})
+        self.layouts = Layouts()
 
     def start(self, _signum: int, _frame: FrameType | None) -> None:
         """A window starts: clocks now, and the profile from here when asked for ($PIXEL_BENCH_PROFILE=1)."""
         self.started = (time.monotonic(), process_cpu(), thread_cpu())
         self.open = True
+        self.layouts.start()
         if os.environ.get("PIXEL_BENCH_PROFILE") == "1":
             self.profile = cProfile.Profile(time.thread_time)
             self.profile.enable()
@@ -75,6 +122,7 @@ class Meter:
             "seconds": time.monotonic() - wall0,
             "process": process_cpu() - total0,
             "threads": {name: used - threads0.get(name, 0.0) for name, used in thread_cpu().items()},
+            "layouts": self.layouts.stop(),
         }
         self.window += 1
         stem = self.folder / f"window-{os.getpid()}-{self.window}"

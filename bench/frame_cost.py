@@ -57,9 +57,11 @@ GiB = 1024**3
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
-def idle_host(cycle: int, containers: int, workers: int, *, young: bool) -> Snapshot:
-    """An idle host at `cycle` seconds: busybox containers sleeping, workers running well within their timeout."""
+def idle_host(cycle: int, containers: int, workers: int, *, young: bool, flap: int = 0) -> Snapshot:
+    """An idle host at `cycle` seconds: busybox containers sleeping, workers running well within their timeout;
+    with `flap`, the load crosses its critical threshold every `flap` cycles (the overall level changes)."""
     now = START + timedelta(seconds=cycle)
+    load = 4.5 if flap and (cycle // flap) % 2 else 0.3
     born = now - timedelta(seconds=(60 if young else 7200) + cycle)
     listed = []
     for index in range(containers):
@@ -89,7 +91,7 @@ def idle_host(cycle: int, containers: int, workers: int, *, young: bool) -> Snap
         hostname="vm",
         cpu_percent=2.0,
         cores=2,
-        load=(0.3, 0.3, 0.3),
+        load=(load, load, load),
         memory=memory,
         swap=Swap(total=0, used=0, percent=0.0),
         disks=(Disk("/", 252 * GiB, 23 * GiB, 9.1),),
@@ -127,7 +129,10 @@ class Counts:
 async def measure(args: argparse.Namespace) -> None:
     """Feed the snapshots, measure each cycle, print medians."""
     cols, rows = (int(part) for part in args.size.lower().split("x"))
-    frames = [idle_host(cycle, args.containers, args.workers, young=args.young) for cycle in range(args.cycles + 2)]
+    frames = [
+        idle_host(cycle, args.containers, args.workers, young=args.young, flap=args.flap)
+        for cycle in range(args.cycles + 2)
+    ]
     settings = Settings(interval=3600.0)
     app = build_app(settings, ScriptedSource(frames[:1]), executor=None)
     counts = Counts()
@@ -185,6 +190,7 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=30)
     parser.add_argument("--keys", type=int, default=0, help="key presses timed among the cycles")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured cycles (pstats)")
+    parser.add_argument("--flap", type=int, default=0, help="the overall level changes every FLAP cycles")
     parser.add_argument("--young", action="store_true", help="containers younger than 10 minutes")
     asyncio.run(measure(parser.parse_args()))
     return 0
