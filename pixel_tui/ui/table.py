@@ -210,11 +210,14 @@ class KeyedTable(DataTable[CellText]):
         header = self.header_height if self.show_header else 0
         top = self.scroll_offset.y
         width, height = self.size
+        lines = []
         for key in touched:
             # Rows are one line high (add_row's default), so a row's line is the header plus its index.
             y = header + self.get_row_index(key) - top
             if header <= y < height:
-                self.refresh(Region(0, y, width, 1))
+                lines.append(Region(0, y, width, 1))
+        if lines:
+            self.refresh(*lines)
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Repaint; during `sync`, the many whole-table repaints update_cell asks for become one."""
@@ -237,7 +240,8 @@ class KeyedTable(DataTable[CellText]):
         DataTable keys its cell cache on a counter that every update_cell bumps, so one changed cell makes every
         visible cell render again through Rich. Here a cell renders again only when its value was replaced (sync
         gives an unchanged cell the same CellText object) or when anything else the rendering depends on changed:
-        position (the row and column go into the segments' meta), width, style, cursor, hover, focus.
+        position (the row and column go into the segments' meta), width, style, cursor, hover, focus. (Showing
+        the cursor or fixing rows or columns makes DataTable clear its caches, and so this one.)
         """
         row_key = self._row_locations.get_key(row_index)  # None for the header (-1)
         column_key = self._column_locations.get_key(column_index)  # None for the row labels (-1)
@@ -253,11 +257,8 @@ class KeyedTable(DataTable[CellText]):
             hover,
             self._show_hover_cursor,
             self._pseudo_class_state,
-            self.show_cursor,
             self.cursor_foreground_priority,
             self.cursor_background_priority,
-            self.fixed_rows,
-            self.fixed_columns,
         )
         lines = self._cell_lines.get(key)
         if lines is None:
