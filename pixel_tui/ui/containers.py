@@ -121,7 +121,9 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         snapshot = self.snapshot
         if snapshot is None or not self.is_mounted:
             return
-        shown = [c for c in order(snapshot.containers, self.sort_by, self.sort_reverse) if matches(c, self.filter_text)]
+        shown = order(snapshot.containers, self.sort_by, self.sort_reverse)
+        if self.filter_text:
+            shown = [container for container in shown if matches(container, self.filter_text)]
         rows: list[Row] = [(container.id, cells(container, self.thresholds)) for container in shown]
         self.sync(rows)
         self.show_title(self.title_for(snapshot, len(shown)))

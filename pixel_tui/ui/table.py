@@ -6,7 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.geometry import Region
@@ -17,6 +20,9 @@ from pixel_tui.ui.text import Cell, CellText, Palette
 
 Row = tuple[str, tuple[Cell, ...]]
 """A row as data: its key and its cells."""
+
+CELL_CACHE = 4096
+"""Rendered cells kept: every visible cell, with and without the cursor, many times over."""
 
 
 class KeyedTable(DataTable[CellText]):
@@ -34,8 +40,11 @@ class KeyedTable(DataTable[CellText]):
     leave every column whole and scroll sideways."""
     _holding = False  # class level: DataTable's __init__ already refreshes
     _held = False
+    _whole = False
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # Before DataTable's __init__, whose watchers already clear caches.
+        self._cell_lines: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(CELL_CACHE)
         # The cells carry their own one-space gutter: 80 columns hold one more column than with padding 1.
         super().__init__(
             id=id,
@@ -115,13 +124,13 @@ class KeyedTable(DataTable[CellText]):
         wanted = dict(rows)
         columns = [key for key, _, _ in self.COLUMNS]
         render = self._palette.render
-        self._holding, self._held = True, False
+        self._holding, self._held, self._whole = True, False, False
         try:
-            self._apply(rows, wanted, columns, render)
+            touched = self._apply(rows, wanted, columns, render)
         finally:
             self._holding = False
         if self._held:
-            self.refresh()
+            self._repaint(touched)
         if selected is not None and selected in wanted:
             index = self.get_row_index(selected)
             if index != self.cursor_row:
@@ -159,25 +168,56 @@ class KeyedTable(DataTable[CellText]):
             )
         return fitted
 
-    def _apply(self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any) -> None:
+    def _apply(
+        self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any
+    ) -> list[str]:
+        """Remove, add, update and reorder; returns the keys of the rows whose cells were updated in place."""
+        touched: list[str] = []
         with self.app.batch_update():
             for stale in [key for key in self._cells if key not in wanted]:
                 self.remove_row(stale)
                 del self._cells[stale]
+                self._whole = True
             for key, cells in rows:
                 old = self._cells.get(key)
                 if old is None:
                     self.add_row(*(render(cell) for cell in cells), key=key)
                     for column, cell in zip(columns, cells, strict=True):
                         self._widths[column] = max(self._widths[column], cell_len(cell.text) + 1)
+                    self._whole = True
                 elif old != cells:
                     for column, before, after in zip(columns, old, cells, strict=True):
                         if before != after:
-                            self.update_cell(key, column, render(after), update_width=self._grows(column, after))
+                            grows = self._grows(column, after)
+                            self._whole |= grows
+                            self.update_cell(key, column, render(after), update_width=grows)
+                    touched.append(key)
                 self._cells[key] = cells
             order = [key for key, _ in rows]
             if self.row_keys != order:
                 self._reorder(order, columns[0])
+                self._whole = True
+        return touched
+
+    def _repaint(self, touched: list[str]) -> None:
+        """Repaint what `sync` changed: the whole table when rows came, went, moved or a column grew; else only the
+        changed rows that are in view. A row out of view then costs its update_cell and nothing more, and an
+        unchanged row in view is not rendered again (the DataTable renders all its visible rows on a whole
+        repaint, since any update_cell invalidates its row caches)."""
+        if self._whole:
+            self.refresh()
+            return
+        header = self.header_height if self.show_header else 0
+        top = self.scroll_offset.y
+        width, height = self.size
+        lines = []
+        for key in touched:
+            # Rows are one line high (add_row's default), so a row's line is the header plus its index.
+            y = header + self.get_row_index(key) - top
+            if header <= y < height:
+                lines.append(Region(0, y, width, 1))
+        if lines:
+            self.refresh(*lines)
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Repaint; during `sync`, the many whole-table repaints update_cell asks for become one."""
@@ -185,6 +225,56 @@ class KeyedTable(DataTable[CellText]):
             self._held = True
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell's lines, cached by the cell's value object itself rather than by DataTable's update count.
+
+        DataTable keys its cell cache on a counter that every update_cell bumps, so one changed cell makes every
+        visible cell render again through Rich. Here a cell renders again only when its value was replaced (sync
+        gives an unchanged cell the same CellText object) or when anything else the rendering depends on changed:
+        position (the row and column go into the segments' meta), width, style, cursor, hover, focus. (Showing
+        the cursor or fixing rows or columns makes DataTable clear its caches, and so this one.)
+        """
+        row_key = self._row_locations.get_key(row_index)  # None for the header (-1)
+        column_key = self._column_locations.get_key(column_index)  # None for the row labels (-1)
+        if row_key is None or column_key is None:  # DataTable's own cache serves those
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            self._data[row_key][column_key],  # hashed by identity, and kept alive by the key: ids are not reused
+            row_index,
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+        )
+        lines = self._cell_lines.get(key)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cell_lines.set(key, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        """DataTable drops its render caches (cursor shown or hidden, fixed rows...): drop the cells too."""
+        super()._clear_caches()
+        self._cell_lines.clear()
+
+    def notify_style_update(self) -> None:
+        """New styles (a theme, focus): cells render again in them."""
+        self._cell_lines.clear()
+        super().notify_style_update()
 
     def _grows(self, column: str, cell: Cell) -> bool:
         # Columns only grow: asking the DataTable to fit a narrower cell makes it re-measure the whole column,
