@@ -48,10 +48,10 @@ from pixel_tui.model import (  # noqa: E402
     Thresholds,
     Worker,
 )
-from pixel_tui.scripted import ScriptedSource  # noqa: E402
 from pixel_tui.settings import Settings  # noqa: E402
 from pixel_tui.ui.app import build_app  # noqa: E402
 from pixel_tui.ui.dashboard import DashboardScreen  # noqa: E402
+from tests.scripted import ScriptedSource  # noqa: E402
 
 GiB = 1024**3
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from typing import Any
 from textual.widgets import DataTable
 
 from pixel_tui.model import Snapshot
-from pixel_tui.scripted import CRISIS_CYCLE, FIRST_CYCLE, container_id, crisis_frames
 from pixel_tui.ui import workers as worker_cells
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.table import KeyedTable
 from pixel_tui.ui.workers import WorkerTable
+from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, container_id, crisis_frames
 from tests.ui.helpers import CRISIS_FRAMES, make_app, replay
 
 ARC = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE)
