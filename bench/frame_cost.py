@@ -34,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from textual.app import App  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from pixel_tui.model import (  # noqa: E402
@@ -108,22 +109,23 @@ def idle_host(cycle: int, containers: int, workers: int, *, young: bool, flap: i
 
 
 class Counts:
-    """Counts DataTable calls, across every table of the app."""
+    """Counts DataTable calls across every table of the app, and restyles (a node's CSS applied again)."""
 
     def __init__(self) -> None:
         self.counter: Counter[str] = Counter()
         for name, label in (("update_cell", "update_cell"), ("_render_line", "lines"), ("_render_cell", "cells")):
-            self._wrap(name, label)
+            self._wrap(DataTable, name, label)
+        self._wrap(App, "update_styles", "restyles")
 
-    def _wrap(self, name: str, label: str) -> None:
-        original = getattr(DataTable, name)
+    def _wrap(self, cls: type, name: str, label: str) -> None:
+        original = getattr(cls, name)
         counter = self.counter
 
         def counting(table: Any, *args: Any, **kwargs: Any) -> Any:
             counter[label] += 1
             return original(table, *args, **kwargs)
 
-        setattr(DataTable, name, counting)
+        setattr(cls, name, counting)
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -175,7 +177,7 @@ async def measure(args: argparse.Namespace) -> None:
     print(f"{args.containers} containers ({args.workers} workers), {age}, {cols}x{rows}, {len(applies)} cycles:")
     print(f"    apply   median {1000 * statistics.median(applies):6.2f} ms/cycle (event loop CPU)")
     print(f"    repaint median {1000 * statistics.median(repaints):6.2f} ms/cycle (event loop CPU)")
-    for label in ("update_cell", "lines", "cells"):
+    for label in ("update_cell", "lines", "cells", "restyles"):
         print(f"    {label:12} median {statistics.median(c[label] for c in per_cycle):6.0f} per cycle")
     if keys:
         print(f"    key g: median {1000 * statistics.median(keys):.0f} ms, max {1000 * max(keys):.0f} ms")

@@ -103,8 +103,8 @@ class Gauge(Widget):
     def watch_reading(self, reading: GaugeReading | None) -> None:
         """Carry the level as a CSS class, so the stylesheet colors it."""
         level = level_class(reading.level) if reading else None
-        for name in LEVEL_CLASSES:
-            self.set_class(name == level, name)
+        # One change of classes: set_class per class would restyle the gauge twice when the level moves.
+        self.update_classes({name: name == level for name in LEVEL_CLASSES})
 
     def render(self) -> Content:
         """The line, fitted to the widget's width: the bar gives way first, then the detail, then the level's
@@ -172,8 +172,10 @@ class HostGauges(Vertical):
         if current != wanted:  # the snapshot has other disks than configured: rebuild once
             await self.remove_children()
             await self.mount_all(Gauge(id=gauge_id) for gauge_id in wanted)
-        for reading in shown:
-            self.query_one(f"#{_gauge_id(reading.key)}", Gauge).reading = reading
+        # The children are the gauges, in reading order: no query (a selector match per gauge, every cycle).
+        for gauge, reading in zip(self.children, shown, strict=True):
+            assert isinstance(gauge, Gauge)
+            gauge.reading = reading
 
 
 def _gauge_id(key: str) -> str:

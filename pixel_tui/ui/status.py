@@ -40,6 +40,7 @@ class StatusBar(Horizontal):
         super().__init__(id=id)
         self.read_only = read_only
         self._shown: dict[str, tuple[str, str]] = {}
+        self._labels: dict[str, Label] = {}
 
     def compose(self) -> ComposeResult:
         """The parts, left to right: the engine part takes what room is left."""
@@ -59,7 +60,9 @@ class StatusBar(Horizontal):
 
     def on_mount(self) -> None:
         """Show what is bound already."""
-        self.query_one("#mode").display = self.read_only
+        # Found once: _update runs two or three times a cycle, and a query walks the children each time.
+        self._labels = {label.id: label for label in self.query(Label) if label.id}
+        self._labels["mode"].display = self.read_only
         self._update()
 
     def watch_snapshot(self) -> None:
@@ -95,7 +98,7 @@ class StatusBar(Horizontal):
         self._update()
 
     def _update(self) -> None:
-        if not self.is_mounted:
+        if not self._labels:  # before on_mount
             return
         snapshot = self.snapshot
         self._set("paused", "PAUSED", "", visible=self.paused)
@@ -123,7 +126,7 @@ class StatusBar(Horizontal):
             self._set("updated", f"last good {last}", "-warning")
 
     def _set(self, part: str, text: str, level: str, *, visible: bool = True) -> None:
-        label = self.query_one(f"#{part}", Label)
+        label = self._labels[part]
         if label.display != visible:
             label.display = visible
         before = self._shown.get(part)
@@ -132,5 +135,4 @@ class StatusBar(Horizontal):
         self._shown[part] = (text, level)
         # Same length, same size: repaint the label only, not the whole screen's layout.
         label.update(text, layout=before is None or len(before[0]) != len(text))
-        for name in LEVEL_CLASSES:
-            label.set_class(name == level, name)
+        label.update_classes({name: name == level for name in LEVEL_CLASSES})  # restyled once, not per class
