@@ -71,8 +71,10 @@ async def test_a_bulk_action_shows_the_plan_and_needs_the_typed_word(engine, tmp
             assert isinstance(app.screen, PlanScreen)
             word.value = "reap"
             await pilot.press("enter")
-            await until(pilot, lambda: not [c for c in engine.client.containers.list() if c.name.startswith(
-                "pixel-worker-0000000")], timeout=30)  # fmt: skip
+            # Both steps done and recorded (a stopped container is out of the running list before it is removed).
+            await until(pilot, lambda: len(b.audit_lines()) == 2, timeout=30)
+            gone = {first.id, second.id} & {c.id for c in engine.client.containers.list(all=True)}
+            assert not gone
     finally:
         b.close()
     assert [r["outcome"] for r in b.audit_lines()] == ["ok", "ok"]
