@@ -133,7 +133,13 @@ def test_heal_every_logs_one_line_per_action_and_stops_quietly_on_sigterm(engine
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = loop.stdout.readline()  # type: ignore[union-attr]  # blocks until the first action (after the grace)
+    import select
+
+    ready, _, _ = select.select([loop.stdout], [], [], 40)  # the first action comes after the 2-collection grace
+    if not ready:
+        loop.kill()
+        raise AssertionError(f"heal --every printed nothing in 40 s: {loop.communicate()[1]}")
+    line = loop.stdout.readline()  # type: ignore[union-attr]
     deadline = time.monotonic() + 30
     while container.id in {c.id for c in engine.client.containers.list(all=True)} and time.monotonic() < deadline:
         time.sleep(0.2)
