@@ -33,6 +33,7 @@ import json
 import os
 import pstats
 import pty
+import re
 import secrets
 import select
 import signal
@@ -71,10 +72,13 @@ class Console:
         cols: int = 80,
         rows: int = 24,
         program: Sequence[str] = (sys.executable, "-m", "pixel_tui"),
+        cwd: Path | None = None,
     ) -> None:
         self.started = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:
+            if cwd is not None:
+                os.chdir(cwd)
             os.execve(program[0], [*program, *args], env)
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.pid, self.fd = pid, fd
@@ -133,6 +137,7 @@ class Console:
 def shown_metric(console: Console) -> str | None:
     """The metric the sparkline pane names on the second line, right of the gauges."""
     pane = console.screen.display[1].rsplit("▏", 1)[-1].strip()
+    pane = re.sub(r"^(cycle \d+|#\d+) ", "", pane)  # with a history the figure is a cycle's: "cycle 14 swap ..."
     return next((label for label in METRIC_LABELS if pane.startswith(label + " ") or pane == label), None)
 
 

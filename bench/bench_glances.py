@@ -32,15 +32,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
-import pty
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,41 +44,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import pyte
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_console import Console  # noqa: E402
-from bench_ledger_churn import COLS, ROWS, Screen, key_latency  # noqa: E402
+from bench_console import Console, key_latency  # noqa: E402
 
 from tests.dockerd import BUSYBOX_IMAGE, PrivateEngine, _daemon_pids, available  # noqa: E402
 
+COLS, ROWS = 120, 35
 GLANCES_VENV = ROOT / "bench" / ".venv-glances"
 GLANCES_PACKAGES = ("glances", "python-dateutil", "docker")
 TARGETS = {"ratio": 0.10, "console": 3.0, "first_frame": 0.6, "rss_mb": 80.0, "key_s": 0.2}
-
-
-class Terminal(Console):
-    """Any program in a pseudo-terminal of COLSxROWS (bench_console's Console runs only pixel-tui)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:  # noqa: D107
-        self.started = time.perf_counter()
-        pid, fd = pty.fork()
-        if pid == 0:  # pragma: no cover - the child
-            if cwd is not None:
-                os.chdir(cwd)
-            os.execve(argv[0], argv, env)
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.pid, self.fd = pid, fd
-        self.output = bytearray()
-
-    def screen_text(self) -> str:
-        """What a terminal would show now, from everything written so far."""
-        screen = pyte.Screen(COLS, ROWS)
-        pyte.ByteStream(screen).feed(bytes(self.output))
-        return "\n".join(screen.display)
 
 
 def tree(pid: int) -> list[psutil.Process]:
@@ -183,7 +157,7 @@ def engine_processes(engine: PrivateEngine) -> list[psutil.Process]:
     return processes
 
 
-def measure(engine: PrivateEngine, seconds: float, terminal: Terminal | None) -> Window:
+def measure(engine: PrivateEngine, seconds: float, terminal: Console | None) -> Window:
     """CPU of the tool's tree and of the engine over `seconds`, reading the terminal all along."""
     daemons = engine_processes(engine)
     tool = tree(terminal.pid) if terminal else []
@@ -202,12 +176,12 @@ def measure(engine: PrivateEngine, seconds: float, terminal: Terminal | None) ->
     )
 
 
-def wait_for_text(terminal: Terminal, wanted: Callable[[str], bool], what: str, timeout: float) -> None:
+def wait_for_text(terminal: Console, wanted: Callable[[str], bool], what: str, timeout: float) -> None:
     """Read until the emulated screen satisfies `wanted`; fails naming `what` and showing the screen."""
     deadline = time.perf_counter() + timeout
     while True:
-        terminal.read_for(0.5)
-        text = terminal.screen_text()
+        terminal.pump(0.5)
+        text = "\n".join(terminal.screen.display)
         if wanted(text):
             return
         if time.perf_counter() > deadline:
@@ -240,9 +214,9 @@ def run_size(engine: PrivateEngine, size: int, args: argparse.Namespace, glances
         results.add("idle", measure(engine, args.seconds, None))
         for tool in ("pixel-tui", "glances"):
             if tool == "pixel-tui":
-                terminal = Terminal(pixel_argv, pixel_env, cwd=pixel_src)
+                terminal = Console(pixel_argv[1:], pixel_env, COLS, ROWS, pixel_argv[:1], cwd=pixel_src)
             else:
-                terminal = Terminal(glances_argv, glances_env)
+                terminal = Console(glances_argv[1:], glances_env, COLS, ROWS, glances_argv[:1])
             try:
                 first = terminal.wait_for(b"pixel-tui" if tool == "pixel-tui" else b"\x1b[", timeout=60)
                 if not checked:
@@ -252,11 +226,10 @@ def run_size(engine: PrivateEngine, size: int, args: argparse.Namespace, glances
                 window.first_frame = first
                 results.add(tool, window)
                 if tool == "pixel-tui" and args.presses:
-                    screen = Screen(terminal)
-                    screen.pump(1.0)
+                    terminal.pump(1.0)
                     for press in range(args.presses):
-                        screen.pump(0.13 * (press % 7))  # at different points of the collection interval
-                        results.keys.append(key_latency(screen))
+                        terminal.pump(0.13 * (press % 7))  # at different points of the collection interval
+                        results.keys.append(key_latency(terminal))
             finally:
                 terminal.close()
         checked = True

@@ -28,11 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
-import pyte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_console import Console  # noqa: E402
+from bench_console import Console, key_latency  # noqa: E402
 
 COLS, ROWS = 120, 35
 
@@ -72,46 +71,6 @@ def rewrite_forever(path: str, data: bytes, period: float) -> None:
         time.sleep(period)
 
 
-class Screen:
-    """A terminal emulator fed with everything the console wrote, each byte once."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        self.fed = 0
-
-    def pump(self, seconds: float) -> None:
-        """Read for `seconds`, then feed what arrived."""
-        self.console.read_for(seconds)
-        self.stream.feed(bytes(self.console.output[self.fed :]))
-        self.fed = len(self.console.output)
-
-
-METRIC_LABELS = ("swap", "memory", "CPU", "load/core")
-"""The sparkline's metrics in the order `g` cycles them (pixel_tui.ui.derive.METRICS)."""
-
-
-def shown_metric(screen: Screen) -> str | None:
-    """The metric the sparkline pane names on the second line, right of the gauges."""
-    pane = screen.screen.display[1].rsplit("▏", 1)[-1].strip()
-    return next((label for label in METRIC_LABELS if pane.startswith(label + " ") or pane == label), None)
-
-
-def key_latency(screen: Screen) -> float:
-    """Seconds from typing `g` until the pane names the next metric."""
-    current = shown_metric(screen)
-    assert current is not None, f"no metric on screen: {screen.screen.display[1]!r}"
-    wanted = METRIC_LABELS[(METRIC_LABELS.index(current) + 1) % len(METRIC_LABELS)]
-    sent = time.perf_counter()
-    screen.console.send(b"g")
-    while shown_metric(screen) != wanted:
-        screen.pump(0.002)
-        if time.perf_counter() - sent > 10:
-            raise TimeoutError("g not answered in 10 s")
-    return time.perf_counter() - sent
-
-
 def main() -> int:
     """Run the measurement and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -143,18 +102,17 @@ def main() -> int:
             str(args.interval),
         ]
         console = Console(argv, env, cols=COLS, rows=ROWS)
-        screen = Screen(console)
         try:
             console.wait_for(b"pixel-tui")
-            screen.pump(3.0)
+            console.pump(3.0)
             process = psutil.Process(console.pid)
             before = sum(process.cpu_times()[:2])
-            screen.pump(args.seconds)
+            console.pump(args.seconds)
             cpu = 100 * (sum(process.cpu_times()[:2]) - before) / args.seconds
             latencies = []
             for press in range(args.presses):
-                screen.pump(0.13 * (press % 7))  # land at different points of the collection interval
-                latencies.append(key_latency(screen))
+                console.pump(0.13 * (press % 7))  # land at different points of the collection interval
+                latencies.append(key_latency(console))
             print(
                 f"{args.tasks} tasks ({len(data) / 1e6:.1f} MB) replaced every {args.period * 1000:.0f} ms, "
                 f"interval {args.interval:g} s: "

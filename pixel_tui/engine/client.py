@@ -14,8 +14,6 @@ import docker
 import docker.errors
 from docker.utils import kwargs_from_env
 
-from pixel_tui.engine import ssh
-
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOCAL_POOLS = 4
 """Idle connections kept to a local engine."""
@@ -37,9 +35,12 @@ def describe_error(error: BaseException, url: str) -> str:
     root = chain[-1]
     text = str(root) or type(root).__name__
     where = url.removeprefix("unix://") if url.startswith("unix://") else url
-    remote = ssh.describe(chain, where) if url.startswith("ssh://") else None
-    if remote is not None:
-        return remote
+    if url.startswith("ssh://"):
+        from pixel_tui.engine import ssh  # paramiko is loaded for ssh:// engines only (pixel_tui/__init__.py)
+
+        remote = ssh.describe(chain, where)
+        if remote is not None:
+            return remote
     if isinstance(root, FileNotFoundError) or "No such file" in text:
         return f"no Docker socket at {where}"
     if isinstance(root, PermissionError) or "Permission denied" in text:
@@ -62,6 +63,8 @@ def connect(
     do not apply to it.
     """
     if url.startswith("ssh://"):
+        from pixel_tui.engine import ssh
+
         return ssh.connect(url, timeout=timeout, version=version)
     kwargs: dict[str, Any] = {} if explicit else kwargs_from_env()
     kwargs.pop("version", None)

@@ -1,0 +1,84 @@
+"""What the console loads before its first frame: only what the first frame and a local engine need.
+
+paramiko (15 MB with `cryptography`) is for ssh:// engines only, and the docker SDK imports it eagerly:
+pixel_tui/__init__.py puts a stand-in in its place that loads it on first use.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+CONSOLE_PATH = (
+    "pixel_tui.cli",
+    "pixel_tui.commands",
+    "pixel_tui.collect",
+    "pixel_tui.history.recorder",
+    "pixel_tui.remediate.real",
+    "pixel_tui.ui.app",
+)
+"""What `pixel-tui` imports on its way to the first frame (pixel_tui.commands.console)."""
+
+
+def _run(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_console_path_loads_no_ssh_library():
+    out = _run(
+        f"""
+        import importlib, sys
+        for name in {CONSOLE_PATH!r}:
+            importlib.import_module(name)
+        import docker
+        docker.APIClient  # the SDK is there, its ssh adapter too, paramiko is not
+        import docker.transport
+        loaded = sorted(m for m in sys.modules if m.startswith(("paramiko.", "cryptography")))
+        print(hasattr(docker.transport, "SSHHTTPAdapter"), loaded)
+        """
+    )
+    assert out == "True []"
+
+
+def test_paramiko_loads_on_first_use_and_is_the_real_module():
+    out = _run(
+        """
+        import sys
+        import pixel_tui, docker
+        import paramiko
+        stand_in = sys.modules["paramiko"]
+        assert "paramiko.client" not in sys.modules
+        client = paramiko.SSHClient  # the first use
+        import paramiko.config
+        from paramiko import RejectPolicy
+        from docker.transport import sshconn
+        print(client.__module__, sys.modules["paramiko"] is not stand_in, sshconn.paramiko.RejectPolicy is RejectPolicy,
+              paramiko.config.SSHConfig.__name__)
+        """
+    )
+    assert out == "paramiko.client True True SSHConfig"
+
+
+def test_a_module_that_fails_to_load_fails_at_each_use_and_stays_replaceable(tmp_path):
+    (tmp_path / "broken_mod.py").write_text("raise RuntimeError('no luck')\n")
+    out = _run(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from pixel_tui import _load_on_first_use
+        _load_on_first_use("broken_mod")
+        import broken_mod
+        for _ in range(2):
+            try:
+                broken_mod.anything
+            except RuntimeError as error:
+                print(error, end="; ")
+        print(type(sys.modules["broken_mod"]).__name__)
+        """
+    )
+    assert out == "no luck; no luck; _OnFirstUse"
