@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_console import Console, key_latency  # noqa: E402
+from bench_console import Console, compile_tree, key_latency  # noqa: E402
 
 from tests.dockerd import BUSYBOX_IMAGE, PrivateEngine, _daemon_pids, available  # noqa: E402
 
@@ -309,6 +309,7 @@ def main() -> int:
         print(f"cannot run the benchmark: {reason}", file=sys.stderr)
         return 2
     glances = glances_binary(Path(args.glances_venv))
+    compile_tree(Path(args.pixel_tui_src).resolve())
     version = subprocess.run([str(glances), "--version"], capture_output=True, text=True, check=False).stdout
     engine = PrivateEngine().start()
     try:

@@ -31,7 +31,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_console import Console, key_latency  # noqa: E402
+from bench_console import ROOT, Console, compile_tree, key_latency  # noqa: E402
 
 COLS, ROWS = 120, 35
 
@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--period", type=float, default=0.05, help="seconds between two rewrites of the ledger")
     parser.add_argument("--interval", type=float, default=2.0, help="the console's collection interval (seconds)")
     args = parser.parse_args()
+    compile_tree(ROOT)
     with tempfile.TemporaryDirectory(prefix="pixel-churn-") as folder:
         ledger = os.path.join(folder, "ledger.json")
         data = ledger_document(args.tasks)

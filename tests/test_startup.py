@@ -1,7 +1,8 @@
 """What the console loads before its first frame: only what the first frame and a local engine need.
 
 paramiko (15 MB with `cryptography`) is for ssh:// engines only, and the docker SDK imports it eagerly:
-pixel_tui/__init__.py puts a stand-in in its place that loads it on first use.
+pixel_tui/__init__.py puts a stand-in in its place that loads it on first use. The history screen and
+its plotext chart load when `h` is pressed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def test_the_console_path_loads_no_ssh_library():
         """
     )
     assert out == "True []"
+
+
+def test_the_console_path_leaves_the_history_chart_for_the_h_key():
+    out = _run(
+        f"""
+        import importlib, sys
+        for name in {CONSOLE_PATH!r}:
+            importlib.import_module(name)
+        print(sorted(m for m in sys.modules if m.startswith(("plotext", "pixel_tui.ui.plot", "pixel_tui.ui.history_"))))
+        """
+    )
+    assert out == "[]"
 
 
 def test_paramiko_loads_on_first_use_and_is_the_real_module():

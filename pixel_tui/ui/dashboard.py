@@ -30,7 +30,6 @@ from pixel_tui.ui.events import EventsPane
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
-from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard
 from pixel_tui.ui.remediation import Remediation, autoheal_words
 from pixel_tui.ui.status import StatusBar, clock
@@ -261,6 +260,9 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     def action_show_history(self) -> None:
         """The history screen: chart, recovery line and cycle table (the recovery of the sparkline's metric)."""
+        # Imported when asked for: plotext and the chart take 25 ms to load, which the first frame need not wait for.
+        from pixel_tui.ui.history_screen import HistoryScreen
+
         self.app.push_screen(HistoryScreen(self.app.history, self.settings.thresholds, self.metric))
 
     def action_filter(self) -> None:
