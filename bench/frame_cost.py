@@ -173,7 +173,7 @@ async def measure(args: argparse.Namespace) -> None:
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
-    age = "young (uptime ticks every second)" if args.young else "older than 10 minutes (uptime ticks every minute)"
+    age = "young (uptimes tick every second)" if args.young else "two hours old (uptimes and ages tick every minute)"
     print(f"{args.containers} containers ({args.workers} workers), {age}, {cols}x{rows}, {len(applies)} cycles:")
     print(f"    apply   median {1000 * statistics.median(applies):6.2f} ms/cycle (event loop CPU)")
     print(f"    repaint median {1000 * statistics.median(repaints):6.2f} ms/cycle (event loop CPU)")
@@ -193,7 +193,7 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=0, help="key presses timed among the cycles")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured cycles (pstats)")
     parser.add_argument("--flap", type=int, default=0, help="the overall level changes every FLAP cycles")
-    parser.add_argument("--young", action="store_true", help="containers younger than 10 minutes")
+    parser.add_argument("--young", action="store_true", help="containers younger than two minutes")
     asyncio.run(measure(parser.parse_args()))
     return 0
 

@@ -61,12 +61,26 @@ def short_duration(seconds: float | None) -> str:
     return text[:-3] if text.endswith("m00s") else text
 
 
-def uptime(seconds: float | None) -> str:
-    """A container's uptime: to the second for the first ten minutes, then to the minute (as `docker ps`
-    does), so a table of long-running containers is not redrawn every second."""
-    if seconds is not None and seconds >= 600:
-        seconds -= seconds % 60
+EXACT_FOR_S = 120.0
+"""Durations that grow by themselves (uptime, a worker's age, overdue) are shown to the second for their first
+two minutes, then to the minute (`docker ps` counts minutes after one): a container that just restarted or a
+worker that just started reads as such, and a table of older ones is not redrawn every second. Those ticking
+cells were most of what the console wrote to the terminal (10 KB/s at 100 young containers): over SSH, that
+is bandwidth and flicker for nothing an operator reads."""
+
+
+def ticking(seconds: float | None, exact_below: float = EXACT_FOR_S) -> str:
+    """A duration that changes every second, to the second below `exact_below`, else to the minute (cut, not
+    rounded: it never shows more than has passed): 1m59s, 2m, 46m, 2h07m; '-' when unknown."""
+    if seconds is not None and abs(seconds) >= exact_below:
+        whole_minutes = abs(seconds) // 60 * 60
+        seconds = whole_minutes if seconds >= 0 else -whole_minutes
     return short_duration(seconds)
+
+
+def uptime(seconds: float | None) -> str:
+    """A container's uptime: to the second for its first two minutes, then to the minute (see EXACT_FOR_S)."""
+    return ticking(seconds)
 
 
 def clip(text: str, width: int) -> str:

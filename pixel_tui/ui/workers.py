@@ -11,7 +11,7 @@ from pixel_tui import format as fmt
 from pixel_tui.model import Snapshot, Worker
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration
+from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration, ticking
 
 
 def urgency(worker: Worker) -> tuple[int, float]:
@@ -25,14 +25,20 @@ def flags(worker: Worker) -> str:
     return " ".join(fmt.worker_flags(worker))
 
 
+CAREFUL_LEFT_S = 300.0
+"""Time left under which the countdown turns careful, and is shown to the second."""
+
+
 def left(worker: Worker) -> Cell:
-    """Time left before the timeout, or how long overdue."""
+    """Time left before the timeout (to the second in its last five minutes), or how long overdue."""
     remaining = worker.remaining_s
     if remaining is None or worker.state not in ("running", "missing"):
         return Cell("-", "muted", right=True)
     if remaining < 0:
-        return Cell(f"over {short_duration(-remaining)}", "critical", right=True)
-    return Cell(short_duration(remaining), "careful" if remaining < 300 else "", right=True)
+        return Cell(f"over {ticking(-remaining)}", "critical", right=True)
+    if remaining < CAREFUL_LEFT_S:
+        return Cell(ticking(remaining, exact_below=CAREFUL_LEFT_S), "careful", right=True)
+    return Cell(ticking(remaining), right=True)
 
 
 def cells(worker: Worker) -> tuple[Cell, ...]:
@@ -44,7 +50,7 @@ def cells(worker: Worker) -> tuple[Cell, ...]:
         Cell(clip(worker.container, 28) if worker.container else "(no container)", "" if worker.container else "muted"),
         Cell(worker.task_id[:8] if worker.task_id else "-", "" if worker.task_id else "muted"),
         Cell(worker.state, state_role),
-        Cell(short_duration(worker.age_s), right=True),
+        Cell(ticking(worker.age_s), right=True),
         Cell(short_duration(worker.timeout_s), "muted", right=True),
         left(worker),
         Cell(marks or "-", flag_role if marks else "muted"),

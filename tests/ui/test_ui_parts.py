@@ -11,7 +11,7 @@ import pytest
 
 from pixel_tui.model import Level
 from pixel_tui.ui.derive import CpuSmoother, SessionSamples
-from pixel_tui.ui.text import Cell, Palette, clip, level_label, short_duration, short_size
+from pixel_tui.ui.text import Cell, Palette, clip, level_label, short_duration, short_size, ticking
 from pixel_tui.ui.themes import GAUGE_VARIABLES, ThemeError, builtin_themes, load_themes, parse_theme
 from tests.scripted import (
     CRISIS_CYCLE,
@@ -161,10 +161,30 @@ def test_the_crisis_frame_is_the_designed_one() -> None:
         crisis_frame(3)
 
 
-def test_uptime_drops_seconds_after_ten_minutes() -> None:
-    from pixel_tui.ui.text import uptime
+def test_ticking_durations_drop_their_seconds_after_two_minutes() -> None:
+    from pixel_tui.ui.text import ticking, uptime
 
-    assert [uptime(s) for s in (None, 5, 599, 600, 2204, 7265)] == ["-", "5s", "9m59s", "10m", "36m", "2h01m"]
+    seconds = (None, 5, 119.9, 120, 179, 599, 2204, 7265, 90061)
+    assert [uptime(s) for s in seconds] == ["-", "5s", "1m59s", "2m", "2m", "9m", "36m", "2h01m", "1d01h"]
+    assert [ticking(s, exact_below=300) for s in (299, 300, -299, -300)] == ["4m59s", "5m", "-4m59s", "-5m"]
+
+
+def test_a_workers_countdown_is_to_the_second_only_in_its_last_five_minutes() -> None:
+    from pixel_tui.ui.workers import cells
+
+    worker = next(w for w in crisis_frame(CRISIS_CYCLE).workers if w.state == "running" and not w.timed_out)
+    assert worker.timeout_s is not None
+
+    def shown(age: float) -> tuple[str, str, str]:
+        row = cells(replace(worker, age_s=age))
+        return row[3].text, row[5].text, row[5].role
+
+    timeout = worker.timeout_s
+    assert shown(61) == ("1m01s", short_duration(timeout - 61 - (timeout - 61) % 60), "")
+    assert shown(timeout - 299.5) == (ticking(timeout - 299.5), "4m59s", "careful")
+    assert shown(timeout - 5) == (ticking(timeout - 5), "5s", "careful")
+    assert shown(timeout + 65) == (ticking(timeout + 65), "over 1m05s", "critical")
+    assert shown(timeout + 600) == (ticking(timeout + 600), "over 10m", "critical")
 
 
 def test_snapshot_and_the_console_flag_workers_with_the_same_words() -> None:
