@@ -10,6 +10,7 @@ import contextlib
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,20 +143,30 @@ def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
         await asyncio.sleep(min(settings.interval, 1.0))
         await Pipeline(collector, history=recorder).run(emit, interval=settings.interval, count=count)
 
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        asyncio.run(loop())
-    except KeyboardInterrupt:
-        pass
+        _run_until_signalled(loop)
     finally:
         collector.close()
         recorder.close()
     return 0
 
 
-def _interrupt(*_: object) -> None:
-    """SIGTERM (systemd, timeout) ends a plain watch as quietly as Ctrl+C."""
-    raise KeyboardInterrupt
+def _run_until_signalled(main: Callable[[], Awaitable[None]]) -> None:
+    """Run `main` until it ends, Ctrl+C or SIGTERM (systemd, timeout), the signals ending it as quietly as its end.
+
+    Either signal cancels `main` where it waits (asyncio.run does so for SIGINT). A SIGTERM handler that raised
+    KeyboardInterrupt instead could land between a coroutine's creation and its await, and Python then said on
+    stderr that the coroutine was never awaited.
+    """
+
+    async def cancelled_by_sigterm() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await main()
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(cancelled_by_sigterm())
 
 
 def console(settings: Settings, paths: Paths) -> int:
@@ -244,7 +255,5 @@ def heal_every(
                 print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
 
     pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
-    signal.signal(signal.SIGTERM, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(pipeline.run(report, interval=seconds))
+    _run_until_signalled(lambda: pipeline.run(report, interval=seconds))
     return worst
