@@ -9,6 +9,7 @@ how many cases ran.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import re
@@ -77,6 +78,51 @@ def test_printable_sends_no_control_character_and_keeps_clean_text(text):
     if CONTROL.search(text) is None:
         assert shown == text
     assert "\x1b" not in printable_lines(text) and CONTROL.search(printable_lines(text).replace("\n", "")) is None
+
+
+def _strings(value: object) -> list[str]:
+    """Every string inside a value: dataclass fields, tuples, mappings' keys and values."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [text for item in value for text in _strings(item)]
+    if isinstance(value, dict):
+        return [text for pair in value.items() for text in _strings(pair)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [text for field in dataclasses.fields(value) for text in _strings(getattr(value, field.name))]
+    return []
+
+
+# Any field of a container, typed text or not: a broken or hostile engine may put text where a number belongs.
+CONTAINER_FIELDS = st.fixed_dictionaries(
+    {name: HOSTILE for name in ("id", "name", "image", "state")},
+    optional={
+        "health": HOSTILE,
+        "restarts": st.one_of(st.integers(), HOSTILE),
+        "cpu_percent": st.one_of(st.floats(), HOSTILE),
+        "mem_used": st.one_of(st.integers(), HOSTILE),
+        "labels": st.dictionaries(HOSTILE, HOSTILE, max_size=4),
+    },
+)
+
+
+UNMEASURED = dict.fromkeys(("health", "started_at", "uptime_s", "restarts", "cpu_percent", "mem_used", "mem_limit"))
+
+
+@CASES
+@given(st.lists(CONTAINER_FIELDS, max_size=4), HOSTILE)
+def test_displayable_leaves_no_control_character_in_any_string_of_a_snapshot(containers, hostname):
+    frame = crisis_frame(14)
+    snapshot = dataclasses.replace(
+        frame,
+        host=dataclasses.replace(frame.host, hostname=hostname),
+        containers=tuple(Container(**{**UNMEASURED, **fields}) for fields in containers) + frame.containers,
+    )
+    shown = displayable(snapshot)
+    assert all(CONTROL.search(text) is None for text in _strings(shown))
+    if all(CONTROL.search(text) is None for text in _strings(snapshot)):
+        assert shown is snapshot  # nothing to escape: the very same object, no copy
+    assert displayable(shown) is shown
 
 
 @CASES
