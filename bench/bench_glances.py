@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_console import Console, compile_tree, key_latency  # noqa: E402
+from bench_ledger_churn import COLS, ROWS  # noqa: E402
 
 from tests.dockerd import BUSYBOX_IMAGE, PrivateEngine, _daemon_pids, available  # noqa: E402
 
-COLS, ROWS = 120, 35
 GLANCES_VENV = ROOT / "bench" / ".venv-glances"
 GLANCES_PACKAGES = ("glances", "python-dateutil", "docker")
 TARGETS = {"ratio": 0.10, "console": 3.0, "first_frame": 0.6, "rss_mb": 80.0, "key_s": 0.2}
@@ -204,9 +204,9 @@ def run_size(engine: PrivateEngine, size: int, args: argparse.Namespace, glances
         "HOME": str(home),
     }
     pixel_src = Path(args.pixel_tui_src).resolve()
-    pixel_argv = [sys.executable, "-m", "pixel_tui", "--docker-host", engine.url, "--interval", "1"]
+    pixel_args = ["--docker-host", engine.url, "--interval", "1"]
     pixel_env = {**base_env, "PIXEL_TUI_HOME": str(home / "pixel-tui"), "PYTHONPATH": str(pixel_src)}
-    glances_argv = [str(glances), "-t", "1", "--disable-check-update"]
+    glances_args = ["-t", "1", "--disable-check-update"]
     glances_env = {**base_env, "DOCKER_HOST": engine.url}
     checked = False
     for round_ in range(1, args.rounds + 1):
@@ -214,9 +214,9 @@ def run_size(engine: PrivateEngine, size: int, args: argparse.Namespace, glances
         results.add("idle", measure(engine, args.seconds, None))
         for tool in ("pixel-tui", "glances"):
             if tool == "pixel-tui":
-                terminal = Console(pixel_argv[1:], pixel_env, COLS, ROWS, pixel_argv[:1], cwd=pixel_src)
+                terminal = Console(pixel_args, pixel_env, COLS, ROWS, cwd=pixel_src)
             else:
-                terminal = Console(glances_argv[1:], glances_env, COLS, ROWS, glances_argv[:1])
+                terminal = Console(glances_args, glances_env, COLS, ROWS, program=[str(glances)])
             try:
                 first = terminal.wait_for(b"pixel-tui" if tool == "pixel-tui" else b"\x1b[", timeout=60)
                 if not checked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -73,8 +74,7 @@ def ticking(seconds: float | None, exact_below: float = EXACT_FOR_S) -> str:
     """A duration that changes every second, to the second below `exact_below`, else to the minute (cut, not
     rounded: it never shows more than has passed): 1m59s, 2m, 46m, 2h07m; '-' when unknown."""
     if seconds is not None and abs(seconds) >= exact_below:
-        whole_minutes = abs(seconds) // 60 * 60
-        seconds = whole_minutes if seconds >= 0 else -whole_minutes
+        seconds -= math.fmod(seconds, 60)  # toward zero, whatever the sign
     return short_duration(seconds)
 
 

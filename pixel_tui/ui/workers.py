@@ -36,9 +36,8 @@ def left(worker: Worker) -> Cell:
         return Cell("-", "muted", right=True)
     if remaining < 0:
         return Cell(f"over {ticking(-remaining)}", "critical", right=True)
-    if remaining < CAREFUL_LEFT_S:
-        return Cell(ticking(remaining, exact_below=CAREFUL_LEFT_S), "careful", right=True)
-    return Cell(ticking(remaining), right=True)
+    careful = remaining < CAREFUL_LEFT_S
+    return Cell(ticking(remaining, exact_below=CAREFUL_LEFT_S), "careful" if careful else "", right=True)
 
 
 def cells(worker: Worker) -> tuple[Cell, ...]:
