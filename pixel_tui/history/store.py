@@ -12,16 +12,15 @@
 - Retention is applied in each write: cycles recorded more than `retention_days` ago (an import
   counts from the day it was imported) and all but the newest `retention_rows`.
 - WAL, a busy timeout, and failures as one exception: a store that is locked beyond the timeout,
-  read-only, on a full disk or unopenable raises `HistoryUnavailable` ("history unavailable: <why>")
-  and sets `status`; nothing else escapes. A corrupt file (not a database, malformed) is moved aside
-  as `history.sqlite3.corrupt-<UTC time>` (never overwriting anything) and a fresh store is started;
-  `notices` says so once.
+  read-only, on a full disk or unopenable raises `HistoryUnavailable` ("history unavailable: <why>",
+  the reason from `failures.reason`) and sets `status`; nothing else escapes. A corrupt file (not a
+  database, malformed) is moved aside as `history.sqlite3.corrupt-<UTC time>` (never overwriting
+  anything) and a fresh store is started; `notices` says so once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import sqlite3
 import threading
@@ -33,9 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pixel_tui.history import tables
+from pixel_tui.history import failures, tables
 from pixel_tui.history.model import FIELDS, OWN_SOURCE, Cycle
-from pixel_tui.safe import printable
 from pixel_tui.settings import HistorySettings
 
 T = TypeVar("T")
@@ -44,9 +42,6 @@ BUSY_TIMEOUT_S = 2.0
 """How long a write waits for another process's transaction before the store is reported locked."""
 
 _OWN_COUNTER = "own_cycle"
-_READ_ONLY_FS = "read-only file system"
-# SQLite's primary result codes (the low byte of sqlite_errorcode).
-_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB, _PERM = 5, 6, 8, 10, 11, 13, 14, 26, 3
 
 
 class HistoryUnavailable(Exception):
@@ -176,14 +171,18 @@ class HistoryStore:
                 try:
                     result = operation(self._connection())
                 except sqlite3.DatabaseError as error:
-                    if not (self.heal and _primary(error) in (_CORRUPT, _NOTADB)):
+                    if not (self.heal and failures.is_corrupt(error)):
                         raise
                     self._move_aside(str(error))
                     result = operation(self._connection())
             except (sqlite3.Error, OSError, HistoryUnavailable) as error:
                 self._disconnect()
-                why = error.why if isinstance(error, HistoryUnavailable) else self._why(error)
-                if read and why.startswith(_READ_ONLY_FS) and self.path.is_file():
+                why = (
+                    error.why
+                    if isinstance(error, HistoryUnavailable)
+                    else failures.reason(error, self.path, self.busy_timeout_s)
+                )
+                if read and why.startswith(failures.READ_ONLY_FS) and self.path.is_file():
                     with contextlib.suppress(sqlite3.Error, HistoryUnavailable):
                         return self._read_as_is(operation)  # a read-only copy can still be listed
                 self.status = f"history unavailable: {why}"
@@ -219,7 +218,7 @@ class HistoryStore:
             db.execute("PRAGMA journal_size_limit = 4194304")
             self._migrate(db)
         except BaseException as error:
-            if isinstance(error, sqlite3.DatabaseError) and _primary(error) in (_CORRUPT, _NOTADB):
+            if isinstance(error, sqlite3.DatabaseError) and failures.is_corrupt(error):
                 self._db = db  # closed once its files are moved aside: closing may checkpoint or delete the WAL
             else:
                 db.close()
@@ -241,11 +240,11 @@ class HistoryStore:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > tables.SCHEMA_VERSION:
             raise HistoryUnavailable(
-                f"{_shown(self.path)} has schema version {version}, and this pixel-tui knows versions up to "
+                f"{failures.shown(self.path)} has schema version {version}, and this pixel-tui knows versions up to "
                 f"{tables.SCHEMA_VERSION}: it was written by a newer pixel-tui (upgrade, or move the file aside)"
             )
         if version < 0:
-            raise HistoryUnavailable(f"{_shown(self.path)} has an invalid schema version {version}")
+            raise HistoryUnavailable(f"{failures.shown(self.path)} has an invalid schema version {version}")
         return version
 
     def _disconnect(self) -> None:
@@ -283,35 +282,9 @@ class HistoryStore:
         with contextlib.suppress(FileNotFoundError):
             self.path.with_name(self.path.name + "-shm").unlink()
         self.notices.append(
-            f"history: the store was corrupt ({reason}); it was moved aside to {_shown(target)} "
+            f"history: the store was corrupt ({reason}); it was moved aside to {failures.shown(target)} "
             "and a fresh one was started"
         )
-
-    def _why(self, error: sqlite3.Error | OSError) -> str:
-        """A reason a person can act on."""
-        where = _shown(self.path)
-        if isinstance(error, OSError):
-            where = _shown(error.filename or self.path.parent)
-            if error.errno == errno.EROFS:
-                return f"{_READ_ONLY_FS}: cannot write {where}"
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                return f"the disk is full: cannot write {where}"
-            return f"cannot use {where}: {error.strerror or error}"
-        code = _primary(error)
-        if code in (_BUSY, _LOCKED):
-            return f"the store is locked by another process (still busy after {self.busy_timeout_s:g} s): {where}"
-        if code in (_CORRUPT, _NOTADB):
-            return f"the store is corrupt ({error}): {where}"
-        if code not in (_READONLY, _IOERR, _FULL, _CANTOPEN, _PERM):
-            return f"{error}: {where}"
-        filesystem = _filesystem_problem(self.path)
-        if filesystem is not None:
-            return f"{filesystem}: cannot write {where}"
-        if code == _READONLY:
-            return f"read-only: cannot write {where}"
-        if code == _FULL:
-            return f"the disk is full: cannot write {where}"
-        return f"cannot {'open' if code == _CANTOPEN else 'write'} {where} ({error})"
 
     # --- rows --------------------------------------------------------------------------------------------
 
@@ -354,14 +327,9 @@ def _retry_busy(call: Callable[[], object], timeout_s: float) -> None:
             call()
             return
         except sqlite3.OperationalError as error:
-            if _primary(error) not in (_BUSY, _LOCKED) or time.monotonic() > deadline:
+            if not failures.is_busy(error) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
-
-
-def _primary(error: sqlite3.Error) -> int | None:
-    code = getattr(error, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
 
 
 def _inode(path: Path) -> int | None:
@@ -384,23 +352,3 @@ def _move_exclusive(source: Path, target: Path) -> bool:
         return True
     os.unlink(source)
     return True
-
-
-def _filesystem_problem(path: Path) -> str | None:
-    """`read-only file system` or `no space left on the device` where the store lives, or None."""
-    directory = path.parent
-    while not directory.exists() and directory != directory.parent:
-        directory = directory.parent
-    try:
-        info = os.statvfs(directory)
-    except OSError:
-        return None
-    if info.f_flag & os.ST_RDONLY:
-        return _READ_ONLY_FS
-    if info.f_bavail == 0 or info.f_favail == 0:
-        return "the disk is full"
-    return None
-
-
-def _shown(path: str | Path | bytes) -> str:
-    return printable(os.fsdecode(path))
