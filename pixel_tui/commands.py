@@ -10,13 +10,13 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
-from pixel_tui.model import Snapshot, iso
+from pixel_tui.model import Event, Snapshot, iso
 from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline, Step
 from pixel_tui.safe import printable
@@ -239,13 +239,16 @@ def heal_every(
     worst = 0
 
     def report(step: Step, forced: bool) -> None:
-        nonlocal worst
         if dry_run:
             for plan in autoheal.plans(step.snapshot):
                 print(printable(f"would {plan.describe()[0]}"), flush=True)
             return
-        for event in step.snapshot.events:
-            if not event.kind.startswith(("action-", "autoheal-")):
+        tell(step.snapshot.events)
+
+    def tell(events: Iterable[Event]) -> None:
+        nonlocal worst
+        for event in events:
+            if not event.kind.startswith(("action-", "autoheal-", "abort-")):
                 continue
             worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
             if as_json:
@@ -255,5 +258,11 @@ def heal_every(
                 print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
 
     pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
-    _run_until_signalled(lambda: pipeline.run(report, interval=seconds))
+    try:
+        _run_until_signalled(lambda: pipeline.run(report, interval=seconds))
+    finally:
+        # Actions run beside the loop: the ones in flight finish (each bounded by the stop grace) and are told.
+        autoheal.wait(timeout=executor.settings.remediate.stop_grace_s + 30)
+        tell(autoheal.finished())
+        autoheal.close(wait=False)
     return worst

@@ -213,6 +213,10 @@ class Worker:
     timeout_s: float
     timed_out: bool
     phantom: str | None = None
+    phantom_since: datetime | None = None
+    """The moment the phantom's grace counted from: its container last seen (ghost), its task's end (orphan)."""
+    conflict: str | None = None
+    """Set when several ledger tasks claim this container: shown, and never acted on."""
 
     @property
     def key(self) -> str:
@@ -244,6 +248,13 @@ class LockState:
     age_s: float | None
     stale: bool
     error: str | None = None
+    stale_s: float | None = None
+    """How long it has been stale, as far as pixel-tui can tell (None while live)."""
+    why: str | None = None
+    """Why it is live or stale, in words."""
+    created_at: datetime | None = None
+    """Its `createdAt` (else the file's mtime): with `mtime_ns`, what identifies this very lock."""
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)

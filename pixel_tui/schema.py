@@ -111,6 +111,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "task_id": snapshot.lock.task_id,
             "age_s": _round(snapshot.lock.age_s, 1),
             "stale": snapshot.lock.stale,
+            "stale_s": _round(snapshot.lock.stale_s, 1),
         },
         "errors": list(snapshot.errors),
     }

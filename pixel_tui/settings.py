@@ -46,7 +46,21 @@ class WorkerSettings:
     default_timeout_s: float = 2760.0
     """Timeout of a worker that states none (the orchestrator's 2700 s plus 60 s of grace)."""
     ghost_grace_s: float = 60.0
-    """Seconds a running task may lack a container before it is flagged a ghost."""
+    """Seconds a `running` task may lack a live container, counted from when its container was last seen
+    (never seen: from its `startedAt`), before it is flagged a ghost: a brief stop or restart is not one."""
+    spawn_window_s: float = 120.0
+    """Seconds a spawn may take (lock taken, task `pending`, `docker compose run` still starting): a lock
+    that young whose task is pending or not yet written is live, and a `pending` task older than this
+    with no container is a ghost ("never started")."""
+    orphan_grace_s: float = 60.0
+    """Seconds a running worker may outlive its task's end (from `completedAt`, else from when pixel-tui
+    first saw it ended) before it is flagged an orphan; a worker with no task gets the same from its start."""
+    lock_grace_s: float = 300.0
+    """Seconds a lock must have been stale before autoheal clears it (a person may clear it at any time)."""
+    compose_project: str | None = None
+    """Compose project whose one-off workers are ours (label `com.docker.compose.project`); workers of
+    other projects on the same engine are never flagged nor acted on. Empty: every project, and the
+    console says so when workers of more than one appear."""
     ledger_max_bytes: int = 32 * 1024 * 1024
     """The largest ledger read, in bytes (10 000 tasks take about 5 MB); a larger file is reported, not read."""
 
@@ -75,6 +89,11 @@ class RemediateSettings:
     """Cycle swap only when pages swapped in + out per second stay under this."""
     swap_sample_s: float = 2.0
     """Seconds of /proc/vmstat the swap traffic is measured over."""
+    parallel: int = 4
+    """Steps on different targets run at most this many at once (a ghost never waits behind a slow stop)."""
+    abort_watch_s: float = 600.0
+    """Seconds an abort pixel-tui wrote is watched for being undone by the orchestrator's whole-ledger
+    write; an undone abort is re-applied (autoheal on, within its budget) or reported as an event."""
 
 
 @dataclass(frozen=True)
@@ -167,12 +186,19 @@ _POSITIVE = {
     "unhealthy_grace_s",
     "budget_actions",
     "budget_window_s",
+    "parallel",
 }
 _RANGES = {
     "interval": (0.1, 3600.0),
     "reconcile_s": (1.0, 86400.0),
     "cycle_s": (1.0, 86400.0),
     "kill_grace_s": (0.0, 86400.0),
+    "ghost_grace_s": (0.0, 86400.0),
+    "spawn_window_s": (1.0, 86400.0),
+    "orphan_grace_s": (0.0, 86400.0),
+    "lock_grace_s": (0.0, 86400.0),
+    "parallel": (1, 64),
+    "abort_watch_s": (0.0, 86400.0),
 }
 """Keys whose values must lie in a range, (low, high) inclusive."""
 _METRICS = ("swap", "memory", "cpu", "load")

@@ -134,4 +134,4 @@ def check_snapshot(doc: dict[str, Any]) -> None:
         _keys(doc["ledger"], {"path", "readable", "error", "tasks"})
         assert (doc["ledger"]["error"] is None) == doc["ledger"]["readable"]
     if doc["lock"] is not None:
-        _keys(doc["lock"], {"path", "task_id", "age_s", "stale"})
+        _keys(doc["lock"], {"path", "task_id", "age_s", "stale", "stale_s"})

@@ -20,16 +20,19 @@ def test_a_stuck_worker_is_killed_once_and_only_after_the_startup_grace(engine, 
     try:
         for _ in range(2):
             pipeline.step()
+            autoheal.wait(10)
             assert engine.client.containers.get(container.id).status == "running", "nothing during the grace"
-        third = pipeline.step()
-        fourth = pipeline.step()
+        pipeline.step()  # hands the kill to the pool and returns: the collection never waits for it
+        autoheal.wait(20)
+        fourth = pipeline.step()  # tells what finished
+        fifth = pipeline.step()
     finally:
         b.close()
     assert container.id not in {c.id for c in engine.client.containers.list(all=True)}
-    assert [e.message for e in third.snapshot.events if e.kind == "action-ok"] == [
+    assert [e.message for e in fourth.snapshot.events if e.kind == "action-ok"] == [
         f"autoheal: kill-worker pixel-worker-3f2a9c1d ({container.id[:12]}): done"
     ]
-    assert not [e for e in fourth.snapshot.events if e.kind.startswith("action-")]
+    assert not [e for e in fifth.snapshot.events if e.kind.startswith("action-")]
     (record,) = b.audit_lines()
     assert record["actor"] == "autoheal" and record["outcome"] == "ok" and record["reason"].startswith("autoheal:")
     assert b.task(STUCK_TASK)["status"] == "aborted"
@@ -84,7 +87,10 @@ def test_an_opted_out_worker_and_a_read_only_console_are_left_alone(engine, tmp_
         autoheal = Autoheal(ro.executor, AutohealSettings(enabled=False, startup_cycles=0))
         assert autoheal.toggle() is False and not autoheal.enabled  # cannot be turned on read-only
         forced = Autoheal(ro.executor, replace(AutohealSettings(), enabled=True, startup_cycles=0))
-        step = Pipeline(ro.collector, healer=forced).step()  # heal --read-only: plans and audits refusals
+        pipeline = Pipeline(ro.collector, healer=forced)
+        pipeline.step()  # heal --read-only: plans and audits refusals
+        forced.wait(10)
+        step = pipeline.step()
     finally:
         ro.close()
     assert engine.client.containers.get(stuck.id).status == "running"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from pixel_tui.demo.run import build_demo
 from pixel_tui.model import GHOST, ORPHAN, Level
 from pixel_tui.pipeline import Pipeline
@@ -76,19 +78,34 @@ def test_left_alone_it_stays_critical(tmp_path):
     assert levels == [Level.CRITICAL] * 8
 
 
-def test_with_autoheal_on_it_heals_by_itself(tmp_path):
+def test_with_autoheal_on_it_heals_by_itself_to_every_level_ok(tmp_path):
+    """The report's end state: the stuck worker, the orphan and the ghost dealt with, then the lock the stuck
+    worker left behind cleared once stale past its grace; every level ok."""
     clock = Clock()
-    demo = build_demo(Settings(), tmp_path, clock=clock)
+    start = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: start + timedelta(seconds=clock()))
     autoheal = Autoheal(demo.executor, AutohealSettings(enabled=True, startup_cycles=2))
     pipeline = Pipeline(demo.collector, history=demo.history, healer=autoheal)
     swaps = {}
-    for cycle in range(14, 19):
+    lock_stale = []
+    for cycle in range(14, 20):
         for second in (1.0, 5.0, 9.0):
             clock.at(cycle, second)
-            swaps[cycle] = pipeline.step().snapshot.host.swap.percent
+            snapshot = pipeline.step().snapshot
+            swaps[cycle] = snapshot.host.swap.percent
+            lock_stale.append(bool(snapshot.lock and snapshot.lock.stale))
+            autoheal.wait(10)  # actions run beside the collection; here, time passes once they are done
     assert swaps[14] == 92.5 and swaps[15] == 82.1 and swaps[16] == 2.9 and swaps[17] == 0.0
-    assert autoheal.state.actions >= 3 and not autoheal.state.given_up
-    assert not any(worker.timed_out or worker.phantom for worker in pipeline.step().snapshot.workers)
+    assert autoheal.state.actions >= 4 and not autoheal.state.given_up
+    assert any(lock_stale) and not lock_stale[-1]
+    last = pipeline.step().snapshot
+    assert not any(worker.timed_out or worker.phantom for worker in last.workers)
+    assert last.lock is not None and last.lock.task_id is None
+    assert last.levels.overall is Level.OK, last.levels
+    records, _ = demo.executor.backends.audit.read()
+    cleared = next(record for record in records if record["step"] == "clear-lock")
+    assert cleared["actor"] == "autoheal" and cleared["outcome"] == "ok"
+    assert cleared["context"]["target"]["stale_s"] >= CYCLE_S  # not before its grace
 
 
 def test_a_read_only_demo_changes_nothing(tmp_path):

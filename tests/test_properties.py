@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pixel_tui.collect.workers import WorkerTracker
+from pixel_tui.domain import WorkerTracker
 from pixel_tui.headless import render_table, status_line
 from pixel_tui.ledger import LedgerError, TaskIndex, parse_ledger, read_lock
 from pixel_tui.model import Container, Levels, LockState, Snapshot, workers_level

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixel_tui.collect.workers import WorkerRules, WorkerTracker
+from pixel_tui.domain import WorkerRules, WorkerTracker
 from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import Container
 from pixel_tui.settings import WorkerSettings
@@ -31,9 +31,20 @@ def container(name: str, *, labels=None, state="running", age_s=30.0, cid=None) 
     )
 
 
-def task(task_id: str, status: str = "running", *, started_ago: float | None = 30.0, **extra) -> Task:
-    started = NOW - timedelta(seconds=started_ago) if started_ago is not None else None
-    return Task(task_id, status, None, started, None, extra.get("worker_id"), extra.get("timeout_s"))
+def task(
+    task_id: str,
+    status: str = "running",
+    *,
+    started_ago: float | None = 30.0,
+    created_ago: float | None = None,
+    completed_ago: float | None = None,
+    **extra,
+) -> Task:
+    def moment(ago: float | None) -> datetime | None:
+        return NOW - timedelta(seconds=ago) if ago is not None else None
+
+    return Task(task_id, status, moment(created_ago), moment(started_ago), moment(completed_ago),
+                extra.get("worker_id"), extra.get("timeout_s"))  # fmt: skip
 
 
 RULES = WorkerRules(WorkerSettings())
@@ -64,7 +75,7 @@ def test_task_matching_order():
     by_worker = task("worker-task", worker_id="abcdef012345")
     by_name = task("3f2a9c1d-0000-4000-8000-000000000000")
     tasks = TaskIndex.of([by_label, by_worker, by_name])
-    labelled = container("pixel-worker-3f2a9c1d", labels={"pixel.task": "label-task"}, cid="abcdef012345" + "0" * 52)
+    labelled = container("pixel-worker-3f2a9c1d", labels={"pixel.task": "label-task"}, cid="bcdef0123456" + "0" * 52)
     assert RULES.match_task(labelled, tasks) is by_label
     assert RULES.match_task(container("pixel-worker-3f2a9c1d", cid="abcdef012345" + "0" * 52), tasks) is by_worker
     assert RULES.match_task(container("pixel-worker-3f2a9c1d"), tasks) is by_name
@@ -84,12 +95,12 @@ def test_timeout_chain():
 def test_timed_out_and_orphan_and_ghost():
     tracker = WorkerTracker(WorkerSettings())
     stuck = container("pixel-worker-aaaaaaaa", labels={"pixel.timeout": "60"}, age_s=600)
-    orphan = container("pixel-worker-bbbbbbbb", age_s=10)
+    orphan = container("pixel-worker-bbbbbbbb", age_s=600)
     fresh = container("pixel-worker-cccccccc", age_s=10)
     logs = container("pixel-worker-logs-1")
     tasks = [
         task("aaaaaaaa-1"),
-        task("bbbbbbbb-1", "completed"),
+        task("bbbbbbbb-1", "completed", completed_ago=120),
         task("cccccccc-1"),
         task("dddddddd-ghost", started_ago=300),
         task("eeeeeeee-starting", started_ago=5),

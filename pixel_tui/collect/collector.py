@@ -11,9 +11,9 @@ from pixel_tui.changes import diff_events
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.fdlimit import FdLimit, raise_soft_limit
 from pixel_tui.collect.host import HostSampler
-from pixel_tui.collect.workers import WorkerTracker
-from pixel_tui.ledger import LedgerReader, LockReading, read_lock
-from pixel_tui.model import ContainerDetail, Event, Levels, LockState, Snapshot, Worker, utcnow, workers_level
+from pixel_tui.domain import LockJudge, WorkerTracker
+from pixel_tui.ledger import LedgerReader, LockReading, TaskIndex, read_lock
+from pixel_tui.model import Container, ContainerDetail, Event, Levels, LockState, Snapshot, utcnow, workers_level
 from pixel_tui.settings import Settings
 
 
@@ -66,6 +66,7 @@ class Collector:
         self._ledger = parts.ledger
         self._read_lock = parts.read_lock
         self._workers = WorkerTracker(settings.workers)
+        self._lock = LockJudge(settings.workers)
         self._previous: Snapshot | None = None
 
     def collect(self) -> Snapshot:
@@ -90,7 +91,8 @@ class Collector:
         errors.extend(self._workers.problems)
         if tasks is not None:
             errors.extend(tasks.problems())  # of the tasks the rules had to read
-        lock = self._lock_state(workers, now, engine_ok=reading.state.reachable)
+        ours = [c for c in reading.containers if self._workers.rules.in_scope(c, self._workers.scope)]
+        lock = self._lock_state(ours if reading.state.reachable else None, tasks, now)
         snapshot = Snapshot(
             taken_at=now,
             host=host,
@@ -107,22 +109,15 @@ class Collector:
         self._previous = snapshot
         return snapshot
 
-    def _lock_state(self, workers: tuple[Worker, ...], now: datetime, *, engine_ok: bool) -> LockState | None:
+    def _lock_state(
+        self, containers: list[Container] | None, tasks: TaskIndex | None, now: datetime
+    ) -> LockState | None:
+        """The lock judged against the containers (None: the engine did not answer) and the ledger as read."""
         path = self.settings.workers.lock_file
         if not path:
             return None
         reading = self._read_lock(path)
-        age = (now - reading.created_at).total_seconds() if reading.created_at else None
-        holders = {worker.task_id for worker in workers if worker.state == "running" and worker.container_id}
-        # Without a container list nobody can tell whether a worker holds the lock: not called stale.
-        stale = (
-            engine_ok
-            and reading.task_id is not None
-            and not any(
-                holder and (holder == reading.task_id or holder.startswith(reading.task_id)) for holder in holders
-            )
-        )
-        return LockState(path, reading.task_id, age, stale, reading.error)
+        return self._lock.judge(path, reading, containers=containers, tasks=tasks, now=now)
 
     def detail(self, container_id: str) -> ContainerDetail:
         """Inspect one container (LookupError when gone)."""

@@ -6,10 +6,11 @@ import json
 from datetime import datetime
 
 from pixel_tui.demo.world import SWAP_TOTAL, TOTAL_MEMORY, World
-from pixel_tui.ledger import TaskIndex, parse_ledger
+from pixel_tui.ledger import LockReading, TaskIndex, parse_ledger
 from pixel_tui.remediate.engine_ops import LiveContainer
 from pixel_tui.remediate.host import MemoryFigures
 from pixel_tui.remediate.model import Refused
+from pixel_tui.values import parse_time_or_none
 
 
 class SimEngineOps:
@@ -73,19 +74,21 @@ class SimFiles:
         return parse_ledger(json.dumps({"version": 1, "tasks": tasks}).encode())
 
     def abort(self, task_id: str, reason: str, now: datetime) -> None:
-        """Abort a running task; Refused otherwise."""
+        """Abort a pending or running task; Refused otherwise."""
         refusal = self.world.abort_task(task_id, reason, now)
         if refusal is not None:
             raise Refused(refusal)
 
-    def lock_holder(self) -> str | None:
-        """The task the lock names."""
+    def lock(self) -> LockReading:
+        """The lock as the real reader would see it (the demo's lock has no mtime)."""
         _, _, lock = self.world.snapshot_parts()
-        return None if lock is None else lock.get("taskId")
+        if lock is None:
+            return LockReading(None, None)
+        return LockReading(lock.get("taskId"), parse_time_or_none(lock.get("createdAt")))
 
-    def clear_lock(self, task_id: str) -> None:
-        """Remove the lock if it still names `task_id`."""
-        refusal = self.world.clear_lock(task_id)
+    def clear_lock(self, seen: LockReading) -> None:
+        """Remove the lock if it still names the task it named."""
+        refusal = self.world.clear_lock(str(seen.task_id))
         if refusal is not None:
             raise Refused(refusal)
 

@@ -228,13 +228,13 @@ class World:
             del self.containers[cid]
 
     def abort_task(self, task_id: str, reason: str, now: datetime) -> str | None:
-        """Mark a running task aborted as the orchestrator would; why not, in words, when it is not running."""
+        """Mark a pending or running task aborted as the orchestrator would; why not, in words, when it is neither."""
         with self._lock:
             task = next((task for task in self.tasks if task["id"] == task_id), None)
             if task is None:
                 return f"task {task_id[:8]} is not in the ledger"
-            if task.get("status") != "running":
-                return f"task {task_id[:8]} is {task.get('status')} now, not running"
+            if task.get("status") not in ("pending", "running"):
+                return f"task {task_id[:8]} is {task.get('status')} now, not pending or running"
             task.update(status="aborted", completedAt=_iso(now), error=reason)
             self.ledger_version += 1
             return None

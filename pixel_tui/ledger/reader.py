@@ -19,12 +19,14 @@ from pixel_tui.ledger.format import (
     CREATED_AT,
     ID,
     LOCK_TASK_ID,
+    PENDING,
     RUNNING,
     STARTED_AT,
     STATUS,
     TERMINAL_STATUSES,
     TIMEOUT_SECONDS,
     WORKER_ID,
+    WORKER_ID_PATTERN,
     LedgerError,
     decode_document,
     first,
@@ -93,6 +95,16 @@ class Task:
         """True while the ledger says a worker runs it."""
         return (self.status or "").lower() == RUNNING
 
+    @property
+    def pending(self) -> bool:
+        """True between the orchestrator writing the task and its worker marking it running."""
+        return (self.status or "").lower() == PENDING
+
+    @property
+    def active(self) -> bool:
+        """Pending or running: the task has, or should soon have, a worker."""
+        return self.running or self.pending
+
 
 def parse_ledger(data: bytes) -> TaskIndex:
     """The tasks of the ledger's bytes, indexed; raises LedgerError with a reason a person can act on.
@@ -118,8 +130,8 @@ class TaskIndex:
         self._by_id: dict[str, list[int]] = {}
         self._by_hex8: dict[str, list[int]] = {}
         self._by_worker: dict[str, list[int]] = {}
-        self._short_workers: list[int] = []
         self._running: list[int] = []
+        self._active: list[int] = []
         for position, raw in enumerate(raws):
             if tasks is not None:
                 task = tasks[position]
@@ -131,14 +143,13 @@ class TaskIndex:
             self._ids.append(task_id)
             self._by_id.setdefault(task_id, []).append(position)
             self._by_hex8.setdefault(task_id[:8], []).append(position)
-            if worker:
-                worker = str(worker)
-                if len(worker) >= 12:
-                    self._by_worker.setdefault(worker[:12], []).append(position)
-                else:
-                    self._short_workers.append(position)
-            if isinstance(status, str) and status.lower() == RUNNING:
-                self._running.append(position)
+            if worker and WORKER_ID_PATTERN.fullmatch(str(worker).lower()):
+                # Shorter ids (a hostname of two characters) would bind other tasks' containers.
+                self._by_worker.setdefault(str(worker)[:12].lower(), []).append(position)
+            if isinstance(status, str) and status.lower() in (RUNNING, PENDING):
+                self._active.append(position)
+                if status.lower() == RUNNING:
+                    self._running.append(position)
 
     @classmethod
     def of(cls, tasks: Iterable[Task]) -> TaskIndex:
@@ -172,13 +183,19 @@ class TaskIndex:
         return self._all(position for position in candidates if self._ids[position].startswith(prefix))
 
     def run_by_container(self, container_id: str) -> list[Task]:
-        """Tasks whose recorded worker id is a prefix of `container_id`."""
-        positions = [*self._by_worker.get(container_id[:12], ()), *self._short_workers]
-        return [task for task in self._all(positions) if task.worker_id and container_id.startswith(task.worker_id)]
+        """Tasks whose recorded worker id (12 to 64 hex: a short or full id) is a prefix of `container_id`."""
+        positions = self._by_worker.get(container_id[:12], ())
+        return [
+            task for task in self._all(positions) if task.worker_id and container_id.startswith(task.worker_id.lower())
+        ]
 
     def running(self) -> list[Task]:
         """Tasks the ledger says are running."""
         return self._all(self._running)
+
+    def active(self) -> list[Task]:
+        """Tasks the ledger says are running or pending: each should have a worker, or soon."""
+        return self._all(self._active)
 
     def problems(self) -> tuple[str, ...]:
         """The unusable fields of the tasks read so far, the first few by name and the rest counted."""
@@ -248,6 +265,8 @@ class LockReading:
     task_id: str | None
     created_at: datetime | None
     error: str | None = None
+    mtime_ns: int | None = None
+    """The file's modification time as read: with the content, what identifies this lock exactly."""
 
 
 def read_lock(path: str | Path) -> LockReading:
@@ -274,4 +293,4 @@ def read_lock(path: str | Path) -> LockReading:
         created = datetime.fromtimestamp(info.st_mtime, UTC)
     if isinstance(task_id, bool) or (task_id is not None and not isinstance(task_id, str | int)):
         return LockReading(None, None, "taskId is not a string")
-    return LockReading(str(task_id) if task_id is not None else None, created)
+    return LockReading(str(task_id) if task_id is not None else None, created, None, info.st_mtime_ns)

@@ -1,29 +1,38 @@
 """Autoheal: the policy that acts by itself each collection, within guard rails (docs/domain.md, README).
 
-What it does: kill workers past their timeout; abort ghost tasks (already past their grace); stop and
-remove orphan workers; restart containers labelled `pixel.autoheal=true` that stayed unhealthy longer
-than a grace; cycle swap when swap is critical and memory allows it.
+What it does: kill workers past their timeout; abort ghost tasks and stop orphan workers (each
+already past its grace); clear a lock stale for longer than `workers.lock_grace_s`; restart
+containers labelled `pixel.autoheal=true` that stayed unhealthy longer than a grace; cycle swap when
+swap is critical and memory allows it; re-apply an abort the orchestrator's whole-ledger write undid.
 
 Guard rails: nothing during the first collections after start; a target is acted on when its
 condition appears (or when the last attempt on it did not succeed), not every collection; at most
 `budget_actions` attempts per target in `budget_window_s`, then it gives up on that target and says so
 in an event and in the audit log; `pixel.autoheal=false` opts a container out; never in read-only.
 Every attempt goes through the same executor as a person's: same validation, same audit.
+
+The collection never waits for an action: `heal` hands each plan to a small pool of threads
+(`remediate.parallel`) and returns at once; what finished is told with a later collection. A target
+with an action in flight is not planned again until it is done.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pixel_tui.model import GHOST, ORPHAN, Event, Level, Snapshot, utcnow
 from pixel_tui.remediate.executor import Executor
-from pixel_tui.remediate.model import OK, Outcome, Plan, Step, Target
+from pixel_tui.remediate.model import AUTOHEAL, OK, Outcome, Plan, Step, Target, outcome_event
 from pixel_tui.remediate.plans import host_context, kill_step, phantom_steps, swap_step
 from pixel_tui.settings import AutohealSettings
 
-ACTOR = "autoheal"
+ACTOR = AUTOHEAL
 """The audit log's actor for what the policy does."""
 
 
@@ -68,6 +77,10 @@ class Autoheal:
         self._last: dict[str, str] = {}
         self._attempts: dict[str, list[float]] = {}
         self._unhealthy_since: dict[str, float] = {}
+        self._pool = ThreadPoolExecutor(max_workers=executor.settings.remediate.parallel,
+                                        thread_name_prefix="pixel-heal")  # fmt: skip
+        self._flight: dict[str, Future[tuple[Event, ...]]] = {}
+        self._flight_lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -86,17 +99,25 @@ class Autoheal:
             for condition in self._conditions(snapshot)
         ]
 
+    @property
+    def in_flight(self) -> int:
+        """Actions handed to the pool and not finished yet."""
+        with self._flight_lock:
+            return sum(1 for future in self._flight.values() if not future.done())
+
     def heal(self, snapshot: Snapshot) -> tuple[Event, ...]:
-        """One pass over a snapshot: the events of what it did, gave up on, or was refused."""
+        """One pass over a snapshot: hand what the policy calls for to the pool; the events of what finished."""
         self._seen += 1
+        events = list(self.finished())
         conditions = {condition.key: condition for condition in self._conditions(snapshot)}
+        if self.enabled or self.executor.workers.watch.current(snapshot.taken_at):
+            self._start("recheck-aborts", self._recheck)
         if not self.enabled or self._seen <= self.settings.startup_cycles:
             self._previous = set(conditions)
-            return ()
-        events: list[Event] = []
+            return tuple(events)
         now = self._clock()
         for key, condition in conditions.items():
-            if key in self.state.given_up:
+            if key in self.state.given_up or self._busy(key):
                 continue
             # Act when the condition is new, never tried, or the last try did not succeed: not every collection.
             last = self._last.get(key)
@@ -114,16 +135,70 @@ class Autoheal:
                 self.executor.refuse(plan, condition.step, actor=ACTOR, reason=reason)
                 events.append(Event(utcnow(), "autoheal-gave-up", condition.name, reason, Level.WARNING))
                 continue
-            outcomes = self.executor.execute(plan, actor=ACTOR, reason=f"autoheal: {condition.step.why}")
-            if not outcomes:
-                continue
-            outcome = outcomes[0]
             self._attempts[key] = [*recent, now]
-            self._last[key] = outcome.outcome
-            self.state.actions += 1
-            events.append(outcome_event(outcome, actor=ACTOR))
+            self._start(key, functools.partial(self._act, key, plan, condition.step.why))
         self._previous = set(conditions)
         return tuple(events)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the actions in flight, at most `timeout` seconds (what finished is told by the next `heal`)."""
+        with self._flight_lock:
+            futures = list(self._flight.values())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for future in futures:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                future.exception(timeout=remaining)
+            except TimeoutError:
+                break
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop taking actions; with `wait`, let those in flight finish (each is bounded by the stop grace)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    # -- the pool ---------------------------------------------------------------------------------
+
+    def _busy(self, key: str) -> bool:
+        with self._flight_lock:
+            future = self._flight.get(key)
+            return future is not None and not future.done()
+
+    def _start(self, key: str, call: Callable[[], tuple[Event, ...]]) -> None:
+        with self._flight_lock:
+            running = self._flight.get(key)
+            if running is not None and not running.done():
+                return
+            with contextlib.suppress(RuntimeError):  # closed: the process is stopping
+                self._flight[key] = self._pool.submit(call)
+
+    def finished(self) -> tuple[Event, ...]:
+        """The events of the actions that finished since last asked (`heal` asks first thing)."""
+        with self._flight_lock:
+            done = {key: future for key, future in self._flight.items() if future.done()}
+            for key in done:
+                del self._flight[key]
+        events: list[Event] = []
+        for key, future in done.items():
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is not None:  # never expected: the executor reports, it does not raise
+                events.append(Event(utcnow(), "action-failed", key, f"autoheal: {key}: {error}", Level.WARNING))
+                continue
+            events.extend(future.result())
+        return tuple(events)
+
+    def _act(self, key: str, plan: Plan, why: str) -> tuple[Event, ...]:
+        outcomes = self.executor.execute(plan, actor=ACTOR, reason=f"autoheal: {why}")
+        if not outcomes:
+            return ()
+        outcome: Outcome = outcomes[0]
+        self._last[key] = outcome.outcome
+        self.state.actions += 1
+        return (outcome_event(outcome, actor=ACTOR),)
+
+    def _recheck(self) -> tuple[Event, ...]:
+        return self.executor.recheck_aborts(reapply=self.enabled, actor=ACTOR, budget=self.settings.budget_actions)
 
     def _memory_allows(self, snapshot: Snapshot) -> bool:
         return _memory_allows_swapoff(snapshot, self.executor.settings.remediate.swap_margin_percent)
@@ -137,12 +212,18 @@ class Autoheal:
         for worker in snapshot.workers:
             if worker.container_id and self._opted_out(labels.get(worker.container_id)):
                 continue
-            if worker.timed_out and worker.container_id:
+            if worker.timed_out and worker.container_id and not worker.conflict:
                 found.append(_Condition(f"kill:{worker.container_id}", worker.container or "?", "worker.kill",
                                         kill_step(worker)))  # fmt: skip
         for step in phantom_steps(snapshot):
-            if step.op == "clear-lock" or step.target is None:
-                continue  # the lock is a person's call: it may be the orchestrator's own
+            if step.target is None:
+                continue
+            if step.op == "clear-lock":
+                lock = snapshot.lock
+                grace = self.executor.settings.workers.lock_grace_s
+                if lock is not None and (lock.stale_s or 0.0) >= grace:
+                    found.append(_Condition(f"lock:{lock.task_id}", step.target.name, "workers.resolve_phantoms", step))
+                continue  # younger than its grace: it may still be the orchestrator's own business
             if step.op == "remove-orphan" and self._opted_out(labels.get(step.target.id or "")):
                 continue
             kind = GHOST if step.op == "abort-ghost" else ORPHAN
@@ -172,11 +253,3 @@ def _memory_allows_swapoff(snapshot: Snapshot, margin_percent: float) -> bool:
     """Available memory exceeds swap used by the margin, in the snapshot's figures (validated again live)."""
     memory = snapshot.host.memory
     return memory.available > snapshot.host.swap.used + memory.total * margin_percent / 100
-
-
-def outcome_event(outcome: Outcome, *, actor: str) -> Event:
-    """An action's outcome as an event of the events pane."""
-    level = Level.OK if outcome.ok else Level.WARNING
-    name = outcome.step.target.name if outcome.step.target else "host"
-    prefix = "autoheal: " if actor == ACTOR else ""
-    return Event(utcnow(), f"action-{outcome.outcome}", name, prefix + outcome.sentence(), level)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
 from pixel_tui.model import Snapshot
@@ -125,17 +126,23 @@ def heal_once(
     plans = autoheal.plans(snapshot)
     results: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []
-    for plan in plans:
-        if dry_run:
+    if dry_run:
+        for plan in plans:
             results.append({"action": plan.action, "plan": plan.describe(), "outcome": None})
             if not as_json:
                 stdout.write(printable(f"would {plan.describe()[0]}") + "\n")
-            continue
-        done = executor.execute(plan, actor=ACTOR, reason=f"heal: {plan.steps[0].why}")
-        outcomes.extend(done)
-        results += [outcome_json(outcome, plan.action) for outcome in done]
-        if not as_json:
-            print_outcomes(done, stdout)
+    elif plans:
+        # One plan per target, so they run in parallel: a ghost's abort does not wait for a slow stop.
+        parallel = min(executor.settings.remediate.parallel, len(plans))
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixel-heal") as pool:
+            runs = [pool.submit(executor.execute, plan, actor=ACTOR, reason=f"heal: {plan.steps[0].why}")
+                    for plan in plans]  # fmt: skip
+            for plan, run in zip(plans, runs, strict=True):
+                done = run.result()
+                outcomes.extend(done)
+                results += [outcome_json(outcome, plan.action) for outcome in done]
+                if not as_json:
+                    print_outcomes(done, stdout)
     if as_json:
         stdout.write(dumps(results) + "\n")
     elif not plans:
@@ -154,5 +161,6 @@ def outcome_json(outcome: Outcome, action: str) -> dict[str, Any]:
         "why": outcome.step.why,
         "outcome": outcome.outcome,
         "error": outcome.error,
+        "note": outcome.note,
         "duration_s": outcome.duration_s,
     }

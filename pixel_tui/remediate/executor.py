@@ -1,29 +1,36 @@
 """The one executor every remediation goes through: the console, `heal`, `act` and autoheal.
 
-For each step of a plan, in order: refuse if read-only; refuse if the audit log cannot be written;
-validate the target against live state (the container inspected again, the ledger and the lock read
-again) and refuse, saying why, if it changed since the snapshot; run it through the backends; audit
-the attempt whatever its outcome. A refusal never stops a plan; a failure stops the cascade.
+For each step of a plan: refuse if read-only; refuse if the audit log cannot be written; refuse if
+another step acts on the same target right now; validate the target against live state (the
+container inspected again, the ledger and the lock read again, judged by the collector's own rules)
+and refuse, saying why, if it changed since the snapshot; run it through the backends; audit the
+attempt whatever its outcome. Steps on different targets run in parallel (`remediate.parallel`), so
+a ghost never waits behind a slow stop; the cascade (optimize) runs in order and stops at a failure.
+A refusal never stops a plan.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pixel_tui import format as fmt
-from pixel_tui.collect.workers import WorkerRules
-from pixel_tui.model import Level, Snapshot, Thresholds, level_for, utcnow
+from pixel_tui.domain import WorkerRules
+from pixel_tui.model import Event, Level, Snapshot, Thresholds, level_for, utcnow
+from pixel_tui.remediate import worker_steps
 from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON, allowed
 from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
 from pixel_tui.remediate.host import HostError, HostSystem
-from pixel_tui.remediate.model import FAILED, OK, REFUSED, Outcome, Plan, Refused, Step
+from pixel_tui.remediate.model import FAILED, OK, REFUSED, Outcome, Plan, Refused, Step, Target, outcome_event
 from pixel_tui.remediate.orchestrator import OrchestratorFiles
 from pixel_tui.remediate.plans import plan as make_plan
+from pixel_tui.remediate.worker_steps import WorkerSteps
 from pixel_tui.settings import Settings
 
 Progress = Callable[[Step, int, int], None]
@@ -57,6 +64,10 @@ class Executor:
         self.read_only = read_only
         self.rules = WorkerRules(settings.workers)
         self._clock = clock
+        self.workers = WorkerSteps(settings, backends.engine, backends.files, clock)
+        """The steps on workers, tasks and the lock, and the watch over the aborts written."""
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -69,16 +80,29 @@ class Executor:
     def execute(
         self, plan: Plan, *, actor: str, reason: str | None = None, progress: Progress | None = None
     ) -> tuple[Outcome, ...]:
-        """Run the plan's steps in order; every attempt is audited. Never raises for a step's failure."""
-        outcomes: list[Outcome] = []
-        for number, step in enumerate(plan.steps, start=1):
+        """Run the plan's steps (in parallel on different targets; the cascade in order); every attempt is
+        audited. Never raises for a step's failure; the outcomes come in the plan's order."""
+        steps = plan.steps
+        parallel = min(self.settings.remediate.parallel, len(steps))
+        if plan.stop_on_failure or parallel <= 1:
+            outcomes: list[Outcome] = []
+            for number, step in enumerate(steps, start=1):
+                if progress is not None:
+                    progress(step, number, len(steps))
+                outcome = self._attempt(plan, step, actor=actor, reason=reason)
+                outcomes.append(outcome)
+                if outcome.outcome == FAILED and plan.stop_on_failure:
+                    break
+            return tuple(outcomes)
+
+        def one(number: int, step: Step) -> Outcome:
             if progress is not None:
-                progress(step, number, len(plan.steps))
-            outcome = self._attempt(plan, step, actor=actor, reason=reason)
-            outcomes.append(outcome)
-            if outcome.outcome == FAILED and plan.stop_on_failure:
-                break
-        return tuple(outcomes)
+                progress(step, number, len(steps))
+            return self._attempt(plan, step, actor=actor, reason=reason)
+
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixel-step") as pool:
+            futures = [pool.submit(one, number, step) for number, step in enumerate(steps, start=1)]
+            return tuple(future.result() for future in futures)
 
     def refuse(self, plan: Plan, step: Step, *, actor: str, reason: str) -> Outcome:
         """Record a step refused before any attempt (autoheal giving up on a target): audited like any refusal."""
@@ -94,9 +118,18 @@ class Executor:
         except AuditUnavailable as error:
             # Acting unrecorded is worse than not acting: refuse, and say so (it cannot be audited).
             return Outcome(step, REFUSED, f"{error}; nothing is done unrecorded")
+        key = _target_key(step)
+        if not self._claim(key):
+            outcome = Outcome(step, REFUSED, f"another action on {step.target.short if step.target else key} "
+                                             "is running now")  # fmt: skip
+            return self._audited(plan, outcome, actor, reason, started)
         try:
-            self._validate(step)
-            self._run(step)
+            note = None
+            if step.op in worker_steps.OPS:
+                note = self.workers.run(step)
+            else:
+                self._validate(step)
+                self._run(step)
         except Refused as refusal:
             outcome = Outcome(step, REFUSED, str(refusal))
         except (HostError, OSError, LookupError, RuntimeError) as error:
@@ -104,12 +137,26 @@ class Executor:
         except Exception as error:  # noqa: BLE001 - the engine's own errors: reported, never raised
             outcome = Outcome(step, FAILED, f"{type(error).__name__}: {error}")
         else:
-            outcome = Outcome(step, OK)
+            outcome = Outcome(step, OK, note=note)
+        finally:
+            self._release(key)
         return self._audited(plan, outcome, actor, reason, started)
+
+    def _claim(self, key: str) -> bool:
+        """Take the target for one step; False when another step holds it (two stops of one worker, say)."""
+        with self._busy_lock:
+            if key in self._busy:
+                return False
+            self._busy.add(key)
+            return True
+
+    def _release(self, key: str) -> None:
+        with self._busy_lock:
+            self._busy.discard(key)
 
     def _audited(self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float) -> Outcome:
         duration = time.monotonic() - started
-        outcome = Outcome(outcome.step, outcome.outcome, outcome.error, round(duration, 3))
+        outcome = Outcome(outcome.step, outcome.outcome, outcome.error, round(duration, 3), outcome.note)
         step = outcome.step
         record: dict[str, Any] = {
             "time": self._clock().isoformat().replace("+00:00", "Z"),
@@ -121,6 +168,7 @@ class Executor:
             "snapshot_at": plan.snapshot_at.isoformat().replace("+00:00", "Z") if plan.snapshot_at else None,
             "outcome": outcome.outcome,
             "error": outcome.error,
+            "note": outcome.note,
             "duration_s": outcome.duration_s,
             "context": {"host": plan.host, "target": step.context},
         }
@@ -128,8 +176,49 @@ class Executor:
             self.backends.audit.append(record)
         except AuditUnavailable as error:
             note = f"(and the audit log failed after acting: {error})"
-            return Outcome(step, outcome.outcome, f"{outcome.error or 'done'} {note}", outcome.duration_s)
+            return Outcome(step, outcome.outcome, f"{outcome.error or 'done'} {note}", outcome.duration_s, outcome.note)
         return outcome
+
+    # -- aborts undone by the orchestrator's whole-ledger write -----------------------------------
+
+    def recheck_aborts(self, *, reapply: bool, actor: str, budget: int = 3) -> tuple[Event, ...]:
+        """Re-read the tasks whose abort pixel-tui wrote lately; one undone (pending or running again, with
+        no worker) is aborted again when `reapply` (at most `budget` times), else reported as an event."""
+        now = self._clock()
+        watched = self.workers.watch.current(now)
+        if not watched or self.read_only:
+            return ()
+        try:
+            tasks = self.backends.files.tasks()
+        except Refused:
+            return ()  # unreadable now: the next collection tries again
+        events: list[Event] = []
+        for entry in watched:
+            found = tasks.with_id(entry.task_id)
+            task = found[0] if len(found) == 1 else None
+            if task is None or not task.active:
+                continue
+            entry.undone += 1
+            short = entry.task_id[:8]
+            written = entry.written_at.strftime("%H:%M:%S")
+            if reapply and entry.undone <= budget:
+                step = Step(
+                    "abort-ghost",
+                    Target("task", entry.task_id, f"task {short}"),
+                    f"mark task {short} aborted again",
+                    f"its abort written at {written} was undone by another writer (it is {task.status} again)",
+                    context={"undone": entry.undone, "status_found": task.status},
+                )
+                plan = Plan("workers.resolve_phantoms", (step,), now, {})
+                outcome = self._attempt(plan, step, actor=actor, reason=step.why)
+                events.append(outcome_event(outcome, actor=actor))
+                continue
+            self.workers.watch.drop(entry.task_id)
+            then = "autoheal gave up re-applying it" if reapply else "resolve phantoms aborts it again"
+            events.append(Event(now, "abort-undone", f"task {short}",
+                                f"the abort of task {short} written at {written} was undone by another writer "
+                                f"({task.status} again); {then}", Level.WARNING))  # fmt: skip
+        return tuple(events)
 
     # -- validation: the live state must still be what the snapshot said -------------------------
 
@@ -145,100 +234,20 @@ class Executor:
         live = engine.inspect(step.target.id)
         if live is not None:
             return live
-        namesake = next((c for c in engine.containers() if c.name == step.target.name), None)
-        if namesake is not None:
-            raise Refused(
-                f"{step.target.short} is gone; a new container {namesake.name} ({namesake.id[:12]}) "
-                "has its name: not acting on a container you did not see"
-            )
+        worker_steps.refuse_namesake(engine, step)
         raise Refused(f"{step.target.short} no longer exists")
 
     def _validate(self, step: Step) -> None:
         op = step.op
-        if op in ("kill-worker", "remove-orphan"):
-            self._validate_worker(step, self._live(step))
-        elif op in ("restart", "stop", "start", "remove-exited"):
+        if op in ("restart", "stop", "start", "remove-exited"):
             live = self._live(step)
             name = step.target.short if step.target else live.name
             if live.state != step.expect.get("state"):
                 raise Refused(f"{name} is {live.state} now, not {step.expect.get('state')}")
             if op == "remove-exited" and not self.rules.is_worker(live.as_container(self._clock())):
                 raise Refused(f"{name} is not a worker: prune never removes other containers")
-        elif op == "abort-ghost":
-            self._validate_ghost(step)
-        elif op == "clear-lock":
-            self._validate_lock(step)
         elif op in ("drop-caches", "cycle-swap"):
             self._validate_host(op)
-
-    def _task_now(self, task_id: str | None) -> tuple[Any, bool]:
-        """(task, ledger readable) for a task id, from a fresh read of the ledger."""
-        files = self.backends.files
-        if not files.has_ledger or task_id is None:
-            return None, False
-        tasks = files.tasks()
-        found = tasks.with_id(task_id)
-        return (found[0] if found else None), True
-
-    def _validate_worker(self, step: Step, live: LiveContainer) -> None:
-        now = self._clock()
-        container = live.as_container(now)
-        name = step.target.short if step.target else live.name
-        if not self.rules.is_worker(container):
-            raise Refused(f"{name} is not a worker")
-        if not live.running:
-            raise Refused(f"{name} is {live.state} now: nothing to stop")
-        task, readable = self._task_now(step.expect.get("task_id"))
-        if step.op == "kill-worker" and step.expect.get("timed_out"):
-            age = (now - live.started_at).total_seconds() if live.started_at else None
-            timeout = self.rules.timeout(container, live.env_value(self.settings.workers.timeout_env), task)
-            if age is None or age <= timeout:
-                raise Refused(
-                    f"{name} is no longer timed out (age {fmt.duration(age)}, timeout {fmt.duration(timeout)}): "
-                    "it restarted or its timeout changed"
-                )
-        was_running = step.expect.get("task_status") == "running"
-        if step.op == "kill-worker" and readable and task is not None and was_running and not task.running:
-            raise Refused(f"its task {task.id[:8]} is {task.status} now, not running: the worker finished")
-        if step.op == "remove-orphan" and readable and task is not None and task.running:
-            raise Refused(f"its task {task.id[:8]} is running again: {name} is not an orphan any more")
-
-    def _validate_ghost(self, step: Step) -> None:
-        task_id = step.target.id if step.target else None
-        task, readable = self._task_now(task_id)
-        if not readable:
-            raise Refused("the ledger cannot be read: no ghost can be confirmed")
-        if task is None:
-            raise Refused(f"task {(task_id or '?')[:8]} is not in the ledger any more")
-        if not task.running:
-            raise Refused(f"task {task.id[:8]} is {task.status} now, not running")
-        engine = self._engine()
-        tasks = self.backends.files.tasks()
-        for live in engine.containers():
-            if live.running and self.rules.is_worker(live.as_container(self._clock())):
-                match = self.rules.match_task(live.as_container(self._clock()), tasks)
-                if match is not None and match.id == task.id:
-                    raise Refused(f"task {task.id[:8]} has a worker now: {live.name} ({live.id[:12]})")
-
-    def _validate_lock(self, step: Step) -> None:
-        expected = step.expect.get("task_id")
-        holder = self.backends.files.lock_holder()
-        if holder is None:
-            raise Refused("the lock file is gone already")
-        if holder != expected:
-            raise Refused(f"the lock is held by task {holder[:8]} now, not by the stale {str(expected)[:8]}")
-        tasks = self.backends.files.tasks() if self.backends.files.has_ledger else None
-        engine = self._engine()
-        for live in engine.containers():
-            if not live.running:
-                continue
-            container = live.as_container(self._clock())
-            if not self.rules.is_worker(container):
-                continue
-            task = self.rules.match_task(container, tasks) if tasks is not None else None
-            task_id = task.id if task else container.labels.get(self.settings.workers.task_label)
-            if task_id and (task_id == holder or task_id.startswith(holder)):
-                raise Refused(f"the lock is live: {live.name} ({live.id[:12]}) runs task {holder[:8]}")
 
     def _validate_host(self, op: str) -> None:
         host = self.backends.host
@@ -274,42 +283,27 @@ class Executor:
     # -- running ----------------------------------------------------------------------------------
 
     def _run(self, step: Step) -> None:
-        op = step.op
         grace = self.settings.remediate.stop_grace_s
-        target_id = step.target.id if step.target else None
-        if op in ("kill-worker", "remove-orphan"):
-            engine = self._engine()
-            assert target_id is not None
-            engine.stop(target_id, grace)
-            engine.remove(target_id)
-            task_id = step.expect.get("task_id")
-            ran = step.expect.get("task_status") == "running"
-            if op == "kill-worker" and task_id and ran and self.backends.files.has_ledger:
-                try:
-                    self.backends.files.abort(task_id, f"killed by pixel-tui: {step.why}", self._clock())
-                except Refused as refusal:  # the container is gone already: that part stands
-                    raise RuntimeError(
-                        f"the worker was stopped and removed, but its task was not marked aborted: {refusal}"
-                    ) from None
-        elif op == "restart":
-            self._engine().restart(str(target_id), grace)
-        elif op == "stop":
-            self._engine().stop(str(target_id), grace)
-        elif op == "start":
-            self._engine().start(str(target_id))
-        elif op == "remove-exited":
-            self._engine().remove(str(target_id))
-        elif op == "prune-images":
-            self._engine().prune_images()
-        elif op == "prune-build-cache":
-            self._engine().prune_build_cache()
-        elif op == "abort-ghost":
-            self.backends.files.abort(str(target_id), "no worker container (resolved by pixel-tui)", self._clock())
-        elif op == "clear-lock":
-            self.backends.files.clear_lock(str(step.expect.get("task_id")))
-        elif op == "drop-caches":
-            self.backends.host.drop_caches()
-        elif op == "cycle-swap":
-            self.backends.host.cycle_swap()
-        else:  # pragma: no cover - plans only make the ops above
-            raise Refused(f"unknown operation {op}")
+        target_id = str(step.target.id if step.target else None)
+        runs: dict[str, Callable[[], Any]] = {
+            "restart": lambda: self._engine().restart(target_id, grace),
+            "stop": lambda: self._engine().stop(target_id, grace),
+            "start": lambda: self._engine().start(target_id),
+            "remove-exited": lambda: self._engine().remove(target_id),
+            "prune-images": lambda: self._engine().prune_images(),
+            "prune-build-cache": lambda: self._engine().prune_build_cache(),
+            "drop-caches": self.backends.host.drop_caches,
+            "cycle-swap": self.backends.host.cycle_swap,
+        }
+        run = runs.get(step.op)
+        if run is None:  # pragma: no cover - plans only make the ops above
+            raise Refused(f"unknown operation {step.op}")
+        run()
+
+
+def _target_key(step: Step) -> str:
+    """What two steps must not act on at once: a container, a task, the lock, or a host-wide operation."""
+    target = step.target
+    if target is None or target.kind == "host" or target.id is None:
+        return f"op:{step.op}"  # one swap cycle, one prune at a time
+    return f"{target.kind}:{target.id}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pixel_tui.model import Event, Level, utcnow
+
 OK, REFUSED, FAILED = "ok", "refused", "failed"
 """The three outcomes of an attempt, as the audit log writes them."""
 
@@ -90,6 +92,8 @@ class Outcome:
     error: str | None = None
     """Why it was refused or failed."""
     duration_s: float = 0.0
+    note: str | None = None
+    """What else a person should know of an ok outcome: who ended the task first, what was already gone."""
 
     @property
     def ok(self) -> bool:
@@ -100,5 +104,17 @@ class Outcome:
         """One line for the events pane, a notification or `heal`'s output."""
         name = self.step.target.short if self.step.target else "host"
         if self.ok:
-            return f"{self.step.op} {name}: done"
+            return f"{self.step.op} {name}: done" + (f" ({self.note})" if self.note else "")
         return f"{self.step.op} {name}: {self.outcome}: {self.error}"
+
+
+AUTOHEAL = "autoheal"
+"""The audit log's actor for what autoheal does."""
+
+
+def outcome_event(outcome: Outcome, *, actor: str) -> Event:
+    """An action's outcome as an event of the events pane."""
+    level = Level.OK if outcome.ok else Level.WARNING
+    name = outcome.step.target.name if outcome.step.target else "host"
+    prefix = "autoheal: " if actor == AUTOHEAL else ""
+    return Event(utcnow(), f"action-{outcome.outcome}", name, prefix + outcome.sentence(), level)

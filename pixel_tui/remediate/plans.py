@@ -57,6 +57,8 @@ def worker_context(worker: Worker) -> dict[str, Any]:
 def why_worker(worker: Worker) -> str:
     """Why a worker is a target, in words: "timed out 12m00s ago (age 58m, timeout 46m)"."""
     if worker.phantom == GHOST:
+        if (worker.task_status or "").lower() == "pending":
+            return f"pending for {fmt.duration(worker.age_s)} and never started: it has no container"
         return f"the ledger says running, no container runs it (for {fmt.duration(worker.age_s)})"
     if worker.phantom == ORPHAN:
         status = worker.task_status or "missing from the ledger"
@@ -72,7 +74,8 @@ def why_worker(worker: Worker) -> str:
 def kill_step(worker: Worker) -> Step:
     """Stop and remove a worker container; abort its task if the ledger says it runs."""
     target = worker_target(worker)
-    task = f"; mark task {worker.task_id[:8]} aborted" if worker.task_id and worker.task_status == "running" else ""
+    active = (worker.task_status or "").lower() in ("pending", "running")
+    task = f"; mark task {worker.task_id[:8]} aborted" if worker.task_id and active else ""
     return Step(
         "kill-worker",
         target,
@@ -106,7 +109,11 @@ def phantom_steps(snapshot: Snapshot) -> list[Step]:
                     target,
                     f"stop and remove {target.short}",
                     why_worker(worker),
-                    expect={"task_id": worker.task_id, "task_status": worker.task_status},
+                    expect={
+                        "task_id": worker.task_id,
+                        "task_status": worker.task_status,
+                        "phantom_since": worker.phantom_since,
+                    },
                     context=worker_context(worker),
                 )  # fmt: skip
             )
@@ -117,9 +124,10 @@ def phantom_steps(snapshot: Snapshot) -> list[Step]:
                 "clear-lock",
                 Target("lock", lock.path, f"lock {lock.path}"),
                 f"remove the lock file {lock.path}",
-                f"held by task {lock.task_id[:8]} for {fmt.duration(lock.age_s)}, which no running worker runs",
-                expect={"task_id": lock.task_id},
-                context={"task_id": lock.task_id, "age_s": lock.age_s},
+                f"held by task {lock.task_id[:8]} for {fmt.duration(lock.age_s)}, stale for "
+                f"{fmt.duration(lock.stale_s)}: {lock.why or 'no worker of its task exists'}",
+                expect={"task_id": lock.task_id, "created_at": lock.created_at, "mtime_ns": lock.mtime_ns},
+                context={"task_id": lock.task_id, "age_s": lock.age_s, "stale_s": lock.stale_s},
             )
         )
     return steps
@@ -200,6 +208,8 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
         if action == "worker.kill":
             if worker is None or worker.container_id is None:
                 nothing = "select a worker container: a ghost task has none (resolve phantoms aborts it)"
+            elif worker.conflict:
+                nothing = f"{worker.conflict}: which task to end is unclear; a person must sort the ledger out"
             else:
                 steps.append(kill_step(worker))
         elif container is None:
@@ -207,7 +217,7 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
         else:
             steps.append(container_step(action, container, worker))
     elif action == "workers.reap":
-        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id]
+        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id and not worker.conflict]
         nothing = "no worker is past its timeout"
     elif action == "workers.resolve_phantoms":
         steps = phantom_steps(snapshot)
@@ -219,7 +229,7 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
     elif action == "host.cycle_swap":
         steps = [swap_step(snapshot)]
     elif action == "host.optimize":
-        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id]
+        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id and not worker.conflict]
         steps += phantom_steps(snapshot)
         steps += prune_steps(snapshot, is_worker)
         if snapshot.levels.memory.rank >= Level.WARNING.rank:

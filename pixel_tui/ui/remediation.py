@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from pixel_tui.remediate.audit import person
-from pixel_tui.remediate.autoheal import AutohealState, outcome_event
+from pixel_tui.remediate.autoheal import AutohealState
 from pixel_tui.remediate.catalogue import BY_ID
-from pixel_tui.remediate.model import Outcome, Plan
+from pixel_tui.remediate.model import Outcome, Plan, outcome_event
 from pixel_tui.remediate.model import Step as PlanStep
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.keys import RemediationRequested

@@ -8,16 +8,11 @@ from textual.binding import BindingType
 from textual.reactive import reactive
 
 from pixel_tui import format as fmt
+from pixel_tui.domain.workers import urgency
 from pixel_tui.model import Snapshot, Worker
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
 from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration, ticking
-
-
-def urgency(worker: Worker) -> tuple[int, float]:
-    """Sort key: overdue first, then phantoms, then running, then the rest; oldest first within each."""
-    rank = 0 if worker.timed_out else 1 if worker.phantom else 2 if worker.state == "running" else 3
-    return rank, -(worker.age_s or 0.0)
 
 
 def flags(worker: Worker) -> str:
