@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-console bench-glances screenshots clean
+.PHONY: run test lint bench bench-console bench-glances bench-heal screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
@@ -40,6 +40,10 @@ bench-console: $(STAMP)
 # pixel-tui beside glances (installed from PyPI into bench/.venv-glances on first use).
 bench-glances: $(STAMP)
 	$(BIN)/python bench/bench_glances.py $(ARGS)
+
+# `heal --every` against timed-out workers that ignore SIGTERM (30 minutes; ARGS="--minutes 4" shortens it).
+bench-heal: $(STAMP)
+	$(BIN)/python bench/bench_heal_timeouts.py $(ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make_screenshots.py
