@@ -66,10 +66,13 @@ def cells(text: str) -> int:
 
 def worker_flags(worker: Worker) -> tuple[str, ...]:
     """What is wrong with a worker, in the words `snapshot` and the console both print: 'TIMEOUT' when it
-    outlived its timeout, 'PHANTOM ghost' or 'PHANTOM orphan' when the ledger and the containers disagree."""
+    outlived its timeout, 'PHANTOM ghost' or 'PHANTOM orphan' when the ledger and the containers disagree,
+    'CONFLICT' when several tasks claim the container (never acted on)."""
     words = []
     if worker.timed_out:
         words.append("TIMEOUT")
     if worker.phantom:
         words.append(f"PHANTOM {worker.phantom}")
+    if worker.conflict:
+        words.append("CONFLICT")
     return tuple(words)

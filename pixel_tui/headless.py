@@ -175,7 +175,14 @@ def render_table(snapshot: Snapshot) -> str:
         elif lock.task_id is None:
             state = "not held"
         else:
-            stale = " (STALE: no worker runs it)" if lock.stale else ""
+            why = f": {lock.why}" if lock.why else ""
+            stale = (
+                f" (STALE for {fmt.duration(lock.stale_s)}{why})"
+                if lock.stale
+                else f" ({lock.why})"
+                if lock.why
+                else ""
+            )
             state = f"held by {lock.task_id} for {fmt.duration(lock.age_s)}{stale}"
         lines.append(f"lock {lock.path}: {state}")
     if snapshot.errors:

@@ -70,7 +70,8 @@ def title(snapshot: Snapshot) -> str:
         parts.append(f"ledger {ledger.tasks} tasks")
     lock = snapshot.lock
     if lock is not None and lock.task_id:
-        parts.append(f"lock {lock.task_id[:8]}{' STALE' if lock.stale else ''}")
+        stale = f" STALE {short_duration(lock.stale_s)}" if lock.stale and lock.stale_s is not None else ""
+        parts.append(f"lock {lock.task_id[:8]}{stale or (' STALE' if lock.stale else '')}")
     return " · ".join(parts)
 
 
