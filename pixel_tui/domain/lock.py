@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pixel_tui.domain.workers import ALIVE_STATES, WorkerRules
+from pixel_tui.domain.phantoms import live_worker_of
+from pixel_tui.domain.workers import WorkerRules
 from pixel_tui.ledger import LockReading, TaskIndex
 from pixel_tui.model import Container, LockState
 from pixel_tui.settings import WorkerSettings
@@ -40,9 +41,9 @@ def judge_lock(
     if containers is None:
         return _with(state, why="the engine cannot be asked: whether a worker holds it is unknown")
     short = holder[:8]
-    for container in containers:
-        if container.state in ALIVE_STATES and rules.is_worker(container) and rules.holds(container, holder, tasks):
-            return _with(state, why=f"held by {container.name} ({container.state})")
+    alive = live_worker_of(rules, holder, containers, tasks)
+    if alive is not None:
+        return _with(state, why=f"held by {alive.name} ({alive.state})")
     found = tasks.with_id(holder) if tasks is not None else []
     task = found[0] if len(found) == 1 else None
     young = age is None or age < rules.settings.spawn_window_s

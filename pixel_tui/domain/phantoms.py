@@ -180,9 +180,15 @@ class WorkerTracker:
         return task.started_at or task.created_at or first, self.settings.ghost_grace_s
 
 
-def has_live_worker(rules: WorkerRules, task_id: str, containers: Sequence[Container], tasks: TaskIndex | None) -> bool:
-    """True when a worker container of task `task_id` exists and is alive (created, running, restarting, paused)."""
-    return any(
-        container.state in ALIVE_STATES and rules.is_worker(container) and rules.holds(container, task_id, tasks)
-        for container in containers
+def live_worker_of(
+    rules: WorkerRules, task_id: str, containers: Sequence[Container], tasks: TaskIndex | None
+) -> Container | None:
+    """A worker container of task `task_id` that exists and is alive (created, running, restarting, paused)."""
+    return next(
+        (
+            container
+            for container in containers
+            if container.state in ALIVE_STATES and rules.is_worker(container) and rules.holds(container, task_id, tasks)
+        ),
+        None,
     )

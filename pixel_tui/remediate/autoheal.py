@@ -110,7 +110,7 @@ class Autoheal:
         self._seen += 1
         events = list(self.finished())
         conditions = {condition.key: condition for condition in self._conditions(snapshot)}
-        if self.enabled or self.executor.workers.watch.current(snapshot.taken_at):
+        if self.executor.workers.watch.current(snapshot.taken_at):
             self._start("recheck-aborts", self._recheck)
         if not self.enabled or self._seen <= self.settings.startup_cycles:
             self._previous = set(conditions)

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pixel_tui import format as fmt
-from pixel_tui.domain import ALIVE_STATES, WorkerRules, judge_lock
+from pixel_tui.domain import WorkerRules, judge_lock
+from pixel_tui.domain.phantoms import live_worker_of
 from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import Container
 from pixel_tui.remediate.engine_ops import EngineOps
@@ -141,6 +142,8 @@ class WorkerSteps:
         live = engine.inspect(step.target.id)
         if live is None:
             refuse_namesake(engine, step)
+            if task_id and live_worker_of(self.rules, task_id, self._containers(), tasks) is not None:
+                raise Refused(f"{name} is gone, but task {task_id[:8]} has another worker now: left alone")
             note = "its container was gone already"
         else:
             container = live.as_container(now)
@@ -205,10 +208,9 @@ class WorkerSteps:
         if not task.active:
             return f"task {task.id[:8]} was already {task.status}, {ended_by(task)}"
         now = self._clock()
-        for container in self._containers():
-            alive = container.state in ALIVE_STATES and self.rules.is_worker(container)
-            if alive and self.rules.holds(container, task.id, tasks):
-                raise Refused(f"task {task.id[:8]} has a worker now: {container.name} ({container.state})")
+        alive = live_worker_of(self.rules, task.id, self._containers(), tasks)
+        if alive is not None:
+            raise Refused(f"task {task.id[:8]} has a worker now: {alive.name} ({alive.state})")
         if task.pending and task.created_at is not None:
             waited = (now - task.created_at).total_seconds()
             window = self.settings.workers.spawn_window_s
