@@ -2,7 +2,7 @@
 
 A file is in one of two forms, told by its first JSON object (docs/domain.md, "Importing cycles"):
 plain cycle records (`records.PlainReader`) or the orchestrator's audit log of events
-(`audit.AuditReader`). Blank lines and lines starting with `#` are skipped. A line that cannot be
+(`orchestrator_log.AuditReader`). Blank lines and lines starting with `#` are skipped. A line that cannot be
 used (not JSON, a field out of range, a cycle that never ended) is reported by its number with the
 reason, and the rest is kept. Imported cycles keep their numbers and carry the file's name as
 `source`; (source, cycle) is their identity, so importing a file again, or again after it grew, adds
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pixel_tui.files import read_regular
-from pixel_tui.history.audit import AuditReader
 from pixel_tui.history.model import OWN_SOURCE, Cycle
+from pixel_tui.history.orchestrator_log import AuditReader
 from pixel_tui.history.records import BadLine, PlainReader, Skipped
 from pixel_tui.history.store import HistoryStore
 from pixel_tui.model import Thresholds
