@@ -59,6 +59,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _whole_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {printable(text)!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {printable(text)!r}")
+        return value
+
+    return parse
+
+
+FIRST_CYCLE_RANGE = (1, 1_000_000_000)
+"""The number an audit log's first imported cycle may get."""
+CORES_RANGE = (1, 4096)
+"""The core counts an audit log's load may be divided by (Linux builds for up to 4096 CPUs by default)."""
+
+
 def _common() -> _Parser:
     """Options valid before and after the subcommand; SUPPRESS keeps one from erasing the other."""
     common = _Parser(add_help=False)
@@ -146,6 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the cycles of a JSON-lines file: plain cycle records or the orchestrator's audit log",
     )
     imports.add_argument("file", metavar="FILE", help="the file to import")
+    imports.add_argument(
+        "--first-cycle",
+        type=_whole_between(*FIRST_CYCLE_RANGE),
+        metavar="N",
+        help="audit log: number the cycles of a first import from N (default 1); later imports continue",
+    )
+    imports.add_argument(
+        "--cores",
+        type=_whole_between(*CORES_RANGE),
+        metavar="N",
+        help="audit log: the log's host has N cores; load per core = load1 / N (default: this host's)",
+    )
     return parser
 
 
@@ -171,7 +204,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     if command == "watch" and args.count is not None and not args.plain:
         return "--count needs --plain (the console runs until you quit it)"
     if command == "history" and args.history_command == "import" and (args.json or args.csv or args.last):
-        return "--json, --csv and --last list the history; `history import` takes only FILE"
+        return "--json, --csv and --last list the history; `history import` takes FILE, --first-cycle and --cores"
     if getattr(args, "autoheal", False) and (
         command in ("watch", "snapshot", "locate", "act", "audit", "history") or plain
     ):
@@ -209,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "locate":
             return run.locate(paths, settings)
         if command == "history" and args.history_command == "import":
-            return run.history_import(paths, settings, args.file)
+            return run.history_import(paths, settings, args.file, first_cycle=args.first_cycle, cores=args.cores)
         if command == "history":
             return run.history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
         if command == "snapshot":

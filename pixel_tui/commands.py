@@ -81,8 +81,13 @@ def history(paths: Paths, settings: Settings, *, as_json: bool, as_csv: bool, la
     return 0
 
 
-def history_import(paths: Paths, settings: Settings, file: str) -> int:
-    """Import the cycles of `file` into the history; 3 when the file cannot be read or the store written."""
+def history_import(
+    paths: Paths, settings: Settings, file: str, *, first_cycle: int | None = None, cores: int | None = None
+) -> int:
+    """Import the cycles of `file` into the history; 3 when the file cannot be read or the store written.
+
+    `first_cycle` and `cores` are `--first-cycle` and `--cores` (None: not given), for an audit log.
+    """
     from pixel_tui.files import UnreadableFile
     from pixel_tui.history.importer import import_file
     from pixel_tui.history.output import render_import
@@ -90,7 +95,7 @@ def history_import(paths: Paths, settings: Settings, file: str) -> int:
 
     store = HistoryStore.for_settings(paths.history_db, settings.history)
     try:
-        report = import_file(file, store, settings.thresholds)
+        report = import_file(file, store, settings.thresholds, first_cycle=first_cycle, cores=cores)
     except FileNotFoundError:
         print(f"pixel-tui: cannot import {printable(file)}: no such file", file=sys.stderr)
         return EXIT_UNKNOWN

@@ -36,7 +36,8 @@ from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 HERE = Path(__file__).resolve().parent
 FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
 AUDIT_LOG = HERE.parent / "tests" / "fixtures" / "orchestrator-audit.jsonl"
-"""The orchestrator's audit log around the crisis: cycles 13-18 once imported."""
+"""The orchestrator's audit log around the crisis: cycles 13-18 once imported with `--first-cycle 13` (it has no
+numbers of its own)."""
 
 Step = Callable[[Pilot], Awaitable[None]]
 
@@ -58,7 +59,7 @@ def imported_history(directory: Path) -> HistoryRecorder:
     """A recorder over a store in `directory` holding the audit log's cycles; its clock never moves, so the replayed
     collections close no cycle of their own."""
     store = HistoryStore(directory / "history.sqlite3")
-    import_file(AUDIT_LOG, store)
+    import_file(AUDIT_LOG, store, first_cycle=13, cores=16)  # numbered as the report counts; a 16-core host
     store.close()
     return HistoryRecorder(store.path, clock=lambda: 0.0)
 

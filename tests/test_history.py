@@ -209,7 +209,7 @@ def test_a_cycle_comes_back_as_it_was_written(db_path: Path):
 def test_imported_numbers_do_not_shift_own_ones_and_listing_is_by_time(db_path: Path):
     store = HistoryStore(db_path)
     first = store.add_own(own(START))
-    report = import_file(AUDIT, store)
+    report = import_file(AUDIT, store, first_cycle=13)
     assert [cycle.cycle for cycle in report.added] == [13, 14, 15, 16, 17, 18]
     assert store.add_own(own(START + timedelta(minutes=1))).cycle == first.cycle + 1 == 2  # not 19
     listed = store.recent()
@@ -226,7 +226,7 @@ def test_retention_by_days_counts_from_when_a_cycle_was_recorded(db_path: Path):
     store = HistoryStore(db_path, retention_days=1.0, clock=clock)
     for _ in range(3):
         store.add_own(own())
-    import_file(AUDIT, store)  # cycles from 2025: kept, they were recorded today
+    import_file(AUDIT, store, first_cycle=13)  # cycles from 2025: kept, they were recorded today
     assert store.count() == 9
     clock.now += 2 * 86400
     assert store.add_own(own()).cycle == 4  # writing enforces retention; numbering goes on
@@ -321,7 +321,7 @@ def test_migration_steps_take_an_old_file_to_the_current_version(db_path: Path, 
     assert [cycle.cycle for cycle in store.recent()] == [7]
     store.close()
     db = sqlite3.connect(db_path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
     assert "host" in {row[1] for row in db.execute("PRAGMA table_info(cycles)")}
 
 
@@ -526,8 +526,9 @@ def test_the_recorder_numbers_what_it_records_and_lists_recent_cycles(db_path: P
 
 
 def test_the_audit_log_fixture_imports_cycles_13_to_18(db_path: Path):
-    report = import_file(AUDIT, HistoryStore(db_path))
+    report = import_file(AUDIT, HistoryStore(db_path), first_cycle=13, cores=16)
     assert report.source == "orchestrator-audit.jsonl" and report.form == "audit log"
+    assert report.held == 0 and report.cores is not None and (report.cores.count, report.cores.given) == (16, True)
     cycles = {cycle.cycle: cycle for cycle in report.added}
     assert list(cycles) == [13, 14, 15, 16, 17, 18] and report.present == ()
     assert {number: cycle.swap_percent for number, cycle in cycles.items()} == {
@@ -538,51 +539,70 @@ def test_the_audit_log_fixture_imports_cycles_13_to_18(db_path: Path):
         17: 0.0,
         18: 0.0,
     }
+    assert [cycle.started_at for cycle in report.added] == sorted(cycle.started_at for cycle in report.added)
     crisis, calm = cycles[14], cycles[18]
-    assert crisis.method == "Crisis" and crisis.level is Level.CRITICAL
-    assert crisis.started_at == datetime(2025, 6, 12, 14, 0, tzinfo=UTC) and crisis.duration_s == 400.0
-    assert crisis.actions == ("tool docker_stats ok", "tool docker_restart ok")
-    assert (calm.memory_percent, calm.disk_percent, calm.load_per_core) == (53.1, 67.7, 0.04)
-    assert calm.method == "Mature" and calm.level is Level.WARNING  # a worker timed out
-    assert (calm.workers, calm.timed_out, calm.phantoms, calm.containers) == (1, 1, None, 14)
+    assert crisis.level is Level.CRITICAL  # stated WARNING; 92.5 % swap reaches critical against the thresholds
+    assert crisis.started_at == datetime(2025, 6, 12, 14, 0, 0, 91000, tzinfo=UTC) and crisis.duration_s == 400.0
+    assert crisis.actions == (
+        "tool getVPSMetrics",
+        "tool getEcosystemStatus",
+        "tool notifyHuman",
+        "tool scheduleNextRun",
+    )
+    assert crisis.method is None and crisis.notes is not None and crisis.notes.startswith("Swap at 92.5% (critical)")
+    assert crisis.load_per_core == pytest.approx(3.85 / 16) and crisis.cpu_percent is None
+    assert (calm.memory_percent, calm.disk_percent, calm.load_per_core) == (53.0, 67.7, 0.04)
+    assert calm.level is Level.WARNING  # healthy figures, but its worker ran into the timeout
+    assert (calm.workers, calm.timed_out, calm.phantoms, calm.containers) == (1, 1, None, None)
     assert calm.actions == (
+        "tool getVPSMetrics",
         "worker.spawned pixel-worker-3f2a9c1d",
-        "worker.timeout pixel-worker-3f2a9c1d after 2760s",
-        "tool wait_for_worker (no result)",
+        "tool spawnWorker",
+        "cycle.skipped overlapping_cycle",
+        "tool getVPSMetrics",
+        "worker.failed pixel-worker-3f2a9c1d exit 124 (timed out)",
+        "tool checkWorkerStatus",
+        "worker.cleanup orphaned 1",  # written after its cycle_complete, still this cycle's
     )
     assert calm.started_at - cycles[16].started_at > timedelta(hours=5)
-    assert cycles[16].started_at - crisis.started_at == timedelta(minutes=45)
-    assert cycles[16].level is Level.OK
+    assert cycles[16].started_at - crisis.started_at == timedelta(minutes=45, microseconds=13000)
+    assert cycles[16].level is Level.OK and cycles[16].actions[-1] == "worker.cleanup removed 2"
+    attempt = cycles[15]
+    assert attempt.actions == (
+        "tool getVPSMetrics",
+        "tool getEcosystemLogs failed: Command failed: docker compose logs --tail 200 pixel-agent error during "
+        "connect: context deadline exceeded",
+        "worker.spawned pixel-worker-c81d20f4",
+        "tool spawnWorker",
+        "worker.completed pixel-worker-c81d20f4 exit 0",
+        "tool checkWorkerStatus",
+        "tool checkWorkerStatus",  # its tool_result is the line cut off mid-write
+    )
     error = cycles[13]
-    assert error.actions[-1].startswith("cycle.error spawnWorker: worker lock held")
-    assert error.method is None and error.level is Level.CRITICAL
+    assert error.actions == (
+        "tool getVPSMetrics",
+        "worker.spawn_rejected worker_busy: Worker already running: pixel-worker-9b04e7aa",
+        "tool spawnWorker",
+        "tool checkWorkerStatus failed: Command failed: docker inspect pixel-worker-9b04e7aa error during connect: "
+        "context deadline exceeded",
+        "cycle.error Failed after 3 attempts. Last error: Service Unavailable",
+    )
+    assert error.level is Level.CRITICAL and error.notes is None and error.duration_s == pytest.approx(252.532)
 
 
 def test_bad_lines_are_reported_by_number_and_the_rest_kept():
     parsed = parse(AUDIT.read_bytes(), AUDIT.name, Thresholds())
     reasons = {skipped.line: skipped.reason for skipped in parsed.skipped}
     assert list(reasons) == sorted(reasons)
-    assert reasons.pop(line_of('"input":{"tar')).startswith("not JSON (unterminated string")
+    assert reasons.pop(line_of('"2025-06-12T14:19:55.812Z"')).startswith("not JSON (unterminated string")
     assert reasons.pop(line_of('"timestamp":"yesterday"')) == "timestamp: 'yesterday' is not an ISO-8601 time"
     assert reasons.pop(line_of('"swapPercent":"n/a"')) == "swapPercent: 'n/a' is not a number"
     assert reasons.pop(line_of('["vps_metrics"')) == "not a JSON object (a list)"
-    assert reasons.pop(line_of('"cycle":19')).startswith("cycle 19 has not ended yet")
-    assert reasons == {}
-
-
-def test_importing_again_adds_nothing_twice_and_a_grown_log_adds_what_is_new(db_path: Path, tmp_path: Path):
-    store = HistoryStore(db_path)
-    lines = AUDIT.read_bytes().split(b"\n")
-    early = tmp_path / "early" / AUDIT.name  # the same log, read while cycle 16 was running
-    early.parent.mkdir()
-    early.write_bytes(b"\n".join(lines[: line_of('"type":"cycle_start","cycle":17') - 2]))
-    assert [cycle.cycle for cycle in import_file(early, store).added] == [13, 14, 15]
-    report = import_file(AUDIT, store)
-    assert [cycle.cycle for cycle in report.added] == [16, 17, 18]
-    assert [cycle.cycle for cycle in report.present] == [13, 14, 15]
-    again = import_file(AUDIT, store)
-    assert again.added == () and len(again.present) == 6
-    assert store.count() == 6
+    assert reasons.pop(line_of('"2025-06-12T21:00:00.090Z","type":"cycle_start"')).startswith(
+        "this cycle has not ended yet"
+    )
+    assert reasons == {}  # the head, the end of a cycle whose start the trim cut off, is passed over silently
+    assert len(parsed.cycles) == 6 and all(cycle.cycle is None for cycle in parsed.cycles)  # the store numbers them
 
 
 def test_the_plain_form_imports_the_report_table(db_path: Path):
@@ -665,11 +685,11 @@ def test_ranges():
 
 def test_the_recovery_line_of_the_imported_arc(db_path: Path):
     store = HistoryStore(db_path)
-    import_file(AUDIT, store)
+    import_file(AUDIT, store, first_cycle=13, cores=16)
     cycles = store.recent()
     assert recovery_line(cycles) == "swap 92.5% -> 0% (100% recovery) over cycles 14-18"
     assert recovery_line(cycles[:4]) == "swap 92.5% -> 2.9% (96.9% recovery) over cycles 14-16"
-    assert recovery_line(cycles, "memory") == "memory 89.1% -> 53.1% (40.4% recovery) over cycles 13-18"
+    assert recovery_line(cycles, "memory") == "memory 91.2% -> 53% (41.9% recovery) over cycles 13-18"
     assert recovery_line(cycles, "load") == "load 0.24 -> 0.04 (83.4% recovery) over cycles 14-18"
     assert recovery_line(cycles[1:2]) == "swap 92.5% -> 92.5% (0% recovery) over cycle 14"
     assert recovery_line([own(swap_percent=0.0)]) == "swap 0% -> 0% (nothing to recover from) over cycle ?"

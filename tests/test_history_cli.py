@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def imported() -> subprocess.CompletedProcess[str]:
-    result = run("history", "import", str(AUDIT))
+    result = run("history", "import", str(AUDIT), "--first-cycle", "13", "--cores", "16")
     assert result.returncode == 0, result.stderr
     return result
 
@@ -47,16 +48,51 @@ def test_no_history_yet_prints_so_and_creates_nothing():
 
 def test_import_says_what_it_imported_and_skipped(imported):
     lines = imported.stdout.splitlines()
-    assert lines[0] == "orchestrator-audit.jsonl (audit log): 6 cycles imported (13-18)"
-    assert lines[1] == "already present: 0 cycles"
-    assert lines[2] == "skipped: 5 lines:"
-    assert [line.split(":")[0].strip() for line in lines[3:]] == ["line 39", "line 45", "line 49", "line 57", "line 61"]
-    assert "line 45: timestamp: 'yesterday' is not an ISO-8601 time" in imported.stdout
+    assert lines[:5] == [
+        "orchestrator-audit.jsonl (audit log): 6 cycles imported (13-18)",
+        "numbering: from 13, the first import of this source",
+        "load per core: load1 / 16 cores (--cores)",
+        "already present: 0 cycles",
+        "skipped: 5 lines:",
+    ]
+    assert [line.split(":")[0].strip() for line in lines[5:]] == ["line 42", "line 50", "line 57", "line 71", "line 80"]
+    assert "line 50: timestamp: 'yesterday' is not an ISO-8601 time" in imported.stdout
+    assert "line 80: this cycle has not ended yet" in imported.stdout
     again = run("history", "import", str(AUDIT))
     assert again.returncode == 0
-    assert again.stdout.splitlines()[:2] == [
+    assert again.stdout.splitlines()[:3] == [
         "orchestrator-audit.jsonl (audit log): 0 cycles imported",
         "already present: 6 cycles (13-18)",
+        "skipped: 5 lines:",
+    ]
+    later = run("history", "import", str(AUDIT), "--first-cycle", "1")
+    assert later.stdout.splitlines()[1] == (
+        "numbering: after 18, the last cycle this source holds "
+        "(--first-cycle 1 applies to a source's first import only)"
+    )
+
+
+def test_without_cores_the_load_is_divided_by_this_hosts_cpu_count_and_the_output_says_so():
+    result = run("history", "import", str(AUDIT))
+    assert result.returncode == 0, result.stderr
+    count = os.cpu_count()
+    assert result.stdout.splitlines()[1:3] == [
+        "numbering: from 1, the first import of this source (default)",
+        f"load per core: load1 / {count} core{'' if count == 1 else 's'} "
+        "(this host's CPU count; give --cores N for a log from another host)",
+    ]
+    cycles = json.loads(run("history", "--json").stdout)
+    assert [c["cycle"] for c in cycles] == [1, 2, 3, 4, 5, 6]
+    assert cycles[1]["load_per_core"] == round(3.85 / count, 3)
+
+
+def test_the_audit_options_are_said_unused_on_plain_records():
+    result = run("history", "import", str(PLAIN), "--first-cycle", "13", "--cores", "16")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        "cycles-plain.jsonl (plain): 5 cycles imported (14-18)",
+        "--first-cycle 13: not used, plain records carry their own numbers",
+        "--cores 16: not used, plain records give the load per core (or their cores)",
     ]
 
 
@@ -72,10 +108,12 @@ def test_history_json_lists_cycle_objects_in_time_order(imported):
         (18, 0.0, "orchestrator-audit.jsonl"),
     ]
     crisis = cycles[1]
-    assert crisis["started_at"] == "2025-06-12T14:00:00Z" and crisis["ended_at"] == "2025-06-12T14:06:40Z"
-    assert crisis["level"] == "critical" and crisis["method"] == "Crisis" and crisis["duration_s"] == 400.0
-    assert crisis["swap_percent_mean"] is None and crisis["phantoms"] is None
-    assert cycles[-1]["actions"][1] == "worker.timeout pixel-worker-3f2a9c1d after 2760s"
+    assert crisis["started_at"] == "2025-06-12T14:00:00.091000Z" and crisis["ended_at"] == "2025-06-12T14:06:40.091000Z"
+    assert crisis["level"] == "critical" and crisis["method"] is None and crisis["duration_s"] == 400.0
+    assert crisis["load_per_core"] == 0.241 and crisis["cpu_percent"] is None  # 3.85 / 16 cores
+    assert crisis["swap_percent_mean"] is None and crisis["phantoms"] is None and crisis["containers"] is None
+    assert cycles[-1]["actions"][5] == "worker.failed pixel-worker-3f2a9c1d exit 124 (timed out)"
+    assert cycles[-1]["timed_out"] == 1 and cycles[-1]["level"] == "warning"
 
 
 def test_history_last_and_csv(imported):
@@ -85,7 +123,7 @@ def test_history_last_and_csv(imported):
     assert [row["cycle"] for row in rows] == ["16", "17", "18"]
     assert tuple(rows[0]) == FIELDS
     assert rows[0]["swap_percent"] == "2.9" and rows[0]["cpu_percent_mean"] == ""
-    assert json.loads(rows[2]["actions"])[0] == "worker.spawned pixel-worker-3f2a9c1d"
+    assert json.loads(rows[2]["actions"])[1] == "worker.spawned pixel-worker-3f2a9c1d"
 
 
 def test_history_table_ends_with_the_recovery_line(imported):
@@ -95,7 +133,17 @@ def test_history_table_ends_with_the_recovery_line(imported):
         "CYCLE", "TIME", "(UTC)", "SWAP", "MEM", "DISK", "LOAD", "LEVEL", "METHOD/ACTIONS", "DURATION", "SOURCE"
     ]  # fmt: skip
     crisis = lines[2]
-    for cell in ("14", "2025-06-12 14:00", "92.5%", "86.4%", "67.5%", "0.24", "CRITICAL", "Crisis:", "6m40s"):
+    for cell in (
+        "14",
+        "2025-06-12 14:00",
+        "92.5%",
+        "86.4%",
+        "67.5%",
+        "0.24",
+        "CRITICAL",
+        "tool getVPSMetrics;",
+        "6m40s",
+    ):
         assert cell in crisis
     assert lines[-1] == "swap 92.5% -> 0% (100% recovery) over cycles 14-18"
     assert run("history", "--last", "3").stdout.splitlines()[-1] == (
@@ -157,6 +205,11 @@ def test_import_of_what_cannot_be_read_exits_3(tmp_path: Path):
         ("history", "--json", "import", "x.jsonl"),
         ("history", "import"),
         ("history", "--autoheal"),
+        ("history", "import", "x.jsonl", "--first-cycle", "0"),
+        ("history", "import", "x.jsonl", "--first-cycle", "1.5"),
+        ("history", "import", "x.jsonl", "--cores", "0"),
+        ("history", "import", "x.jsonl", "--cores", "4097"),
+        ("history", "--cores", "16"),
     ],
 )
 def test_usage_errors_exit_3(args):

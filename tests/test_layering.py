@@ -19,7 +19,7 @@ HEADLESS = sorted(
 def test_there_are_headless_modules_to_check():
     expected = {"pixel_tui.cli", "pixel_tui.model", "pixel_tui.collect.collector", "pixel_tui.headless"}
     expected |= {"pixel_tui.ledger.format", "pixel_tui.ledger.reader", "pixel_tui.ledger.writer"}
-    history = {"aggregate", "audit", "importer", "model", "output", "recorder", "records", "store", "tables"}
+    history = {"aggregate", "importer", "orchestrator_log", "model", "output", "recorder", "records", "store", "tables"}
     expected |= {f"pixel_tui.history.{name}" for name in history}
     assert expected <= set(HEADLESS)
 

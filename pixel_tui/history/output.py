@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from pixel_tui import format as fmt
-from pixel_tui.history.importer import ImportReport, ranges
+from pixel_tui.history.importer import AUDIT_LOG, ImportReport, ranges
 from pixel_tui.history.model import FIELDS, Cycle, recovery_line, to_json
 from pixel_tui.model import Level
 from pixel_tui.safe import printable
@@ -112,16 +112,44 @@ def _clip(text: str, width: int) -> str:
 
 
 def render_import(report: ImportReport) -> str:
-    """What an import did: cycles added, cycles already present, lines skipped with their reasons."""
+    """What an import did: cycles added, how they were numbered and counted, cycles already present, lines skipped."""
     source = printable(report.source)
     added = [cycle.cycle for cycle in report.added if cycle.cycle is not None]
     present = [cycle.cycle for cycle in report.present if cycle.cycle is not None]
     lines = [f"{source} ({report.form}): {_cycles(len(added))} imported" + (f" ({ranges(added)})" if added else "")]
+    lines += _how_counted(report)
     lines.append(f"already present: {_cycles(len(present))}" + (f" ({ranges(present)})" if present else ""))
     count = len(report.skipped)
     lines.append(f"skipped: {count} line{'' if count == 1 else 's'}" + (":" if count else ""))
     lines += [f"  line {skipped.line}: {printable(skipped.reason)}" for skipped in report.skipped]
     return "\n".join(lines)
+
+
+def _how_counted(report: ImportReport) -> list[str]:
+    """The numbering and the core count an import used, or why the options given were not used."""
+    first, cores = report.first_cycle, report.cores
+    if report.form != AUDIT_LOG:
+        plain = report.form == "plain"  # else an empty file: nothing to say
+        unused = [f"--first-cycle {first}: not used, plain records carry their own numbers"] if first and plain else []
+        if cores is not None and plain:
+            unused.append(f"--cores {cores.count}: not used, plain records give the load per core (or their cores)")
+        return unused
+    lines = []
+    if report.held and (report.added or first):
+        lines.append(
+            f"numbering: after {report.held}, the last cycle this source holds"
+            + (f" (--first-cycle {first} applies to a source's first import only)" if first else "")
+        )
+    elif report.held == 0:
+        lines.append(f"numbering: from {first or 1}, the first import of this source" + ("" if first else " (default)"))
+    if cores is None or not (report.added or cores.given):
+        return lines
+    if cores.count is None:
+        lines.append("load per core: unknown, this host's CPU count cannot be read (give --cores N)")
+    else:
+        origin = "--cores" if cores.given else "this host's CPU count; give --cores N for a log from another host"
+        lines.append(f"load per core: load1 / {cores.count} core{'' if cores.count == 1 else 's'} ({origin})")
+    return lines
 
 
 def _cycles(count: int) -> str:

@@ -6,6 +6,8 @@
   the numbering survives restarts and retention. Own numbers are their own sequence from 1: an
   imported orchestrator cycle and a pixel-tui cycle are different units (the orchestrator's cycles
   last minutes to hours, pixel-tui's `history.cycle_s`), so imported numbers never shift own ones.
+  The cycles of an orchestrator's log carry no number: they are numbered by source and start time,
+  in the same kind of transaction, and the start -> number map outlives retention (`add_by_start`).
 - The schema version is the file's `PRAGMA user_version`; `tables.MIGRATIONS` lists the steps from 0
   (an empty file) to `tables.SCHEMA_VERSION`, run in one write transaction. A file from a newer
   pixel-tui is refused, never touched.
@@ -139,6 +141,51 @@ class HistoryStore:
                 if added:
                     self._retain(db)
             return added, present
+
+        return self._run(write)
+
+    def add_by_start(self, cycles: Sequence[Cycle], *, first: int = 1) -> tuple[list[Cycle], list[Cycle], int]:
+        """Number the cycles of one orchestrator's log by their start and write the new ones, in one transaction.
+
+        A start the source already holds keeps its number: that cycle is present (even when retention has since
+        dropped its row, so a re-import never brings it back under a new number). The others are numbered in
+        time order after the highest number the source holds, or from `first` when it holds none. Returns
+        (added, present, the highest number the source held before). Numbers are drawn inside the write
+        transaction, as own ones are: two imports at once never give one cycle two numbers.
+        """
+        sources = {cycle.source for cycle in cycles}
+        if len(sources) > 1 or OWN_SOURCE in sources or any(cycle.cycle is not None for cycle in cycles):
+            raise ValueError("cycles numbered by their start are unnumbered and come from one imported source")
+        if first < 1:
+            raise ValueError(f"the first cycle number must be 1 or more, not {first}")
+
+        def write(db: sqlite3.Connection) -> tuple[list[Cycle], list[Cycle], int]:
+            added: list[Cycle] = []
+            present: list[Cycle] = []
+            with _transaction(db):
+                if not sources:
+                    return added, present, 0
+                (source,) = sources
+                known = dict(db.execute("SELECT started_ms, cycle FROM imported_starts WHERE source = ?", (source,)))
+                rows = db.execute("SELECT COALESCE(MAX(cycle), 0) FROM cycles WHERE source = ?", (source,))
+                held = max(max(known.values(), default=0), rows.fetchone()[0])
+                number = held or first - 1
+                for cycle in sorted(cycles, key=lambda cycle: cycle.started_at):
+                    key = round(cycle.started_at.timestamp() * 1000)
+                    if key in known:
+                        present.append(replace(cycle, cycle=known[key]))
+                        continue
+                    number += 1
+                    known[key] = number
+                    db.execute(
+                        "INSERT INTO imported_starts (source, started_ms, cycle) VALUES (?, ?, ?)",
+                        (source, key, number),
+                    )
+                    added.append(replace(cycle, cycle=number))
+                    self._insert(db, added[-1])
+                if added:
+                    self._retain(db)
+            return added, present, held
 
         return self._run(write)
 

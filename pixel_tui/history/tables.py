@@ -2,7 +2,8 @@
 
 The schema version is the file's `PRAGMA user_version`: 0 for an empty file, `SCHEMA_VERSION` once
 `MIGRATIONS` ran. Times are stored as UTC epoch seconds, `actions` as a JSON list, `level` as its
-word; `recorded_at` (when the row was written) is what retention by days counts from.
+word; `recorded_at` (when the row was written) is what retention by days counts from. `imported_starts`
+keeps, per source, the start time of every cycle numbered from an orchestrator's log and its number.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX cycles_by_time ON cycles (started_at)",
         "CREATE INDEX cycles_by_recorded ON cycles (recorded_at)",
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    ),
+    (  # 2: the number each cycle of an orchestrator's log got, by its source and start (in milliseconds)
+        # Apart from `cycles`, so retention deleting a row never makes a later import number that cycle again.
+        "CREATE TABLE imported_starts (source TEXT NOT NULL, started_ms INTEGER NOT NULL, "
+        "cycle INTEGER NOT NULL CHECK (cycle >= 1), PRIMARY KEY (source, started_ms), UNIQUE (source, cycle))",
     ),
 )
 """Step N takes a file from schema version N to N + 1; append, never edit a released step."""

@@ -30,7 +30,8 @@ from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, ScriptedSource, crisis_det
 CRISIS_FRAMES = CRISIS_CYCLE - FIRST_CYCLE + 1
 """Frames from the first cycle of the arc to the crisis (cycle 14)."""
 AUDIT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "orchestrator-audit.jsonl"
-"""The orchestrator's audit log around the crisis: cycles 13-18 once imported."""
+"""The orchestrator's audit log around the crisis: cycles 13-18 once imported with `--first-cycle 13` (it has no
+numbers of its own)."""
 
 
 def recorded_history(directory: Path | None = None, *, imported: bool = True) -> HistoryRecorder:
@@ -40,7 +41,7 @@ def recorded_history(directory: Path | None = None, *, imported: bool = True) ->
     path = directory / "history.sqlite3"
     if imported:
         store = HistoryStore(path)
-        import_file(AUDIT_FIXTURE, store)
+        import_file(AUDIT_FIXTURE, store, first_cycle=13, cores=16)  # numbered as the report counts; a 16-core host
         store.close()
     return HistoryRecorder(path, clock=lambda: 0.0)
 
