@@ -59,9 +59,9 @@ def test_workers_timeouts_and_phantoms_on_real_containers(engine, tmp_path):
             {"id": "eeeeeeee-0000-4000-8000-000000000005", "status": "running", "startedAt": ago(10)},
         ],
     }
-    collector = collector_for(engine, tmp_path, ledger)
+    collector = collector_for(engine, tmp_path, ledger, orphan_grace_s=1.0)
     try:
-        time.sleep(1.2)  # let the stuck worker outlive its 1 s timeout
+        time.sleep(1.2)  # let the stuck worker outlive its 1 s timeout, and the orphan its 1 s grace
         snapshot = collector.collect()
     finally:
         collector.close()

@@ -27,8 +27,7 @@ TIMEOUT_SECONDS = ("timeoutSeconds", "timeout_seconds", "timeout_s")
 EXIT_CODE = ("exitCode", "exit_code")
 LOCK_TASK_ID = ("taskId", "task_id")
 WORKER_ID_PATTERN = re.compile(r"[0-9a-f]{12,64}")
-"""A `workerId` that can bind a container: its hostname (the 12-hex short id) or its full id. A shorter
-one is a prefix of too many containers' ids: two characters once bound another task's worker."""
+"""A `workerId` that can bind a container (its 12-hex hostname, or more); a shorter one binds others'."""
 TIME_FIELDS = (COMPLETED_AT, STARTED_AT, CREATED_AT)
 """The task fields that hold a moment, the one a finished task gains first."""
 
