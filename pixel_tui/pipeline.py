@@ -3,7 +3,9 @@
 The console, `watch --plain` and `heal` all run this one loop; none of them owns "never overlap"
 any more. A step is blocking (the collector asks the engine and reads files) and runs in a daemon
 thread; `Pipeline.run` re-arms only after a step finished, so a slow engine stretches the period
-instead of stacking requests, and pausing stops collecting altogether.
+instead of stacking requests, and pausing stops collecting altogether. The healer only hands its
+actions to a pool of its own (pixel_tui/remediate/autoheal.py) and tells what finished with a later
+step: an action that waits out a stop grace never holds up a collection.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class Healer(Protocol):
     """The autoheal pass of a step: given the snapshot, act within the guard rails, return the events."""
 
     def heal(self, snapshot: Snapshot) -> tuple[Event, ...]:
-        """Plan, validate, execute and audit what the policy calls for; the events of what happened."""
+        """Start what the policy calls for (validated, run and audited beside the loop); the events of what finished."""
         ...
 
 
