@@ -7,8 +7,13 @@ was asked for), `snapshot_at` (the snapshot the decision was made on), `outcome`
 of that snapshot and the target's state that made the action apply, so that which fixes an operator
 repeats under which conditions can be learned from the log later.
 
-An audit log that cannot be written refuses the action rather than letting it act unrecorded:
-`AuditLog.check()` is asked before acting, and a failed write after acting is reported loudly.
+Each attempt that gets as far as acting writes two lines with one `id`: its intent (`phase`
+`intent`), durably, before anything changes, and its outcome (`phase` `outcome`) after. An intent
+that cannot be written refuses the action: nothing acts unrecorded. Reading folds the two into one
+record; an intent with no outcome (pixel-tui was stopped mid-action, or the disk filled up after it
+acted) reads as outcome `interrupted`, so nothing half-done goes unsaid. Refusals before acting are
+one line. Each line is written in one `write` in append mode; a line cut short by a full disk is
+never glued to the next one (the next append starts on a new line) and is reported by its number.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import json
 import os
 import socket
 import sys
-from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +32,11 @@ from pixel_tui.schema import dumps
 
 AUDIT_MAX_BYTES = 256 * 1024 * 1024
 """The largest audit log `pixel-tui audit` reads back."""
+
+
+INTERRUPTED = "interrupted"
+"""The outcome read for an attempt whose intent was recorded and whose outcome never was."""
+NO_OUTCOME = "no outcome was recorded: pixel-tui stopped while it acted, or the log could not be written after"
 
 
 class AuditUnavailable(OSError):
@@ -59,12 +68,18 @@ class AuditLog:
         os.close(fd)
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write one record as one line, then flush and fsync; AuditUnavailable when that fails."""
+        """Write one record as one line in one write, then fsync; AuditUnavailable when that fails.
+
+        A line an earlier write left cut short (a full disk) is ended first, in the same write, so the
+        new record is never glued to a fragment."""
         line = (json.dumps(record, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line
                 written = os.write(fd, line)
                 if written != len(line):
                     raise OSError(28, "short write (disk full?)")
@@ -82,21 +97,32 @@ class AuditLog:
             return [], []
         except UnreadableFile as error:
             return [], [f"{self.path}: {error}"]
-        records: deque[dict[str, Any]] = deque(maxlen=last) if last else deque()
+        records: list[dict[str, Any]] = []
+        open_intents: dict[str, int] = {}
         problems = []
-        for number, raw in enumerate(data.splitlines(), start=1):
+        lines = data.split(b"\n")
+        for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
             try:
                 record = json.loads(raw)
             except (ValueError, RecursionError):
-                problems.append(f"line {number}: not JSON")
+                cut = number == len(lines) or not raw.rstrip().endswith(b"}")
+                problems.append(f"line {number}: {'cut short (a write that did not finish)' if cut else 'not JSON'}")
                 continue
             if not isinstance(record, dict):
                 problems.append(f"line {number}: not an object")
                 continue
+            key = record.get("id")
+            if record.get("phase") == "intent" and isinstance(key, str):
+                open_intents[key] = len(records)
+                records.append({**record, "outcome": INTERRUPTED, "error": NO_OUTCOME})
+                continue
+            if isinstance(key, str) and key in open_intents:
+                records[open_intents.pop(key)] = record  # the outcome stands where its intent was
+                continue
             records.append(record)
-        return list(records), problems
+        return records[-last:] if last else records, problems
 
 
 def print_audit(log: AuditLog, *, last: int | None, as_json: bool, stdout: TextIO = sys.stdout,

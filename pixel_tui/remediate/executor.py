@@ -11,6 +11,7 @@ A refusal never stops a plan.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -123,13 +124,29 @@ class Executor:
             outcome = Outcome(step, REFUSED, f"another action on {step.target.short if step.target else key} "
                                              "is running now")  # fmt: skip
             return self._audited(plan, outcome, actor, reason, started)
+        record_id = secrets.token_hex(6)
+        intended = False
+
+        def intent() -> None:
+            """Durably record what is about to be done; refused (AuditUnavailable) if that cannot be."""
+            nonlocal intended
+            if not intended:
+                self.backends.audit.append(
+                    self._record(plan, step, actor, reason) | {"id": record_id, "phase": "intent"}
+                )
+                intended = True
+
         try:
             note = None
             if step.op in worker_steps.OPS:
-                note = self.workers.run(step)
+                note = self.workers.run(step, intent)
             else:
                 self._validate(step)
+                intent()
                 self._run(step)
+        except AuditUnavailable as error:
+            # Acting unrecorded is worse than not acting: nothing was changed, and nothing can be recorded.
+            return Outcome(step, REFUSED, f"{error}; nothing is done unrecorded")
         except Refused as refusal:
             outcome = Outcome(step, REFUSED, str(refusal))
         except (HostError, OSError, LookupError, RuntimeError) as error:
@@ -140,7 +157,7 @@ class Executor:
             outcome = Outcome(step, OK, note=note)
         finally:
             self._release(key)
-        return self._audited(plan, outcome, actor, reason, started)
+        return self._audited(plan, outcome, actor, reason, started, record_id if intended else None)
 
     def _claim(self, key: str) -> bool:
         """Take the target for one step; False when another step holds it (two stops of one worker, say)."""
@@ -154,11 +171,9 @@ class Executor:
         with self._busy_lock:
             self._busy.discard(key)
 
-    def _audited(self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float) -> Outcome:
-        duration = time.monotonic() - started
-        outcome = Outcome(outcome.step, outcome.outcome, outcome.error, round(duration, 3), outcome.note)
-        step = outcome.step
-        record: dict[str, Any] = {
+    def _record(self, plan: Plan, step: Step, actor: str, reason: str | None) -> dict[str, Any]:
+        """The audit record's fields that do not depend on the outcome."""
+        return {
             "time": self._clock().isoformat().replace("+00:00", "Z"),
             "actor": actor,
             "action": plan.action,
@@ -166,12 +181,20 @@ class Executor:
             "target": step.target.as_json() if step.target else None,
             "reason": reason or step.why,
             "snapshot_at": plan.snapshot_at.isoformat().replace("+00:00", "Z") if plan.snapshot_at else None,
-            "outcome": outcome.outcome,
-            "error": outcome.error,
-            "note": outcome.note,
-            "duration_s": outcome.duration_s,
             "context": {"host": plan.host, "target": step.context},
         }
+
+    def _audited(
+        self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float, record_id: str | None = None
+    ) -> Outcome:
+        duration = time.monotonic() - started
+        outcome = Outcome(outcome.step, outcome.outcome, outcome.error, round(duration, 3), outcome.note)
+        step = outcome.step
+        record = self._record(plan, step, actor, reason)
+        record |= {"outcome": outcome.outcome, "error": outcome.error, "note": outcome.note,
+                   "duration_s": outcome.duration_s}  # fmt: skip
+        if record_id is not None:
+            record |= {"id": record_id, "phase": "outcome"}
         try:
             self.backends.audit.append(record)
         except AuditUnavailable as error:

@@ -94,16 +94,19 @@ class WorkerSteps:
         self._clock = clock
         self.watch = AbortWatch()
 
-    def run(self, step: Step) -> str | None:
-        """Check the step against the live state and run it; a note for the outcome, Refused when it must not run."""
+    def run(self, step: Step, intent: Callable[[], None]) -> str | None:
+        """Check the step against the live state and run it; a note for the outcome, Refused when it must not run.
+
+        `intent` is called once the checks passed and before the first change: it records the intent
+        durably, and raises (nothing is changed) when it cannot."""
         if step.op == "kill-worker":
-            return self._kill(step)
+            return self._kill(step, intent)
         if step.op == "remove-orphan":
-            return self._remove_orphan(step)
+            return self._remove_orphan(step, intent)
         if step.op == "abort-ghost":
-            return self._abort_ghost(step)
+            return self._abort_ghost(step, intent)
         if step.op == "clear-lock":
-            return self._clear_lock(step)
+            return self._clear_lock(step, intent)
         raise Refused(f"unknown operation {step.op}")  # pragma: no cover - plans only make the ops above
 
     # -- reading the live state -------------------------------------------------------------------
@@ -134,7 +137,7 @@ class WorkerSteps:
 
     # -- the steps --------------------------------------------------------------------------------
 
-    def _kill(self, step: Step) -> str | None:
+    def _kill(self, step: Step, intent: Callable[[], None]) -> str | None:
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         tasks = self._tasks()
@@ -165,13 +168,15 @@ class WorkerSteps:
                     )
                 if task is not None and task.terminal:
                     raise Refused(f"its task {task.id[:8]} is {task.status} now: the worker is finishing")
+            intent()
             self._stop_and_remove(step.target.id)
             note = None
+        intent()
         ended = self._end_task(task_id, f"killed by pixel-tui: {step.why}", tasks_known=tasks is not None)
         self._verify_gone(step.target.id, name)
         return _join(note, ended)
 
-    def _remove_orphan(self, step: Step) -> str | None:
+    def _remove_orphan(self, step: Step, intent: Callable[[], None]) -> str | None:
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         live = engine.inspect(step.target.id)
@@ -193,11 +198,12 @@ class WorkerSteps:
         if (now - since).total_seconds() <= grace:
             raise Refused(f"{name} is finishing: its task ended {fmt.duration((now - since).total_seconds())} ago "
                           f"(orphan grace {fmt.duration(grace)})")  # fmt: skip
+        intent()
         self._stop_and_remove(step.target.id)
         self._verify_gone(step.target.id, name)
         return None
 
-    def _abort_ghost(self, step: Step) -> str | None:
+    def _abort_ghost(self, step: Step, intent: Callable[[], None]) -> str | None:
         task_id = step.target.id if step.target else None
         tasks = self._tasks()
         if tasks is None:
@@ -217,9 +223,10 @@ class WorkerSteps:
             if waited <= window:
                 raise Refused(f"task {task.id[:8]} is pending for {fmt.duration(waited)} only: its spawn may be "
                               f"starting (spawn window {fmt.duration(window)})")  # fmt: skip
+        intent()
         return self._end_task(task.id, "no worker container (resolved by pixel-tui)", tasks_known=True)
 
-    def _clear_lock(self, step: Step) -> str | None:
+    def _clear_lock(self, step: Step, intent: Callable[[], None]) -> str | None:
         seen = self.files.lock()
         if seen.task_id is None:
             return "the lock file was gone already"
@@ -237,6 +244,7 @@ class WorkerSteps:
         state = judge_lock(path, seen, rules=self.rules, containers=self._containers(), tasks=tasks, now=self._clock())
         if not state.stale:
             raise Refused(f"the lock is live: {state.why}")
+        intent()
         self.files.clear_lock(seen)
         return None
 

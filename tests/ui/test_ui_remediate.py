@@ -72,7 +72,8 @@ async def test_a_bulk_action_shows_the_plan_and_needs_the_typed_word(engine, tmp
             word.value = "reap"
             await pilot.press("enter")
             # Both steps done and recorded (a stopped container is out of the running list before it is removed).
-            await until(pilot, lambda: len(b.audit_lines()) == 2, timeout=30)
+            done = lambda: [r["outcome"] for r in b.audit_lines()] == ["ok", "ok"]  # noqa: E731 - intents read as interrupted
+            await until(pilot, done, timeout=30)
             gone = {first.id, second.id} & {c.id for c in engine.client.containers.list(all=True)}
             assert not gone
     finally:
