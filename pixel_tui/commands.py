@@ -253,9 +253,11 @@ def heal_every(
     def tell(events: Iterable[Event]) -> None:
         nonlocal worst
         for event in events:
-            if not event.kind.startswith(("action-", "autoheal-", "abort-")):
+            # The engine going and coming back is told too: silence in an outage would read as "nothing to heal".
+            if not event.kind.startswith(("action-", "autoheal-", "abort-", "engine-")):
                 continue
-            worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
+            if not event.kind.startswith("engine-"):  # an outage is told, and is not an action's outcome
+                worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
             if as_json:
                 print(dumps({"time": iso(event.at), "kind": event.kind, "target": event.target,
                              "message": event.message}, indent=None), flush=True)  # fmt: skip

@@ -149,3 +149,44 @@ def test_heal_every_logs_one_line_per_action_and_stops_quietly_on_sigterm(engine
     assert line.endswith(f"autoheal: kill-worker pixel-worker-3f2a9c1d ({container.id[:12]}): done\n"), line
     assert rest == ""  # acted once, on a change of state, not every second
     assert task(ledger)["status"] == "aborted"
+
+
+def test_no_engine_is_never_nothing_to_do(tmp_path):
+    """heal and act cannot see a worker without the engine: exit 3 and the reason, never "nothing to heal"."""
+    from tests.test_cli import MISSING
+
+    healed = run("heal", "--docker-host", MISSING)
+    assert healed.returncode == 3 and "nothing to heal" not in healed.stdout
+    assert "the engine cannot be asked: no Docker socket at /nonexistent/pixel-test.sock" in healed.stderr
+    reaped = run("act", "workers.reap", "--yes", "--docker-host", MISSING)
+    assert reaped.returncode == 3 and "the engine cannot be asked" in reaped.stderr
+
+
+def test_killing_a_container_that_is_not_a_worker_is_a_refusal(engine, tmp_path):
+    web = engine.run("sleep 600", name="web")
+    common, _ = setup(engine, tmp_path)
+    result = run("act", "worker.kill", "web", "--yes", *common)
+    assert result.returncode == 1, result
+    assert "refused: web is not a worker" in result.stderr
+    assert engine.client.containers.get(web.id).status == "running"
+
+
+def test_heal_every_says_when_the_engine_goes_and_comes_back(engine, tmp_path):
+    import signal
+    import time
+
+    common, _ = setup(engine, tmp_path, tasks=[])
+    loop = subprocess.Popen([sys.executable, "-m", "pixel_tui", "heal", "--every", "1", *common],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        time.sleep(2)
+        engine.stop_daemon()
+        time.sleep(3)
+        engine.start_daemon()
+        time.sleep(4)
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        out, err = loop.communicate(timeout=30)
+    lines = out.splitlines()
+    told = [line.split(" ", 1)[1].split(":")[0] for line in lines]
+    assert told == ["engine unreachable", "engine reachable again"], out + err

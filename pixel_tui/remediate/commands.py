@@ -22,6 +22,8 @@ from pixel_tui.safe import printable
 from pixel_tui.schema import dumps
 
 EXIT_DONE, EXIT_REFUSED, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 2, 3
+HOST_ONLY = frozenset({"host.relieve_memory", "host.cycle_swap"})
+"""The actions that need no engine: they act on this host's memory and swap only."""
 
 
 def exit_for(outcomes: Sequence[Outcome]) -> int:
@@ -98,7 +100,8 @@ def act(
         known = ", ".join(spec.id for spec in BY_ID.values() if spec.mutating and spec.id != "autoheal.toggle")
         stderr.write(f"pixel-tui act: no changing action {printable(action)!r}; one of: {known}\n")
         return EXIT_UNKNOWN
-    if not snapshot.docker.reachable and BY_ID[action].scope in (CONTAINER, WORKER):
+    if not snapshot.docker.reachable and action not in HOST_ONLY:
+        # Without the engine "nothing to do" would be a guess: no worker, phantom or container can be seen.
         stderr.write(f"pixel-tui act: the engine cannot be asked: {printable(snapshot.docker.error or '')}\n")
         return EXIT_UNKNOWN
     key, problem = resolve_target(action, target, snapshot)
@@ -106,6 +109,10 @@ def act(
         stderr.write(f"pixel-tui act: {problem}\n")
         return EXIT_UNKNOWN
     plan = executor.plan(action, snapshot, key)
+    if not plan.steps and key is not None:
+        # A named target the action cannot act on (a worker kill on a service): a refusal, not "done".
+        stderr.write(f"pixel-tui act: refused: {printable(plan.nothing or 'nothing to do on that target')}\n")
+        return EXIT_REFUSED
     for line in plan.describe():
         stdout.write(printable(line) + "\n")
     if not plan.steps or dry_run:
@@ -122,7 +129,13 @@ def act(
 def heal_once(
     executor: Executor, autoheal: Autoheal, snapshot: Snapshot, *, dry_run: bool, as_json: bool, stdout: TextIO
 ) -> int:
-    """One autoheal pass over a fresh snapshot: every plan the policy calls for, executed (or only printed)."""
+    """One autoheal pass over a fresh snapshot: every plan the policy calls for, executed (or only printed).
+
+    With no engine nothing can be seen, so nothing is claimed: exit 3 and the reason."""
+    if not snapshot.docker.reachable:
+        stdout.flush()
+        sys.stderr.write(f"pixel-tui heal: the engine cannot be asked: {printable(snapshot.docker.error or '')}\n")
+        return EXIT_UNKNOWN
     plans = autoheal.plans(snapshot)
     results: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []

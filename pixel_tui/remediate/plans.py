@@ -206,7 +206,9 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
         container = next((c for c in snapshot.containers if c.id == target_key), None)
         worker = next((w for w in snapshot.workers if target_key in (w.key, w.container_id)), None)
         if action == "worker.kill":
-            if worker is None or worker.container_id is None:
+            if worker is None and container is not None:
+                nothing = f"{container.name} is not a worker (or not one of ours): kill worker acts on workers only"
+            elif worker is None or worker.container_id is None:
                 nothing = "select a worker container: a ghost task has none (resolve phantoms aborts it)"
             elif worker.conflict:
                 nothing = f"{worker.conflict}: which task to end is unclear; a person must sort the ledger out"
