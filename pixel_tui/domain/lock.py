@@ -44,8 +44,7 @@ def judge_lock(
     alive = live_worker_of(rules, holder, containers, tasks)
     if alive is not None:
         return _with(state, why=f"held by {alive.name} ({alive.state})")
-    found = tasks.with_id(holder) if tasks is not None else []
-    task = found[0] if len(found) == 1 else None
+    task = tasks.one(holder) if tasks is not None else None
     young = age is None or age < rules.settings.spawn_window_s
     if young and (tasks is None or task is None or task.pending):
         status = "not in the ledger yet" if task is None else "pending"
@@ -83,9 +82,9 @@ class LockJudge:
         identity = (reading.task_id, reading.created_at)
         since = self._stale_since.get(identity, now)
         self._stale_since = {identity: since}
-        found = tasks.with_id(reading.task_id) if tasks is not None and reading.task_id else []
-        if len(found) == 1 and found[0].terminal and found[0].completed_at is not None:
+        holder = tasks.one(reading.task_id) if tasks is not None and reading.task_id else None
+        if holder is not None and holder.terminal and holder.completed_at is not None:
             # The holder finished and its EXIT trap did not remove the lock: stale since then at the latest
             # (what a cron `heal`, with no memory of earlier runs, can still know).
-            since = min(since, found[0].completed_at)
+            since = min(since, holder.completed_at)
         return replace(state, stale_s=max(0.0, (now - since).total_seconds()))

@@ -114,12 +114,10 @@ class WorkerTracker:
         age = (now - container.started_at).total_seconds() if container.running and container.started_at else None
         phantom = since = None
         if tasks is not None and container.running and not (match and match.conflict):
-            if task is None:
-                since = container.started_at or now
-            elif task.terminal:
-                seen_ended = task.completed_at or self._ended_seen.get(task.id, now)
-                ended[task.id] = seen_ended
-                since = max(seen_ended, container.started_at) if container.started_at else seen_ended
+            if task is None or task.terminal:
+                if task is not None:
+                    ended[task.id] = task.completed_at or self._ended_seen.get(task.id, now)
+                since = orphan_since(task, container.started_at, ended.get(task.id) if task else None, now)
             if since is not None and (now - since).total_seconds() > self.settings.orphan_grace_s:
                 phantom = ORPHAN
         row = Worker(
@@ -178,6 +176,15 @@ class WorkerTracker:
         if task.pending:
             return task.created_at or first, self.settings.spawn_window_s
         return task.started_at or task.created_at or first, self.settings.ghost_grace_s
+
+
+def orphan_since(task: Task | None, started: datetime | None, seen_ended: datetime | None, now: datetime) -> datetime:
+    """When an orphan's grace counts from: the later of its task's end (`completedAt`, else when it was first
+    seen ended, `seen_ended`) and the container's start; with no task, its start."""
+    if task is None:
+        return started or now
+    ended = task.completed_at or seen_ended or now
+    return max(ended, started) if started else ended
 
 
 def live_worker_of(

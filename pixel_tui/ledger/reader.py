@@ -177,6 +177,11 @@ class TaskIndex:
         """Tasks whose id is exactly `task_id`."""
         return self._all(self._by_id.get(task_id, ()))
 
+    def one(self, task_id: str) -> Task | None:
+        """The task with this id; None when there is none, or several (which to believe is unclear)."""
+        found = self.with_id(task_id)
+        return found[0] if len(found) == 1 else None
+
     def with_id_prefix(self, prefix: str) -> list[Task]:
         """Tasks whose id starts with `prefix`."""
         candidates = self._by_hex8.get(prefix[:8], ()) if len(prefix) >= 8 else range(len(self._ids))

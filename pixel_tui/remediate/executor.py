@@ -217,8 +217,7 @@ class Executor:
             return ()  # unreadable now: the next collection tries again
         events: list[Event] = []
         for entry in watched:
-            found = tasks.with_id(entry.task_id)
-            task = found[0] if len(found) == 1 else None
+            task = tasks.one(entry.task_id)
             if task is None or not task.active:
                 continue
             entry.undone += 1

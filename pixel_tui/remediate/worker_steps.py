@@ -17,11 +17,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pixel_tui import format as fmt
 from pixel_tui.domain import WorkerRules, judge_lock
-from pixel_tui.domain.phantoms import live_worker_of
+from pixel_tui.domain.phantoms import live_worker_of, orphan_since
 from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import Container
 from pixel_tui.remediate.engine_ops import EngineOps
@@ -125,8 +124,7 @@ class WorkerSteps:
         return [live.as_container(now) for live in self._engine().containers()]
 
     def _task(self, tasks: TaskIndex | None, task_id: str | None) -> Task | None:
-        found = tasks.with_id(task_id) if tasks is not None and task_id else []
-        return found[0] if len(found) == 1 else None
+        return tasks.one(task_id) if tasks is not None and task_id else None
 
     def _ours(self, container: Container, name: str) -> None:
         if not self.rules.is_worker(container):
@@ -193,7 +191,8 @@ class WorkerSteps:
         task = match.task if match is not None else None
         if task is not None and task.active:
             raise Refused(f"its task {task.id[:8]} is {task.status} again: {name} is not an orphan")
-        since = _orphan_since(task, live.started_at, step.expect.get("phantom_since"), now)
+        seen = step.expect.get("phantom_since")  # with no completedAt, when the collector first saw it ended
+        since = orphan_since(task, live.started_at, seen if isinstance(seen, datetime) else None, now)
         grace = self.settings.workers.orphan_grace_s
         if (now - since).total_seconds() <= grace:
             raise Refused(f"{name} is finishing: its task ended {fmt.duration((now - since).total_seconds())} ago "
@@ -300,14 +299,6 @@ def refuse_namesake(engine: EngineOps, step: Step) -> None:
             f"{step.target.short} is gone; a new container {namesake.name} ({namesake.id[:12]}) "
             "has its name: not acting on a container you did not see"
         )
-
-
-def _orphan_since(task: Task | None, started: datetime | None, seen: Any, now: datetime) -> datetime:
-    """When an orphan's grace counts from: the later of its task's end and its start (no task: its start)."""
-    if task is None:
-        return started or now
-    ended = task.completed_at or (seen if isinstance(seen, datetime) else now)
-    return max(ended, started) if started else ended
 
 
 def _join(*notes: str | None) -> str | None:
