@@ -9,7 +9,6 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from pixel_tui import __version__
@@ -17,7 +16,7 @@ from pixel_tui import commands as run
 from pixel_tui.headless import EXIT_UNKNOWN
 from pixel_tui.paths import Paths, default_paths
 from pixel_tui.safe import printable
-from pixel_tui.settings import ConfigError, Settings, load_settings, with_overrides
+from pixel_tui.settings import ConfigError, Settings, as_read_only, load_settings, with_overrides
 
 
 class _Parser(argparse.ArgumentParser):
@@ -237,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNKNOWN
     command = args.command or "console"
     if command == "watch":
-        settings = replace(settings, read_only=True)  # one fact: watch is read-only, decided here
+        settings = as_read_only(settings)  # one fact: watch is read-only, decided here
     try:
         if command == "locate":
             return run.locate(paths, settings)

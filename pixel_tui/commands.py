@@ -135,6 +135,8 @@ def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
     collector = _collector(settings)
     recorder = HistoryRecorder(paths.history_db, settings.history)
     collector.collect()  # primes the CPU counters: the first line has real figures
+    for notice in settings.notices:  # said once, on stderr
+        print(f"pixel-tui: {printable(notice)}", file=sys.stderr, flush=True)
     told: str | None = None
 
     def emit(step: Step, forced: bool) -> None:

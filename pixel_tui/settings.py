@@ -160,6 +160,8 @@ class Settings:
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
     """The file these settings were read from (not a key)."""
+    notices: tuple[str, ...] = ()
+    """What was read but does not apply, to be said once wherever these settings are shown (not a key)."""
 
 
 _SECTIONS = {
@@ -227,7 +229,7 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
 def parse_settings(data: dict[str, Any], origin: str = "config") -> Settings:
     """Settings from a parsed TOML document; raises ConfigError naming the first bad key."""
     values: dict[str, Any] = {}
-    top = {f.name: f for f in fields(Settings) if f.name != "source"}
+    top = {f.name: f for f in fields(Settings) if f.name not in ("source", "notices")}
     for key, value in data.items():
         if key in _SECTIONS:
             values[key] = _section(key, value, _SECTIONS[key], origin)
@@ -345,9 +347,22 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
                 top[key] = dataclasses.replace(settings.autoheal, enabled=True)
         else:
             top[key] = value
-    return dataclasses.replace(
+    result = dataclasses.replace(
         settings,
         workers=dataclasses.replace(settings.workers, **workers),
         ui=dataclasses.replace(settings.ui, **ui),
         **top,
+    )
+    return as_read_only(result) if result.read_only else result
+
+
+def as_read_only(settings: Settings) -> Settings:
+    """The settings, read-only. Read-only wins over every key: autoheal is off, and `notices` says so once
+    when the config had turned it on."""
+    notices = settings.notices
+    if settings.autoheal.enabled:
+        origin = settings.source or "the config"
+        notices += (f"read-only: autoheal is off ([autoheal] enabled = true in {origin} does not apply)",)
+    return dataclasses.replace(
+        settings, read_only=True, autoheal=dataclasses.replace(settings.autoheal, enabled=False), notices=notices
     )

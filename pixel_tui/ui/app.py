@@ -7,7 +7,6 @@ built from config, theme files or the host are never read as markup (`markup=Fal
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
@@ -23,7 +22,7 @@ from pixel_tui.pipeline import Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.safe import printable, printable_lines
-from pixel_tui.settings import Settings
+from pixel_tui.settings import Settings, as_read_only
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.derive import RecordedHistory
@@ -55,8 +54,11 @@ class PixelApp(App[int]):
         self.source = source
         self.executor = executor
         """What every changing key goes through; None when this console has no backend to act with."""
-        self.autoheal = Autoheal(executor, settings.autoheal) if executor is not None else None
-        """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it."""
+        self.autoheal = (
+            Autoheal(executor, settings.autoheal) if executor is not None and not settings.read_only else None
+        )
+        """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it. None when
+        read-only (read-only wins over every key) or when there is no backend to act with."""
         self.history = history
         """The cycle history the pipeline records into and the sparkline and history screen read (None: not kept,
         as in tests on scripted data)."""
@@ -118,6 +120,8 @@ class PixelApp(App[int]):
             )
             wanted = DEFAULT_THEME
         self.theme = wanted
+        for notice in self.settings.notices:
+            self.notify(notice, title="settings", severity="warning", timeout=10, markup=False)
         keymap, unknown = usable_keymap(self.settings.keys, self.read_only)
         if unknown:
             self.notify(
@@ -237,8 +241,8 @@ def build_app(
     `read_only` folds into the settings (the one place read-only is decided); an executor built
     read-write is refused for a read-only console.
     """
-    if read_only:
-        settings = replace(settings, read_only=True)
+    if read_only or settings.read_only:
+        settings = as_read_only(settings)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
     return PixelApp(settings, source, paths=paths, executor=executor, history=history)

@@ -142,3 +142,51 @@ def test_action_allowed_is_the_single_rule() -> None:
     assert action_allowed(True, "toggle_pause", ())
     keymap, unknown = usable_keymap({"worker.kill": "K", "item.logs": "L", "bogus": "b"}, read_only=True)
     assert keymap == {"item.logs": "L"} and unknown == ["bogus"]
+
+
+async def test_read_only_wins_over_autoheal_turned_on_in_the_config(engine, tmp_path):
+    """`read_only = true` beside `[autoheal] enabled = true`: autoheal is off, said once, and nothing is
+    written to the audit log, though a timed-out worker is there for it to act on."""
+    from pixel_tui.settings import load_settings, with_overrides
+    from pixel_tui.ui.app import build_app
+    from tests.remediation import bench
+
+    b = bench(engine.url, tmp_path, read_only=True)
+    worker = engine.run("sleep 600", name="pixel-worker-0c0c0c0c", labels={"pixel.timeout": "1"})
+    config = tmp_path / "config.toml"
+    config.write_text("read_only = true\ninterval = 0.2\n[autoheal]\nenabled = true\nstartup_cycles = 0\n")
+    settings = with_overrides(load_settings(config), docker_host=engine.url)
+    assert settings.read_only and not settings.autoheal.enabled
+    app = build_app(settings, b.collector, executor=b.executor)
+    said = record_notifications(app)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = dashboard(app)
+            await until(pilot, lambda: len(screen.snapshot.timed_out if screen.snapshot else ()) == 1, timeout=15)
+            received = screen.received
+            await until(pilot, lambda: screen.received >= received + 3, timeout=15)  # cycles autoheal would act in
+            assert app.autoheal is None and screen.autoheal_text is None
+            assert not screen.query_one("#autoheal").display or not str(screen.query_one("#autoheal").render())
+    finally:
+        b.close()
+    notices = [message for message in said if "autoheal is off" in message]
+    assert notices == [f"read-only: autoheal is off ([autoheal] enabled = true in {config} does not apply)"]
+    assert b.audit_lines() == []
+    worker.reload()
+    assert worker.status == "running"
+
+
+def test_watch_plain_says_once_that_read_only_turns_autoheal_off(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text("[autoheal]\nenabled = true\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pixel_tui", "--config", str(config), "watch", "--plain", "--count", "3",
+         "--interval", "0.2", "--docker-host", "unix:///nonexistent/pixel-test.sock"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 3
+    assert result.stderr.count("autoheal is off") == 1, result.stderr
