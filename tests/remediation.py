@@ -8,11 +8,14 @@ with stand-in executables and a temporary file in place of /proc/sys/vm/drop_cac
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pixel_tui.collect import Collector
+from pixel_tui.model import utcnow
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.engine_ops import DockerOps
 from pixel_tui.remediate.executor import Backends, Executor
@@ -49,6 +52,24 @@ class StandInHost:
         self.calls.append("cycle_swap")
 
 
+class Clock:
+    """Real time plus an offset a test moves forward: a timeout or a grace passes without sleeping through it.
+
+    The collector and the executor of a bench share one, so a worker past its timeout in a snapshot is past it
+    when the executor re-validates it too; the engine's own times (a container's start) stay real.
+    """
+
+    def __init__(self, ahead_s: float = 0.0) -> None:
+        self.offset = timedelta(seconds=ahead_s)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move this clock `seconds` forward."""
+        self.offset += timedelta(seconds=seconds)
+
+
 @dataclass
 class Bench:
     """An executor and a collector on the private engine, with the files they share."""
@@ -59,6 +80,7 @@ class Bench:
     lock: Path
     audit: AuditLog
     host: StandInHost
+    clock: Clock
 
     def tasks(self) -> list[dict[str, Any]]:
         """The ledger's tasks as on disk now."""
@@ -91,9 +113,13 @@ def bench(
     read_only: bool = False,
     host: StandInHost | None = None,
     stop_grace_s: float = 1.0,
+    ahead_s: float = 0.0,
     **workers: Any,
 ) -> Bench:
-    """An executor acting on the private engine, the ledger `tasks` (orchestrator shape) and a lock file."""
+    """An executor acting on the private engine, the ledger `tasks` (orchestrator shape) and a lock file.
+
+    Its collector and executor read one `Clock`, `ahead_s` seconds ahead of real time to begin with.
+    """
     ledger = tmp_path / "ledger.json"
     ledger.write_text(json.dumps({"version": 1, "tasks": tasks or []}, indent=2) + "\n")
     lock = tmp_path / "worker.lock"
@@ -111,4 +137,17 @@ def bench(
         host=host,
         audit=audit,
     )
-    return Bench(Executor(settings, backends, read_only=read_only), Collector(settings), ledger, lock, audit, host)
+    clock = Clock(ahead_s)
+    executor = Executor(settings, backends, read_only=read_only, clock=clock)
+    return Bench(executor, Collector(settings, clock=clock), ledger, lock, audit, host, clock)
+
+
+def past_its_timeout(container: Any, timeout_s: float = 1.0) -> Any:
+    """Wait until `container` has run longer than `timeout_s` by the engine's start time, and return it.
+
+    For pixel-tui run in a subprocess, whose clock a test cannot move (in-process, a bench's `ahead_s`).
+    """
+    container.reload()
+    started = datetime.fromisoformat(container.attrs["State"]["StartedAt"][:26].rstrip("Z") + "+00:00")
+    time.sleep(max(0.0, (started - utcnow()).total_seconds() + timeout_s + 0.2))
+    return container

@@ -42,7 +42,7 @@ def test_an_intent_without_an_outcome_reads_as_interrupted(tmp_path):
 
 def test_every_action_writes_its_intent_before_it_acts(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path)
+    b = bench(engine.url, tmp_path, ahead_s=1.3)
     try:
         (outcome,) = b.executor.execute(b.executor.plan("workers.reap", b.collector.collect()), actor="t")
     finally:
@@ -69,7 +69,7 @@ def tiny_tmpfs(where: Path, size: str = "16k") -> Iterator[Path]:
 def test_a_full_disk_refuses_the_action_and_loses_nothing_already_written(engine, tmp_path):
     container = timed_out_worker(engine)
     with tiny_tmpfs(tmp_path / "state") as state:
-        b = bench(engine.url, tmp_path)
+        b = bench(engine.url, tmp_path, ahead_s=1.3)
         b.audit.path = state / "audit.jsonl"
         b.executor.backends.audit = b.audit
         # One record of exactly a page, so the next byte of the log needs a page the disk no longer has.

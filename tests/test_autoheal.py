@@ -14,7 +14,7 @@ from tests.test_remediate_engine import STUCK_TASK, stuck_ledger, timed_out_work
 
 def test_a_stuck_worker_is_killed_once_and_only_after_the_startup_grace(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=2))
     pipeline = Pipeline(b.collector, healer=autoheal)
     try:
@@ -71,7 +71,7 @@ def test_a_target_that_keeps_failing_is_given_up_after_its_budget(engine, tmp_pa
 
 def test_an_opted_out_worker_and_a_read_only_console_are_left_alone(engine, tmp_path):
     opted_out = timed_out_worker(engine, name="pixel-worker-0000000e", **{"pixel.autoheal": "false"})
-    b = bench(engine.url, tmp_path)
+    b = bench(engine.url, tmp_path, ahead_s=1.3)
     try:
         autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0))
         healed = Pipeline(b.collector, healer=autoheal).step()
@@ -82,7 +82,7 @@ def test_an_opted_out_worker_and_a_read_only_console_are_left_alone(engine, tmp_
 
     stuck = timed_out_worker(engine)
     (tmp_path / "ro").mkdir()
-    ro = bench(engine.url, tmp_path / "ro", stuck_ledger(), read_only=True)
+    ro = bench(engine.url, tmp_path / "ro", stuck_ledger(), read_only=True, ahead_s=1.3)
     try:
         autoheal = Autoheal(ro.executor, AutohealSettings(enabled=False, startup_cycles=0))
         assert autoheal.toggle() is False and not autoheal.enabled  # cannot be turned on read-only

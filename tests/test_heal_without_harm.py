@@ -100,11 +100,13 @@ def test_autoheal_clears_a_dead_lock_once_stale_past_its_grace(engine, tmp_path)
         first = pipeline.step()
         autoheal.wait(10)
         assert first.snapshot.lock.stale and b.lock.exists(), "not before its grace"
-        deadline = time.monotonic() + 20
-        while b.lock.exists() and time.monotonic() < deadline:
-            pipeline.step()
-            autoheal.wait(10)
-            time.sleep(0.3)
+        b.clock.advance(1.0)
+        pipeline.step()
+        autoheal.wait(10)
+        assert b.lock.exists(), "stale for 1 s of a 1.5 s grace"
+        b.clock.advance(1.0)
+        pipeline.step()  # stale for 2 s: cleared
+        autoheal.wait(10)
         last = pipeline.step()
     finally:
         b.close()
@@ -139,8 +141,7 @@ def test_a_worker_of_another_compose_project_is_never_touched(engine, tmp_path):
     labels = {"com.docker.compose.service": "worker", "com.docker.compose.oneoff": "True",
               "com.docker.compose.project": "someone-else"}  # fmt: skip
     foreign = engine.run("sleep 600", name="someone-else-worker-run-1a2b", labels=labels)
-    time.sleep(1.2)
-    b = bench(engine.url, tmp_path, [], orphan_grace_s=1.0, compose_project="pixel")
+    b = bench(engine.url, tmp_path, [], orphan_grace_s=1.0, compose_project="pixel", ahead_s=1.2)
     autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0))
     pipeline = Pipeline(b.collector, healer=autoheal)
     try:
@@ -179,8 +180,7 @@ def test_a_brief_stop_of_a_long_running_worker_does_not_abort_its_task(engine, t
 def test_killing_a_worker_whose_running_update_was_lost_aborts_its_pending_task(engine, tmp_path):
     """The cleanup's read-modify-write lost the worker's `running`: the task stays pending while it runs."""
     worker = engine.run("sleep 600", name=WORKER, labels={"pixel.timeout": "1"})
-    time.sleep(1.3)
-    b = bench(engine.url, tmp_path, [{"id": TASK, "status": "pending", "createdAt": ago(600)}])
+    b = bench(engine.url, tmp_path, [{"id": TASK, "status": "pending", "createdAt": ago(600)}], ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         (row,) = snapshot.workers
@@ -195,12 +195,11 @@ def test_killing_a_worker_whose_running_update_was_lost_aborts_its_pending_task(
 
 def test_a_two_character_worker_id_binds_no_other_tasks_worker(engine, tmp_path):
     worker = engine.run("sleep 600", name="pixel-worker-5e5e5e5e", labels={"pixel.timeout": "1"})
-    time.sleep(1.3)
     tasks = [
         {"id": TASK, "status": "running", "startedAt": ago(60), "workerId": worker.id[:2]},
         {"id": OTHER, "status": "running", "startedAt": ago(60), "workerId": worker.id[:12]},
     ]
-    b = bench(engine.url, tmp_path, tasks)
+    b = bench(engine.url, tmp_path, tasks, ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         row = next(w for w in snapshot.workers if w.container_id == worker.id)
@@ -230,8 +229,7 @@ class CleanupAfterStop(DockerOps):
 
 def test_a_kill_whose_task_the_orchestrator_ended_first_is_ok_and_says_who(engine, tmp_path):
     engine.run("sleep 600", name=WORKER, labels={"pixel.timeout": "1"})
-    time.sleep(1.3)
-    b = bench(engine.url, tmp_path, [{"id": TASK, "status": "running", "startedAt": ago(60)}])
+    b = bench(engine.url, tmp_path, [{"id": TASK, "status": "running", "startedAt": ago(60)}], ahead_s=1.3)
     b.executor.backends.engine = b.executor.workers.engine = CleanupAfterStop(engine.url, b.ledger)
     try:
         (outcome,) = b.executor.execute(b.executor.plan("workers.reap", b.collector.collect()), actor="t")
@@ -246,9 +244,8 @@ def test_a_kill_whose_task_the_orchestrator_ended_first_is_ok_and_says_who(engin
 
 def test_an_abort_undone_by_the_orchestrators_write_is_noticed_and_reapplied(engine, tmp_path):
     engine.run("sleep 600", name=WORKER, labels={"pixel.timeout": "1"})
-    time.sleep(1.3)
     running = [{"id": TASK, "status": "running", "startedAt": ago(60)}]
-    b = bench(engine.url, tmp_path, running)
+    b = bench(engine.url, tmp_path, running, ahead_s=1.3)
     try:
         (outcome,) = b.executor.execute(b.executor.plan("workers.reap", b.collector.collect()), actor="t")
         assert outcome.ok and b.task(TASK)["status"] == "aborted"
@@ -271,9 +268,10 @@ def test_an_abort_undone_by_the_orchestrators_write_is_noticed_and_reapplied(eng
 
 def test_the_collection_never_waits_for_an_action_and_a_ghost_never_waits_behind_a_stop(engine, tmp_path):
     stuck = [engine.run(TERM_IGNORED, name=f"pixel-worker-7e7e7e7{n}", labels={"pixel.timeout": "1"}) for n in range(2)]
-    time.sleep(1.3)
     ghost = "dddddddd-0000-4000-8000-000000000004"
-    b = bench(engine.url, tmp_path, [{"id": ghost, "status": "running", "startedAt": ago(600)}], stop_grace_s=3.0)
+    b = bench(
+        engine.url, tmp_path, [{"id": ghost, "status": "running", "startedAt": ago(600)}], stop_grace_s=3.0, ahead_s=1.3
+    )
     autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0))
     pipeline = Pipeline(b.collector, healer=autoheal)
     try:
@@ -300,8 +298,7 @@ def test_the_collection_never_waits_for_an_action_and_a_ghost_never_waits_behind
 
 def test_person_and_autoheal_never_act_on_one_target_at_once(engine, tmp_path):
     engine.run(TERM_IGNORED, name=WORKER, labels={"pixel.timeout": "1"})
-    time.sleep(1.3)
-    b = bench(engine.url, tmp_path, [], stop_grace_s=2.0)
+    b = bench(engine.url, tmp_path, [], stop_grace_s=2.0, ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         plan = b.executor.plan("workers.reap", snapshot)

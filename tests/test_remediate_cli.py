@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from tests.remediation import past_its_timeout
 from tests.test_cli import CALM
 from tests.test_remediate_engine import STUCK_TASK, stuck_ledger, timed_out_worker
 
@@ -37,7 +38,7 @@ def audit(*common):
 
 
 def test_act_kills_a_worker_by_name_with_yes_and_audits_it(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     result = run("act", "worker.kill", "pixel-worker-3f2a9c1d", "--yes", *common)
     assert result.returncode == 0, result.stderr
@@ -52,7 +53,7 @@ def test_act_kills_a_worker_by_name_with_yes_and_audits_it(engine, tmp_path):
 
 
 def test_act_without_a_terminal_or_yes_refuses_and_changes_nothing(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     result = run("act", "worker.kill", container.id[:8], *common, stdin="y\n")
     assert result.returncode == 1
@@ -61,7 +62,7 @@ def test_act_without_a_terminal_or_yes_refuses_and_changes_nothing(engine, tmp_p
 
 
 def test_act_dry_run_prints_the_plan_only(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     result = run("act", "workers.reap", "--dry-run", *common)
     assert result.returncode == 0 and result.stdout.startswith("1. stop and remove pixel-worker-3f2a9c1d")
@@ -69,7 +70,7 @@ def test_act_dry_run_prints_the_plan_only(engine, tmp_path):
 
 
 def test_act_read_only_refuses_and_audits_the_refusal(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     result = run("--read-only", "act", "worker.kill", "pixel-worker-3f2a9c1d", "--yes", *common)
     assert result.returncode == 1
@@ -94,7 +95,7 @@ def test_act_usage_errors_name_what_is_wrong(engine, tmp_path):
 
 
 def test_heal_once_kills_the_stuck_worker_and_dry_run_does_not(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     dry = run("heal", "--dry-run", "--json", *common)
     assert dry.returncode == 0, dry.stderr
@@ -113,7 +114,7 @@ def test_heal_once_kills_the_stuck_worker_and_dry_run_does_not(engine, tmp_path)
 
 
 def test_heal_read_only_plans_and_audits_refusals_and_exits_1(engine, tmp_path):
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, _ = setup(engine, tmp_path)
     result = run("heal", "--read-only", *common)
     assert result.returncode == 1 and "refused: read-only" in result.stdout
@@ -125,7 +126,7 @@ def test_heal_every_logs_one_line_per_action_and_stops_quietly_on_sigterm(engine
     import signal
     import time
 
-    container = timed_out_worker(engine)
+    container = past_its_timeout(timed_out_worker(engine))
     common, ledger = setup(engine, tmp_path)
     loop = subprocess.Popen(
         [sys.executable, "-m", "pixel_tui", "heal", "--every", "1", *common],
@@ -149,6 +150,16 @@ def test_heal_every_logs_one_line_per_action_and_stops_quietly_on_sigterm(engine
     assert line.endswith(f"autoheal: kill-worker pixel-worker-3f2a9c1d ({container.id[:12]}): done\n"), line
     assert rest == ""  # acted once, on a change of state, not every second
     assert task(ledger)["status"] == "aborted"
+
+
+def next_line(process: subprocess.Popen[str], within_s: float) -> str:
+    """The next line `process` prints on stdout, waited for at most `within_s` seconds."""
+    import select
+
+    ready, _, _ = select.select([process.stdout], [], [], within_s)
+    if not ready:
+        raise AssertionError(f"nothing printed in {within_s:g} s")
+    return process.stdout.readline().rstrip("\n")  # type: ignore[union-attr]
 
 
 def test_no_engine_is_never_nothing_to_do(tmp_path):
@@ -178,15 +189,16 @@ def test_heal_every_says_when_the_engine_goes_and_comes_back(engine, tmp_path):
     common, _ = setup(engine, tmp_path, tasks=[])
     loop = subprocess.Popen([sys.executable, "-m", "pixel_tui", "heal", "--every", "1", *common],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    lines = []
     try:
-        time.sleep(2)
+        time.sleep(2)  # a collection or two while the engine is up: nothing to say
         engine.stop_daemon()
-        time.sleep(3)
+        lines.append(next_line(loop, within_s=15))
         engine.start_daemon()
-        time.sleep(4)
+        lines.append(next_line(loop, within_s=15))
     finally:
         loop.send_signal(signal.SIGTERM)
         out, err = loop.communicate(timeout=30)
-    lines = out.splitlines()
+    lines += out.splitlines()
     told = [line.split(" ", 1)[1].split(":")[0] for line in lines]
     assert told == ["engine unreachable", "engine reachable again"], out + err

@@ -40,9 +40,8 @@ def stuck_ledger() -> list[dict]:
 
 
 def timed_out_worker(engine, name="pixel-worker-3f2a9c1d", **labels):
-    """A worker whose 1 s timeout has passed by the time it is collected."""
+    """A worker with a 1 s timeout: past it for a bench `ahead_s=1.3` (see `past_its_timeout` for a subprocess)."""
     container = engine.run("sleep 600", name=name, labels={"pixel.timeout": "1", **labels})
-    time.sleep(1.3)
     return container
 
 
@@ -52,7 +51,7 @@ def outcome_words(outcomes):
 
 def test_kill_worker_stops_removes_aborts_its_task_and_audits(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         worker = next(w for w in snapshot.workers if w.container_id == container.id)
@@ -88,7 +87,7 @@ def test_kill_worker_stops_removes_aborts_its_task_and_audits(engine, tmp_path):
 
 def test_a_container_recreated_under_the_same_name_is_refused(engine, tmp_path):
     old = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         plan = b.executor.plan("worker.kill", snapshot, old.id)
@@ -107,7 +106,7 @@ def test_a_container_recreated_under_the_same_name_is_refused(engine, tmp_path):
 def test_killing_a_worker_that_is_gone_already_ends_its_task(engine, tmp_path):
     """Kill means the end state: the container gone (it is) and the task finished (it was not)."""
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     try:
         plan = b.executor.plan("worker.kill", b.collector.collect(), container.id)
         container.remove(force=True)
@@ -121,7 +120,7 @@ def test_killing_a_worker_that_is_gone_already_ends_its_task(engine, tmp_path):
 
 def test_a_worker_that_restarted_is_no_longer_timed_out(engine, tmp_path):
     container = engine.run("sleep 600", name="pixel-worker-3f2a9c1d", labels={"pixel.timeout": "3"})
-    time.sleep(3.3)
+    time.sleep(3.3)  # real time: the restart's new start must be younger than the timeout on the same clock
     b = bench(engine.url, tmp_path, stuck_ledger())
     try:
         snapshot = b.collector.collect()
@@ -138,7 +137,7 @@ def test_a_worker_that_restarted_is_no_longer_timed_out(engine, tmp_path):
 
 def test_a_task_no_longer_running_is_refused(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     try:
         plan = b.executor.plan("worker.kill", b.collector.collect(), container.id)
         tasks = b.tasks()
@@ -160,8 +159,7 @@ def test_resolve_phantoms_aborts_ghosts_removes_orphans_and_clears_a_stale_lock(
     ]
     orphan = engine.run("sleep 600", name="pixel-worker-bbbbbbbb")
     bystander = engine.run("sleep 600", name="web")
-    time.sleep(1.1)  # past the orphan grace, counted from the container's start (it started after the task ended)
-    b = bench(engine.url, tmp_path, tasks, orphan_grace_s=1.0)
+    b = bench(engine.url, tmp_path, tasks, orphan_grace_s=1.0, ahead_s=1.1)
     b.lock.write_text(f'{{"taskId": "{ghost_id}", "createdAt": "{ago(600)}"}}')
     try:
         snapshot = b.collector.collect()
@@ -206,7 +204,7 @@ def test_an_orphan_whose_task_runs_again_is_refused(engine, tmp_path):
     b = bench(engine.url, tmp_path, [{"id": task_id, "status": "completed"}], orphan_grace_s=0.5)
     try:
         b.collector.collect()  # first seen finished now: no completedAt to count from
-        time.sleep(0.6)
+        b.clock.advance(0.6)
         plan = b.executor.plan("workers.resolve_phantoms", b.collector.collect())
         b.ledger.write_text(f'{{"tasks": [{{"id": "{task_id}", "status": "running"}}]}}')
         (outcome,) = b.executor.execute(plan, actor="t")
@@ -259,7 +257,7 @@ def test_labels_with_shell_metacharacters_and_unicode_act_on_the_right_container
     hostile = "$(touch /tmp/pixel-pwned);`id`|任务 \u202e"
     target = timed_out_worker(engine, name="pixel-worker-0a0a0a0a", **{"pixel.task": hostile})
     twin = engine.run("sleep 600", name="pixel-worker-0a0a0a0b")
-    b = bench(engine.url, tmp_path, [{"id": hostile, "status": "running", "startedAt": ago(60)}])
+    b = bench(engine.url, tmp_path, [{"id": hostile, "status": "running", "startedAt": ago(60)}], ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         (outcome,) = b.executor.execute(b.executor.plan("workers.reap", snapshot), actor="t")
@@ -274,7 +272,7 @@ def test_labels_with_shell_metacharacters_and_unicode_act_on_the_right_container
 
 def test_a_read_only_executor_refuses_everything_and_audits_each_refusal(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger(), read_only=True)
+    b = bench(engine.url, tmp_path, stuck_ledger(), read_only=True, ahead_s=1.3)
     try:
         snapshot = b.collector.collect()
         outcomes = []
@@ -291,7 +289,7 @@ def test_a_read_only_executor_refuses_everything_and_audits_each_refusal(engine,
 
 def test_an_audit_log_that_cannot_be_written_refuses_the_action(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     b.audit.path.parent.mkdir(parents=True, exist_ok=True)
     b.audit.path.mkdir()  # a directory where the log should be: no line can be appended
     try:
@@ -309,8 +307,7 @@ def test_kill_ignores_term_then_kills_after_the_grace(engine, tmp_path, stop_gra
     # busybox sh as pid 1 ignores SIGTERM: only the SIGKILL after the grace stops it.
     container = engine.run(["sh", "-c", "trap '' TERM; while :; do sleep 1; done"], name="pixel-worker-7e7e7e7e",
                            labels={"pixel.timeout": "1"})  # fmt: skip
-    time.sleep(1.3)
-    b = bench(engine.url, tmp_path, stop_grace_s=stop_grace_s)
+    b = bench(engine.url, tmp_path, stop_grace_s=stop_grace_s, ahead_s=1.3)
     try:
         started = time.monotonic()
         (outcome,) = b.executor.execute(b.executor.plan("workers.reap", b.collector.collect()), actor="t")
