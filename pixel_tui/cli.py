@@ -135,6 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds between the two samples CPU figures are measured over (0.1 to 60, default 1)",
     )
+    snapshot.add_argument(
+        "--prom-file",
+        metavar="PATH",
+        help="write the Prometheus metrics to PATH (node_exporter's textfile collector); prints only with --json",
+    )
+    export = commands.add_parser(
+        "export", parents=[common], help="serve Prometheus metrics of what pixel-tui judges, collected per scrape"
+    )
+    export.add_argument(
+        "--listen", metavar="HOST:PORT", default="127.0.0.1:9464", help="address to serve /metrics on (loopback)"
+    )
+    export.add_argument("--allow-remote", action="store_true", help="allow a --listen address that is not loopback")
+    export.add_argument("--tls-cert", metavar="PATH", help="serve HTTPS with this certificate (PEM)")
+    export.add_argument("--tls-key", metavar="PATH", help="the certificate's private key (PEM)")
     commands.add_parser("locate", parents=[common], help="print the config, data, state and log paths in use")
     demo = commands.add_parser("demo", parents=[common], help="the console on a simulated host in the swap crisis")
     demo.add_argument(
@@ -204,8 +218,10 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--count needs --plain (the console runs until you quit it)"
     if command == "history" and args.history_command == "import" and (args.json or args.csv or args.last):
         return "--json, --csv and --last list the history; `history import` takes FILE, --first-cycle and --cores"
+    if command == "export" and bool(args.tls_cert) != bool(args.tls_key):
+        return "--tls-cert and --tls-key go together"
     if getattr(args, "autoheal", False) and (
-        command in ("watch", "snapshot", "locate", "act", "audit", "history") or plain
+        command in ("watch", "snapshot", "locate", "act", "audit", "history", "export") or plain
     ):
         return f"--autoheal cannot be used with {command}: it only watches"
     if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
@@ -244,8 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run.history_import(paths, settings, args.file, first_cycle=args.first_cycle, cores=args.cores)
         if command == "history":
             return run.history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
+        if command == "snapshot" and args.prom_file:
+            from pixel_tui.export.serve import prom_file
+
+            return prom_file(settings, paths, args.prom_file, sample_s=args.sample, as_json=args.json)
         if command == "snapshot":
             return run.snapshot(settings, as_json=args.json, sample_s=args.sample)
+        if command == "export":
+            from pixel_tui.export.serve import run_export
+
+            return run_export(settings, paths, listen=args.listen, allow_remote=args.allow_remote,
+                              tls_cert=args.tls_cert, tls_key=args.tls_key)  # fmt: skip
         if command == "watch" and args.plain:
             return run.watch_plain(settings, paths, count=args.count)
         if command == "audit":

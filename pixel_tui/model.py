@@ -237,6 +237,9 @@ class LedgerState:
     readable: bool
     error: str | None = None
     tasks: int | None = None
+    by_status: tuple[tuple[str, int], ...] = ()
+    """How many tasks have each status, (status, count) in the ledger format's order; statuses it does not
+    know count as "other"."""
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ class DemoLedger:
             version = self.world.ledger_version
             _, tasks, _ = self.world.snapshot_parts()
             index = parse_ledger(json.dumps({"version": 1, "tasks": tasks}).encode())
-            self._reading = LedgerReading(LedgerState(LEDGER_PATH, True, None, len(index)), index)
+            self._reading = LedgerReading(LedgerState(LEDGER_PATH, True, None, len(index), index.by_status()), index)
             self._version = version
         return self._reading
 

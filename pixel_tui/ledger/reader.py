@@ -23,6 +23,7 @@ from pixel_tui.ledger.format import (
     RUNNING,
     STARTED_AT,
     STATUS,
+    STATUSES,
     TERMINAL_STATUSES,
     TIMEOUT_SECONDS,
     WORKER_ID,
@@ -35,6 +36,8 @@ from pixel_tui.model import LedgerState
 from pixel_tui.values import BadValue, parse_seconds, parse_time
 
 T = TypeVar("T")
+OTHER_STATUS = "other"
+"""What a status the ledger format does not know counts as, in the tasks-by-status figures."""
 LOCK_MAX_BYTES = 64 * 1024
 """A lock file holds two fields; anything larger is not one."""
 PROBLEMS_SHOWN = 3
@@ -132,6 +135,7 @@ class TaskIndex:
         self._by_worker: dict[str, list[int]] = {}
         self._running: list[int] = []
         self._active: list[int] = []
+        self._statuses: dict[str, int] = dict.fromkeys((*STATUSES, OTHER_STATUS), 0)
         for position, raw in enumerate(raws):
             if tasks is not None:
                 task = tasks[position]
@@ -146,6 +150,8 @@ class TaskIndex:
             if worker and WORKER_ID_PATTERN.fullmatch(str(worker).lower()):
                 # Shorter ids (a hostname of two characters) would bind other tasks' containers.
                 self._by_worker.setdefault(str(worker)[:12].lower(), []).append(position)
+            known = status.lower() if isinstance(status, str) and status.lower() in STATUSES else OTHER_STATUS
+            self._statuses[known] += 1
             if isinstance(status, str) and status.lower() in (RUNNING, PENDING):
                 self._active.append(position)
                 if status.lower() == RUNNING:
@@ -159,6 +165,10 @@ class TaskIndex:
 
     def __len__(self) -> int:
         return len(self._raws)
+
+    def by_status(self) -> tuple[tuple[str, int], ...]:
+        """How many tasks have each status (every known status, zeros too, then "other")."""
+        return tuple(self._statuses.items())
 
     def __iter__(self) -> Iterator[Task]:
         """Every task, in ledger order (each built now if it was not yet)."""
@@ -254,7 +264,7 @@ class LedgerReader:
             return self._fail(str(error))
         # The signature of what was read, not of what was stat'ed before: a replace in between is seen next time.
         self._signature = (opened.st_ino, opened.st_size, opened.st_mtime_ns)
-        self._cached = LedgerReading(LedgerState(str(self.path), True, None, len(tasks)), tasks)
+        self._cached = LedgerReading(LedgerState(str(self.path), True, None, len(tasks), tasks.by_status()), tasks)
         return self._cached
 
     def _fail(self, reason: str) -> LedgerReading:

@@ -36,6 +36,10 @@ ACTOR = AUTOHEAL
 """The audit log's actor for what the policy does."""
 
 
+GAVE_UP = "autoheal gave up on"
+"""How the reason of autoheal's refusal starts when it gives up on a target (the audit log and its readers)."""
+
+
 @dataclass
 class _Condition:
     """A target the policy would act on this collection, and how."""
@@ -129,7 +133,7 @@ class Autoheal:
             if len(recent) >= self.settings.budget_actions:
                 self.state.given_up[key] = condition.name
                 reason = (
-                    f"autoheal gave up on {condition.name}: {len(recent)} actions in "
+                    f"{GAVE_UP} {condition.name}: {len(recent)} actions in "
                     f"{window / 60:g} minutes did not resolve it; it needs a person"
                 )
                 self.executor.refuse(plan, condition.step, actor=ACTOR, reason=reason)
