@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--allow-remote", action="store_true", help="allow a --listen address that is not loopback")
     export.add_argument("--tls-cert", metavar="PATH", help="serve HTTPS with this certificate (PEM)")
     export.add_argument("--tls-key", metavar="PATH", help="the certificate's private key (PEM)")
+    fleet = commands.add_parser(
+        "fleet", parents=[common], help="many hosts: one row each, read from Prometheus (their `pixel-tui export`)"
+    )
+    fleet.add_argument("--prometheus", metavar="URL", help="Prometheus' base URL (default: [fleet] prometheus)")
+    fleet.add_argument("--job", metavar="NAME", help="the scrape job of the exporters (default: pixel-tui)")
+    fleet.add_argument("--json", action="store_true", help="print one reading as JSON and exit (no TUI)")
     commands.add_parser("locate", parents=[common], help="print the config, data, state and log paths in use")
     demo = commands.add_parser("demo", parents=[common], help="the console on a simulated host in the swap crisis")
     demo.add_argument(
@@ -221,7 +227,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     if command == "export" and bool(args.tls_cert) != bool(args.tls_key):
         return "--tls-cert and --tls-key go together"
     if getattr(args, "autoheal", False) and (
-        command in ("watch", "snapshot", "locate", "act", "audit", "history", "export") or plain
+        command in ("watch", "snapshot", "locate", "act", "audit", "history", "export", "fleet") or plain
     ):
         return f"--autoheal cannot be used with {command}: it only watches"
     if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
@@ -266,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return prom_file(settings, paths, args.prom_file, sample_s=args.sample, as_json=args.json)
         if command == "snapshot":
             return run.snapshot(settings, as_json=args.json, sample_s=args.sample)
+        if command == "fleet":
+            return run.fleet(settings, args)
         if command == "export":
             from pixel_tui.export.serve import run_export
 

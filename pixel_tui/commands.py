@@ -275,3 +275,25 @@ def heal_every(
         tell(autoheal.finished())
         autoheal.close(wait=False)
     return worst
+
+
+def fleet(settings: Settings, args: argparse.Namespace) -> int:
+    """`pixel-tui fleet`: the fleet view (a terminal), or one reading as JSON with `--json`."""
+    from pixel_tui.fleet.command import FleetSetupError, client_for, fleet_json
+
+    overrides = {"prometheus": args.prometheus, "job": args.job}
+    wanted = replace(settings.fleet, **{key: value for key, value in overrides.items() if value})
+    if args.json:
+        return fleet_json(wanted)
+    try:
+        client = client_for(wanted)
+    except FleetSetupError as error:
+        print(f"pixel-tui: {printable(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("pixel-tui: the fleet view needs a terminal; `pixel-tui fleet --json` prints one reading",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_UNKNOWN
+    from pixel_tui.ui.fleet import run_fleet
+
+    return run_fleet(client, wanted, settings.ui.theme)

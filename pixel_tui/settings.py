@@ -78,6 +78,26 @@ class HistorySettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    """The fleet view (section `[fleet]`): many hosts' `pixel-tui export`, read back from Prometheus."""
+
+    prometheus: str | None = None
+    """Prometheus' base URL, e.g. http://prometheus:9090 (`--prometheus` does the same)."""
+    job: str = "pixel-tui"
+    """The scrape job of the hosts' `pixel-tui export` endpoints."""
+    timeout_s: float = 5.0
+    """Seconds a query may take before it is shown as timed out."""
+    refresh_s: float = 5.0
+    """Seconds between two readings of the fleet."""
+    bearer_token_file: str | None = None
+    """A file holding a bearer token sent to Prometheus."""
+    username: str | None = None
+    """Basic auth user (with `password_file`)."""
+    password_file: str | None = None
+    """A file holding the basic auth password."""
+
+
+@dataclass(frozen=True)
 class RemediateSettings:
     """Remediation (section `[remediate]`)."""
 
@@ -156,6 +176,8 @@ class Settings:
     """Remediation (section `[remediate]`)."""
     autoheal: AutohealSettings = field(default_factory=AutohealSettings)
     """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    """The fleet view (section `[fleet]`)."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
@@ -171,6 +193,7 @@ _SECTIONS = {
     "ui": UISettings,
     "remediate": RemediateSettings,
     "autoheal": AutohealSettings,
+    "fleet": FleetSettings,
 }
 _POSITIVE = {
     "interval",
@@ -200,6 +223,8 @@ _RANGES = {
     "orphan_grace_s": (0.0, 86400.0),
     "lock_grace_s": (0.0, 86400.0),
     "parallel": (1, 64),
+    "timeout_s": (0.1, 300.0),
+    "refresh_s": (0.5, 3600.0),
     "abort_watch_s": (0.0, 86400.0),
 }
 """Keys whose values must lie in a range, (low, high) inclusive."""

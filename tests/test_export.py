@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,66 +18,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pixel_tui.export.audit_counts import AuditCounts
 from pixel_tui.export.serve import ListenError, parse_listen
+from tests.prometheus import PROMETHEUS, PROMTOOL, Exporter, Prometheus, host_config
 from tests.remediation import past_its_timeout
-from tests.test_cli import CALM, MISSING
+from tests.test_cli import MISSING
 from tests.test_remediate_engine import STUCK_TASK, ago, timed_out_worker
 
-PROMTOOL = shutil.which("promtool")
-PROMETHEUS = shutil.which("prometheus")
+needs_prometheus = pytest.mark.skipif(
+    PROMETHEUS is None and not os.environ.get("PIXEL_TUI_REQUIRE_DOCKER"), reason="prometheus (Debian) absent"
+)
 needs_promtool = pytest.mark.skipif(
     PROMTOOL is None and not os.environ.get("PIXEL_TUI_REQUIRE_DOCKER"), reason="promtool (Debian: prometheus) absent"
 )
 GHOST = "dddddddd-0000-4000-8000-000000000004"
 RULES = Path(__file__).resolve().parents[1] / "pixel_tui" / "export" / "alerts.yml"
 UNBOUNDED_LABELS = {"container", "name", "id", "task", "task_id", "worker", "image"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def host_config(tmp_path: Path, tasks: list[dict] | None = None, lock: str | None = None) -> Path:
-    """A config with calm thresholds, a ledger of `tasks` and a lock file holding `lock` (JSON) when given."""
-    ledger = tmp_path / "ledger.json"
-    ledger.write_text(json.dumps({"version": 1, "tasks": tasks or []}))
-    lock_file = tmp_path / "worker.lock"
-    if lock is not None:
-        lock_file.write_text(lock)
-    config = tmp_path / "config.toml"
-    config.write_text(f'{CALM}\n[workers]\nledger = "{ledger}"\nlock_file = "{lock_file}"\nspawn_window_s = 1\n')
-    return config
-
-
-class Exporter:
-    """`pixel-tui export` as a child process on a free loopback port."""
-
-    def __init__(self, config: Path, docker_host: str, home: Path) -> None:
-        self.port = free_port()
-        env = {**os.environ, "PIXEL_TUI_HOME": str(home)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pixel_tui", "export", "--listen", f"127.0.0.1:{self.port}",
-             "--config", str(config), "--docker-host", docker_host],
-            stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
-        line = self.process.stderr.readline()  # type: ignore[union-attr]
-        assert line.startswith("pixel-tui: metrics on http://127.0.0.1:"), line + self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/metrics"
-
-    def scrape(self) -> str:
-        with urllib.request.urlopen(self.url, timeout=30) as response:
-            assert response.headers["Content-Type"].startswith("text/plain")
-            return response.read().decode()
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        _, errors = self.process.communicate(timeout=20)
-        return errors
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -283,57 +232,21 @@ def test_the_example_alerting_rules_pass_promtool_and_their_unit_tests(tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-@pytest.mark.skipif(
-    PROMETHEUS is None and not os.environ.get("PIXEL_TUI_REQUIRE_DOCKER"), reason="prometheus (Debian) absent"
-)
+@needs_prometheus
 def test_a_real_prometheus_scrapes_two_hosts_and_sees_one_go_down(engine, tmp_path):
     """Two exporters, one on the private engine and one on a host without an engine, scraped every second."""
     for host in ("a", "b"):
         (tmp_path / host).mkdir()
     up_host = Exporter(host_config(tmp_path / "a"), engine.url, tmp_path / "a" / "home")
     no_engine = Exporter(host_config(tmp_path / "b"), MISSING, tmp_path / "b" / "home")
-    port = free_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
-        "  - job_name: pixel-tui\n"
-        f"    static_configs: [{{targets: ['127.0.0.1:{up_host.port}', '127.0.0.1:{no_engine.port}']}}]\n"
-    )
-    server = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",  # type: ignore[list-item]
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    api = f"http://127.0.0.1:{port}/api/v1/query?query="
-
-    def query(promql: str) -> dict[str, float]:
-        with urllib.request.urlopen(api + urllib.parse.quote(promql), timeout=10) as response:
-            body = json.load(response)
-        assert body["status"] == "success", body
-        return {r["metric"]["instance"]: float(r["value"][1]) for r in body["data"]["result"]}
-
-    def until(promql: str, expected: dict[str, float], within_s: float) -> dict[str, float]:
-        deadline, seen = time.monotonic() + within_s, {}
-        while time.monotonic() < deadline:
-            try:
-                seen = query(promql)
-            except OSError:  # not listening yet
-                seen = {}
-            if seen == expected:
-                return seen
-            time.sleep(0.5)
-        raise AssertionError(f"{promql}: {seen} != {expected} after {within_s:g} s")
-
     a, b = f"127.0.0.1:{up_host.port}", f"127.0.0.1:{no_engine.port}"
     try:
-        # The first sample comes 5-6 s after start (target discovery is batched every 5 s).
-        until("pixel_tui_engine_up", {a: 1.0, b: 0.0}, within_s=40)
-        assert set(query('pixel_tui_workers{state="timed_out"}')) == {a, b}
-        no_engine.stop()
-        until("up", {a: 1.0, b: 0.0}, within_s=15)
+        with Prometheus(tmp_path / "prometheus", [up_host, no_engine]) as server:
+            # The first sample comes 5-6 s after start (target discovery is batched every 5 s).
+            server.until("pixel_tui_engine_up", {a: 1.0, b: 0.0}, within_s=40)
+            assert set(server.query('pixel_tui_workers{state="timed_out"}')) == {a, b}
+            no_engine.stop()
+            server.until("up", {a: 1.0, b: 0.0}, within_s=15)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
         up_host.stop()
         no_engine.stop()
