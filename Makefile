@@ -9,15 +9,18 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "could not create $(VENV): on Debian/Ubuntu, apt-get install python3-venv"; exit 1; }
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "setting up $(VENV) (first run, or pyproject.toml changed)" >&2
+	@$(BIN)/pip install --quiet --upgrade pip >&2
+	@$(BIN)/pip install --quiet -e '.[test]' >&2
+	@touch $(STAMP)
 
 # Byte-compiled first, as a wheel install is: where PYTHONDONTWRITEBYTECODE is set, every start would
 # otherwise compile the package from source again (a sixth of the time to the first frame).
+# Quiet: only the program's own output (make run ARGS="snapshot --json" | jq works). Make turns any
+# non-zero exit into its own 2; scripts, cron and systemd call .venv/bin/pixel-tui directly (README).
 run: $(STAMP)
 	@$(BIN)/python -m compileall -q pixel_tui >/dev/null
-	$(BIN)/pixel-tui $(ARGS)
+	@$(BIN)/pixel-tui $(ARGS)
 
 # The checks a reviewer would run come first: lint and formatting, then the whole suite.
 test: $(STAMP)

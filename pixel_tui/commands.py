@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line
+from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line, worst_exit
 from pixel_tui.model import Event, Snapshot, iso
 from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline, Step
@@ -138,10 +138,12 @@ def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
     for notice in settings.notices:  # said once, on stderr
         print(f"pixel-tui: {printable(notice)}", file=sys.stderr, flush=True)
     told: str | None = None
+    printed: list[int] = []
 
     def emit(step: Step, forced: bool) -> None:
         nonlocal told
         print(status_line(step.snapshot), flush=True)
+        printed.append(exit_code(step.snapshot))
         if step.history != told:  # said once when it starts or stops, on stderr: stdout stays one line each
             told = step.history
             print(f"pixel-tui: {printable(told or 'history works again')}", file=sys.stderr, flush=True)
@@ -155,7 +157,8 @@ def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
     finally:
         collector.close()
         recorder.close()
-    return 0
+    # A check run for N lines says how they went; a service stopped by a signal ends well.
+    return worst_exit(printed) if count is not None else 0
 
 
 def _run_until_signalled(main: Callable[[], Awaitable[None]]) -> None:

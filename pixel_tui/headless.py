@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from pixel_tui import format as fmt
 from pixel_tui.model import Level, Snapshot
@@ -25,6 +25,16 @@ def exit_code(snapshot: Snapshot) -> int:
     if not snapshot.docker.reachable or snapshot.levels.unmeasured_disks:
         return EXIT_UNKNOWN
     return EXIT_OK
+
+
+_SEVERITY = (EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, EXIT_CRITICAL)
+"""Exit codes from the least to the most severe, as `exit_code` ranks them: unknown only when nothing
+measured is warning or critical."""
+
+
+def worst_exit(codes: Iterable[int]) -> int:
+    """The most severe of `codes` (0 for none): `watch --plain --count N` exits with the worst line it printed."""
+    return max(codes, key=_SEVERITY.index, default=EXIT_OK)
 
 
 def _quote(text: str | None) -> str:

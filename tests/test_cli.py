@@ -88,9 +88,9 @@ def test_snapshot_exit_code_follows_the_level(tmp_path):
     assert result.returncode == 1
 
 
-def test_watch_plain_prints_one_line_per_cycle():
-    result = run("watch", "--plain", "--count", "3", "--interval", "0.2", "--docker-host", MISSING)
-    assert result.returncode == 0, result.stderr
+def test_watch_plain_prints_one_line_per_cycle(calm):
+    result = run("--config", calm, "watch", "--plain", "--count", "3", "--interval", "0.2", "--docker-host", MISSING)
+    assert result.returncode == 3, result.stderr  # N lines that could not see the engine: unknown
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     for line in lines:
@@ -98,6 +98,15 @@ def test_watch_plain_prints_one_line_per_cycle():
         for key in ("overall", "cpu", "mem", "swap", "disk", "load", "containers", "workers", "timed_out", "phantoms"):
             assert re.search(rf" {key}=\S+", line), key
         assert line.endswith('docker=unreachable "no Docker socket at /nonexistent/pixel-test.sock"')
+
+
+def test_watch_plain_count_exits_with_the_worst_level_it_printed(tmp_path):
+    config = tmp_path / "critical.toml"
+    config.write_text(CALM.replace("disk = [1000, 1000, 1000]", "disk = [0, 0, 0.001]"))
+    result = run("--config", str(config), "watch", "--plain", "--count", "2", "--interval", "0.2",
+                 "--docker-host", MISSING)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert all(" overall=critical " in line for line in result.stdout.splitlines())
 
 
 @pytest.mark.parametrize(
