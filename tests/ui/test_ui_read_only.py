@@ -106,6 +106,8 @@ async def test_console_mode_changing_keys_ask_first(key: str) -> None:
         await pilot.pause()
         expected = PlanScreen if spec.scope in ("all", "host") else ConfirmScreen
         assert isinstance(app.screen, expected), f"{key}: {type(app.screen).__name__}"
+        dialog = app.screen.query_one("#dialog").region  # centred over the console, not in its corner
+        assert abs(dialog.x + dialog.width / 2 - 60) <= 1 and abs(dialog.y + dialog.height / 2 - 20) <= 1, dialog
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
@@ -180,13 +182,15 @@ def test_watch_plain_says_once_that_read_only_turns_autoheal_off(tmp_path):
     import subprocess
     import sys
 
+    from tests.test_cli import CALM
+
     config = tmp_path / "config.toml"
-    config.write_text("[autoheal]\nenabled = true\n")
+    config.write_text(CALM + "[autoheal]\nenabled = true\n")
     result = subprocess.run(
         [sys.executable, "-m", "pixel_tui", "--config", str(config), "watch", "--plain", "--count", "3",
          "--interval", "0.2", "--docker-host", "unix:///nonexistent/pixel-test.sock"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # three lines that could not see the engine
     assert len(result.stdout.splitlines()) == 3
     assert result.stderr.count("autoheal is off") == 1, result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from textual.widgets import RichLog, Static
 
 from pixel_tui.model import MASK
@@ -113,12 +114,35 @@ async def test_help_lists_every_binding_with_its_current_key() -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).content)
-        for binding_id in KNOWN_IDS:
+        assert "Sparkline of the next metric" in text and "history.metric" not in text
+        await pilot.press("i")  # the ids, to rebind keys in the config
+        text = str(app.screen.query_one("#help-text", Static).content)
+        for binding_id in KNOWN_IDS - {"help.ids"}:
             assert binding_id in text
-        metric_line = next(line for line in text.splitlines() if "history.metric" in line)
-        assert metric_line.split()[0] == "j"
+        metric = next(line for line in text.splitlines() if "history.metric" in line)
+        assert metric.split()[metric.split().index("history.metric") - 1] == "j"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_help_fits_its_keys_one_line_each(size) -> None:
+    """At 120x35 every key is on the screen at once, in two columns; at 80x24, one column that scrolls."""
+    from pixel_tui.ui.keys import BINDING_GROUPS
+
+    app, _ = make_app()
+    async with app.run_test(size=size) as pilot:
+        await replay(pilot, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        body = app.screen.query_one("#help-body")
+        lines = str(app.screen.query_one("#help-text", Static).content).splitlines()
+        described = [b.tooltip or b.description for _, bindings in BINDING_GROUPS for b in bindings]
+        for description in described:  # one line each: its start is on a line of its own
+            assert sum(description[:20] in line for line in lines) == 1, description
+        if size == (120, 35):
+            assert len(lines) <= body.scrollable_content_region.height, "scrolls at 120x35"
+            assert any("Navigation" in line and "Containers table" in line for line in lines)  # two columns
 
 
 async def test_ctrl_t_cycles_the_themes_and_the_tables_follow() -> None:
