@@ -26,7 +26,7 @@ from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, SessionSamples, Trend, cycle_points, read_history
 from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
-from pixel_tui.ui.events import EventsPane
+from pixel_tui.ui.events import EventsPane, EventsScreen
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
@@ -264,6 +264,10 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         from pixel_tui.ui.history_screen import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.app.history, self.settings.thresholds, self.metric))
+
+    def action_show_events(self) -> None:
+        """Every kept event in full: what the pane cuts to a line."""
+        self.app.push_screen(EventsScreen(self.query_one(EventsPane).events))
 
     def action_filter(self) -> None:
         """Open the filter line."""

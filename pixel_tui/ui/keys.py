@@ -89,6 +89,7 @@ DASHBOARD_BINDINGS: list[Binding] = [
         tooltip="The cycle history: chart, recovery line and table of the recent cycles",
         id="history.screen",
     ),
+    Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
     Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
     Binding(
         "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"

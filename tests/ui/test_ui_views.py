@@ -205,3 +205,46 @@ async def test_the_palette_offers_the_actions_by_name() -> None:
         await replay(pilot, 1)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Pause or resume the refresh", "Restart the selected container", "Theme"} <= titles
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+async def test_the_events_pane_takes_the_focus_and_opens_every_event_whole(size) -> None:
+    """An action's outcome is cut in the pane; tab reaches the pane and enter shows it in full, filterable."""
+    from datetime import UTC, datetime
+
+    from textual.widgets import Input
+
+    from pixel_tui.model import Event, Level
+    from pixel_tui.ui.events import EventsPane, EventsScreen
+
+    long = "kill-worker pixel-worker-3f2a9c1d (7ae7d1b75fac): failed: the engine said 409 Conflict: removal in progress"
+    app, _ = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await replay(pilot, 1)
+        at = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+        failed = Event(at, "action-failed", "pixel-worker-3f2a9c1d", long, Level.WARNING)
+        removed = Event(at.replace(minute=1), "container-removed", "web", "web removed")
+        app.pipeline.note([failed, removed])
+        await screen.collect_once(forced=True)
+        pane = screen.query_one(EventsPane)
+        await until(pilot, lambda: any(e.message == long for e in pane.events))
+        for _ in range(4):  # containers -> workers -> events
+            if app.focused is pane:
+                break
+            await pilot.press("tab")
+        assert app.focused is pane
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, EventsScreen))
+        text = str(app.screen.query_one("#events-text", Static).content)
+        assert long in text  # whole, wrapped by the view, not cut
+        assert text.index("web removed") < text.index(long)  # newest first
+        await pilot.press("slash")
+        app.screen.query_one("#events-filter", Input).value = "409"
+        await pilot.pause()
+        text = str(app.screen.query_one("#events-text", Static).content)
+        assert long in text and "web removed" not in text
+        await pilot.press("escape")  # the filter first
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, EventsScreen))
+        await pilot.press("v")  # from anywhere on the dashboard
+        await until(pilot, lambda: isinstance(app.screen, EventsScreen))
