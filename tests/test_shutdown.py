@@ -180,3 +180,18 @@ def test_every_outcome_recorded_before_a_sigterm_is_printed(engine, tmp_path):
     assert recorded and len(printed) == len(recorded), (out, err, recorded)
     aborted = [t["id"] for t in json.loads(ledger.read_text())["tasks"] if t["status"] == "aborted"]
     assert len(aborted) == sum(1 for line in recorded if line["outcome"] == "ok")
+
+
+def test_sigterm_to_a_one_shot_heal_during_a_stop_lets_it_finish_and_prints_the_json(engine, tmp_path):
+    container = stuck_worker(engine)
+    common, ledger = configure(engine, tmp_path, grace=3.0, margin=5.0)
+    heal = pixel_tui("heal", "--json", *common)
+    intent = wait_for_intent(heal)
+    took, out, err = stop_and_time(heal, signal.SIGTERM)
+    assert took < 3.0 + 5.0 + SLACK_S, took
+    assert heal.returncode == 0, (out, err)
+    (result,) = json.loads(out)
+    assert (result["step"], result["outcome"], result["target"]["id"]) == ("kill-worker", "ok", container.id)
+    lines = [line for line in audit_lines() if line.get("id") == intent["id"]]
+    assert [line["phase"] for line in lines] == ["intent", "outcome"] and lines[1]["outcome"] == "ok"
+    assert container.id not in container_ids(engine) and task(ledger)["status"] == "aborted"

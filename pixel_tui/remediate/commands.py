@@ -84,12 +84,6 @@ def confirm(plan: Plan, *, assume_yes: bool, stdin: TextIO, stdout: TextIO) -> s
     return "not confirmed"
 
 
-def print_outcomes(outcomes: Sequence[Outcome], stdout: TextIO) -> None:
-    """One line per outcome."""
-    for outcome in outcomes:
-        stdout.write(printable(outcome.sentence()) + "\n")
-
-
 class Told:
     """The outcomes an executor records, kept in order and, unless `quiet`, printed and flushed as they come."""
 
