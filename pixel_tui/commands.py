@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -18,14 +19,17 @@ from typing import TYPE_CHECKING
 from pixel_tui.headless import EXIT_UNKNOWN, exit_code, render_table, status_line, worst_exit
 from pixel_tui.model import Event, Snapshot, iso
 from pixel_tui.paths import Paths
-from pixel_tui.pipeline import Pipeline, Step
+from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps, to_json
 from pixel_tui.settings import AutohealSettings, Settings
+from pixel_tui.threads import in_daemon_thread
 
 if TYPE_CHECKING:
     from pixel_tui.collect import Collector
+    from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.executor import Executor
+    from pixel_tui.remediate.model import Outcome, Plan
 
 
 def _collector(settings: Settings) -> Collector:  # imported lazily: `locate` needs no docker SDK
@@ -242,11 +246,31 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
 def heal_every(
     collector: Collector, executor: Executor, policy: AutohealSettings, *, seconds: float, as_json: bool, dry_run: bool
 ) -> int:
-    """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM."""
+    """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM or
+    SIGINT; then the actions in flight finish within the shutdown bound or are recorded as interrupted
+    (pixel_tui/remediate/shutdown.py). Exit 0, or the worst of 1 refused, 2 failed, 4 interrupted."""
     from pixel_tui.remediate.autoheal import Autoheal
+    from pixel_tui.remediate.model import outcome_event
 
     autoheal = Autoheal(executor, policy)
     worst = 0
+    printing = threading.Lock()
+    ranks = {"ok": 0, "refused": 1, "failed": 2, "interrupted": 4}
+
+    def line(event: Event) -> None:
+        with printing:
+            if as_json:
+                print(dumps({"time": iso(event.at), "kind": event.kind, "target": event.target,
+                             "message": event.message}, indent=None), flush=True)  # fmt: skip
+            else:
+                print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
+
+    def told(plan: Plan, outcome: Outcome, actor: str) -> None:
+        # Each outcome is printed the moment it is recorded, from whichever thread records it: none waits for a
+        # collection that a stop could abandon (a step's events drained, then the step cancelled, lost a line).
+        nonlocal worst
+        worst = max(worst, ranks.get(outcome.outcome, 1))
+        line(outcome_event(outcome, actor=actor))
 
     def report(step: Step, forced: bool) -> None:
         if dry_run:
@@ -258,26 +282,77 @@ def heal_every(
     def tell(events: Iterable[Event]) -> None:
         nonlocal worst
         for event in events:
-            # The engine going and coming back is told too: silence in an outage would read as "nothing to heal".
-            if not event.kind.startswith(("action-", "autoheal-", "abort-", "engine-")):
+            # Outcomes (a give-up is a refusal) were told as they were recorded. The engine going and coming back
+            # is told too: silence in an outage would read as "nothing to heal"; it is not an action's outcome.
+            if not event.kind.startswith(("abort-", "engine-")):
                 continue
-            if not event.kind.startswith("engine-"):  # an outage is told, and is not an action's outcome
-                worst = max(worst, 2 if event.kind == "action-failed" else 1 if event.kind != "action-ok" else 0)
-            if as_json:
-                print(dumps({"time": iso(event.at), "kind": event.kind, "target": event.target,
-                             "message": event.message}, indent=None), flush=True)  # fmt: skip
-            else:
-                print(f"{event.at.strftime('%Y-%m-%dT%H:%M:%SZ')} {printable(event.message)}", flush=True)
+            if not event.kind.startswith("engine-"):
+                worst = max(worst, 1)
+            line(event)
 
+    executor.listen(told)
+    control = Control()
     pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
-    try:
-        _run_until_signalled(lambda: pipeline.run(report, interval=seconds))
-    finally:
-        # Actions run beside the loop: the ones in flight finish (each bounded by the stop grace) and are told.
-        autoheal.wait(timeout=executor.settings.remediate.stop_grace_s + 30)
-        tell(autoheal.finished())
-        autoheal.close(wait=False)
+    stop = asyncio.run(_loop_until_stopped(pipeline, control, report, seconds, executor, autoheal))
+    if stop is not None:
+        executor.interrupt(stop)  # each action still running is told as it is recorded interrupted
+    tell(autoheal.finished())
+    autoheal.close()
+    sys.stdout.flush()
     return worst
+
+
+async def _loop_until_stopped(
+    pipeline: Pipeline,
+    control: Control,
+    report: Callable[[Step, bool], None],
+    seconds: float,
+    executor: Executor,
+    autoheal: Autoheal,
+) -> str | None:
+    """Run the pipeline until SIGTERM or SIGINT; then wait, within the shutdown bound, for the step under way to be
+    delivered and for the actions in flight to finish. The signal's name (None if the loop ended by itself)."""
+    from pixel_tui.remediate.attempt import shutdown_wait_s
+
+    loop = asyncio.get_running_loop()
+    stopped: list[tuple[str, float]] = []
+    signalled, again = asyncio.Event(), asyncio.Event()
+
+    def on_signal(name: str) -> None:
+        if stopped:
+            again.set()  # a second signal: stop waiting
+            return
+        stopped.append((name, time.monotonic()))
+        executor.stop(name)  # no new action begins
+        autoheal.close()
+        control.stop()  # the loop ends once the step under way is delivered: nothing it drained is lost
+        signalled.set()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, on_signal, number.name)
+    running = asyncio.ensure_future(pipeline.run(report, interval=seconds, control=control))
+    first_signal, second_signal = asyncio.ensure_future(signalled.wait()), asyncio.ensure_future(again.wait())
+    try:
+        await asyncio.wait([running, first_signal], return_when=asyncio.FIRST_COMPLETED)
+        if not stopped:
+            running.result()  # the loop ended by itself: raise its error, if any
+            return None
+        name, since = stopped[0]
+        deadline = since + shutdown_wait_s(executor.settings.remediate)
+        await asyncio.wait([running, second_signal], timeout=max(deadline - time.monotonic(), 0),
+                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        running.cancel()  # a collection that hangs past the bound (a frozen engine) is abandoned
+        flying = executor.attempts.in_flight
+        if flying and not again.is_set():
+            print(f"pixel-tui: {name}: finishing {flying} action{'s' if flying != 1 else ''}, at most "
+                  f"{deadline - since:g} s (send it again to stop at once)", file=sys.stderr, flush=True)  # fmt: skip
+            attempts = executor.attempts
+            drained = asyncio.ensure_future(in_daemon_thread(lambda: attempts.drain(deadline - time.monotonic())))
+            await asyncio.wait([drained, second_signal], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        first_signal.cancel()
+        second_signal.cancel()
+    return name
 
 
 def fleet(settings: Settings, args: argparse.Namespace) -> int:

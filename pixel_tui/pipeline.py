@@ -80,8 +80,15 @@ class Control:
     def __init__(self) -> None:
         self.paused = False
         """While True nothing is collected (a step can still be asked for)."""
+        self.stopped = False
+        """True once `stop` was called: the loop ends after the step under way is delivered."""
         self._wake = asyncio.Event()
         self._step = False
+
+    def stop(self) -> None:
+        """End the loop: the step under way (if any) is still delivered, so nothing it drained is lost."""
+        self.stopped = True
+        self._wake.set()
 
     def pause(self, paused: bool) -> None:
         """Pause or resume."""
@@ -100,7 +107,7 @@ class Control:
 
     async def sleep_until(self, due: float) -> None:
         """Sleep until the monotonic time `due`; while paused, until resumed and due; a step request ends it."""
-        while not self._step:
+        while not self._step and not self.stopped:
             remaining = None if self.paused else due - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return
@@ -191,11 +198,12 @@ class Pipeline:
         `deliver(step, forced)` gets each result; `forced` is True when it was asked for with
         `Control.step_now`. A step that raises goes to `on_error` (raised when there is none) and the
         loop goes on. The next step starts `interval` after the previous one started, or at once if
-        that one took longer: a slow source stretches the period, steps never overlap.
+        that one took longer: a slow source stretches the period, steps never overlap. `Control.stop`
+        ends the loop once the step under way is delivered.
         """
         control = control or Control()
         done = 0
-        while count is None or done < count:
+        while (count is None or done < count) and not control.stopped:
             started = time.monotonic()
             forced = control.take_step()
             try:

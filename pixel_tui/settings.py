@@ -114,6 +114,10 @@ class RemediateSettings:
     abort_watch_s: float = 600.0
     """Seconds an abort pixel-tui wrote is watched for being undone by the orchestrator's whole-ledger
     write; an undone abort is re-applied (autoheal on, within its budget) or reported as an event."""
+    shutdown_margin_s: float = 5.0
+    """When pixel-tui is stopped (SIGTERM, SIGINT, `q`) while actions run, it waits for them at most
+    `stop_grace_s` plus this many seconds (the removal, ledger write and checks after a stop), then records
+    each one still running as interrupted, with the parts done and not done."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ _RANGES = {
     "timeout_s": (0.1, 300.0),
     "refresh_s": (0.5, 3600.0),
     "abort_watch_s": (0.0, 86400.0),
+    "shutdown_margin_s": (0.0, 600.0),
 }
 """Keys whose values must lie in a range, (low, high) inclusive."""
 _METRICS = ("swap", "memory", "cpu", "load")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -43,3 +45,79 @@ async def in_daemon_thread(call: Callable[[], T], *, name: str = "pixel-blocking
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return await future
+
+
+def run_in_daemon_threads(calls: list[Callable[[], T]], *, name: str) -> list[T]:
+    """Run each call in a daemon thread of its own, wait for all, and return their results in order.
+
+    The first exception raised by a call is raised here once all are done. Daemon threads for the same
+    reason as above: a remediation step still waiting for the engine when pixel-tui was stopped (and
+    recorded as interrupted) must not hold the process past its shutdown bound.
+    """
+    results: list[T | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], T]) -> None:
+        try:
+            results[index] = call()
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, call), name=name, daemon=True) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results  # type: ignore[return-value]
+
+
+class DaemonPool:
+    """A small pool of daemon threads taking calls in order (concurrent.futures' threads are joined at exit)."""
+
+    def __init__(self, workers: int, *, name: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._work, name=name, daemon=True) for _ in range(max(workers, 1))]
+        self._started = False
+        self._waiting: set[Future[Any]] = set()
+
+    def submit(self, call: Callable[[], T]) -> Future[T]:
+        """Queue `call`; its future. RuntimeError once the pool is shut down."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the pool is shut down")
+            if not self._started:
+                self._started = True
+                for thread in self._threads:
+                    thread.start()
+            self._waiting.add(future)
+            self._queue.put((future, call))
+        return future
+
+    def shutdown(self) -> None:
+        """Take no more calls and cancel those not begun; those running go on (their threads are daemons)."""
+        with self._lock:
+            self._closed = True
+            waiting, self._waiting = self._waiting, set()
+            for _ in self._threads:
+                self._queue.put(None)
+        for future in waiting:
+            future.cancel()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, call = item
+            with self._lock:
+                self._waiting.discard(future)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = call()
+            except BaseException as error:  # noqa: BLE001 - kept in the future, as concurrent.futures does
+                future.set_exception(error)
+            else:
+                future.set_result(result)

@@ -23,7 +23,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from pixel_tui.model import GHOST, ORPHAN, Event, Level, Snapshot, utcnow
@@ -31,6 +31,7 @@ from pixel_tui.remediate.executor import Executor
 from pixel_tui.remediate.model import AUTOHEAL, OK, Outcome, Plan, Step, Target, outcome_event
 from pixel_tui.remediate.plans import host_context, kill_step, phantom_steps, swap_step
 from pixel_tui.settings import AutohealSettings
+from pixel_tui.threads import DaemonPool
 
 ACTOR = AUTOHEAL
 """The audit log's actor for what the policy does."""
@@ -81,8 +82,8 @@ class Autoheal:
         self._last: dict[str, str] = {}
         self._attempts: dict[str, list[float]] = {}
         self._unhealthy_since: dict[str, float] = {}
-        self._pool = ThreadPoolExecutor(max_workers=executor.settings.remediate.parallel,
-                                        thread_name_prefix="pixel-heal")  # fmt: skip
+        # Daemon threads: an action still waiting for the engine when a stop recorded it interrupted holds no exit.
+        self._pool = DaemonPool(executor.settings.remediate.parallel, name="pixel-heal")
         self._flight: dict[str, Future[tuple[Event, ...]]] = {}
         self._flight_lock = threading.Lock()
 
@@ -156,9 +157,10 @@ class Autoheal:
             except TimeoutError:
                 break
 
-    def close(self, *, wait: bool = True) -> None:
-        """Stop taking actions; with `wait`, let those in flight finish (each is bounded by the stop grace)."""
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+    def close(self) -> None:
+        """Start no more actions: those queued and not begun are dropped (nothing of them was done; the next run
+        plans them again); those in flight go on (a stop waits for them: pixel_tui/remediate/shutdown.py)."""
+        self._pool.shutdown()
 
     # -- the pool ---------------------------------------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 Exit codes of `act` and `heal`: 0 everything asked for was done (or there was nothing to do), 1 a step
 was refused (read-only, not confirmed, its target changed, a precondition), 2 a step failed, 3 usage,
-config or an engine that cannot be asked (nothing could be planned).
+config or an engine that cannot be asked (nothing could be planned), 4 SIGTERM or SIGINT cut a step short
+or kept it from starting (pixel_tui/remediate/shutdown.py; its record says which parts were done).
+
+Each outcome is printed (and flushed) the moment it is recorded, so a stop loses none of them.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from pixel_tui.model import Snapshot
@@ -17,9 +20,11 @@ from pixel_tui.remediate.audit import person
 from pixel_tui.remediate.autoheal import ACTOR, Autoheal
 from pixel_tui.remediate.catalogue import BY_ID, CONTAINER, WORKER
 from pixel_tui.remediate.executor import Executor
-from pixel_tui.remediate.model import FAILED, REFUSED, Outcome, Plan
+from pixel_tui.remediate.model import FAILED, INTERRUPTED, REFUSED, Outcome, Plan
+from pixel_tui.remediate.shutdown import EXIT_INTERRUPTED, run_stoppable
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps
+from pixel_tui.threads import run_in_daemon_threads
 
 EXIT_DONE, EXIT_REFUSED, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 2, 3
 HOST_ONLY = frozenset({"host.relieve_memory", "host.cycle_swap"})
@@ -27,8 +32,10 @@ HOST_ONLY = frozenset({"host.relieve_memory", "host.cycle_swap"})
 
 
 def exit_for(outcomes: Sequence[Outcome]) -> int:
-    """2 when a step failed, 1 when one was refused, else 0."""
+    """4 when a step was interrupted, 2 when one failed, 1 when one was refused, else 0."""
     kinds = {outcome.outcome for outcome in outcomes}
+    if INTERRUPTED in kinds:
+        return EXIT_INTERRUPTED
     if FAILED in kinds:
         return EXIT_FAILED
     if REFUSED in kinds:
@@ -77,10 +84,33 @@ def confirm(plan: Plan, *, assume_yes: bool, stdin: TextIO, stdout: TextIO) -> s
     return "not confirmed"
 
 
-def print_outcomes(outcomes: Sequence[Outcome], stdout: TextIO) -> None:
-    """One line per outcome."""
-    for outcome in outcomes:
-        stdout.write(printable(outcome.sentence()) + "\n")
+class Told:
+    """The outcomes an executor records, kept in order and, unless `quiet`, printed and flushed as they come."""
+
+    def __init__(self, executor: Executor, stdout: TextIO, *, quiet: bool = False) -> None:
+        self.outcomes: list[tuple[str, Outcome]] = []
+        """(action, outcome), in the order they were recorded."""
+        self._stdout = stdout
+        self._quiet = quiet
+        self._lock = threading.Lock()
+        executor.listen(self._tell)
+
+    def _tell(self, plan: Plan, outcome: Outcome, actor: str) -> None:
+        with self._lock:
+            self.outcomes.append((plan.action, outcome))
+            if not self._quiet:
+                self._stdout.write(printable(outcome.sentence()) + "\n")
+                self._stdout.flush()
+
+    def exit_code(self) -> int:
+        """The exit code for what was told."""
+        return exit_for([outcome for _, outcome in self.outcomes])
+
+
+def execute_stoppably(executor: Executor, work: Callable[[], object], told: Told, stderr: TextIO) -> int:
+    """Run `work` until it ends or a stop signal finishes it (pixel_tui/remediate/shutdown.py); the exit code."""
+    run_stoppable(executor, work, say=stderr)
+    return told.exit_code()
 
 
 def act(
@@ -121,47 +151,59 @@ def act(
     if refusal is not None:
         stderr.write(f"pixel-tui act: {refusal}\n")
         return EXIT_REFUSED
-    outcomes = executor.execute(plan, actor=person())
-    print_outcomes(outcomes, stdout)
-    return exit_for(outcomes)
+    told = Told(executor, stdout)
+    return execute_stoppably(executor, lambda: executor.execute(plan, actor=person()), told, stderr)
 
 
 def heal_once(
-    executor: Executor, autoheal: Autoheal, snapshot: Snapshot, *, dry_run: bool, as_json: bool, stdout: TextIO
+    executor: Executor,
+    autoheal: Autoheal,
+    snapshot: Snapshot,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    stdout: TextIO,
+    stderr: TextIO = sys.stderr,
 ) -> int:
     """One autoheal pass over a fresh snapshot: every plan the policy calls for, executed (or only printed).
 
     With no engine nothing can be seen, so nothing is claimed: exit 3 and the reason."""
     if not snapshot.docker.reachable:
         stdout.flush()
-        sys.stderr.write(f"pixel-tui heal: the engine cannot be asked: {printable(snapshot.docker.error or '')}\n")
+        stderr.write(f"pixel-tui heal: the engine cannot be asked: {printable(snapshot.docker.error or '')}\n")
         return EXIT_UNKNOWN
     plans = autoheal.plans(snapshot)
     results: list[dict[str, Any]] = []
-    outcomes: list[Outcome] = []
+    code = EXIT_DONE
     if dry_run:
         for plan in plans:
             results.append({"action": plan.action, "plan": plan.describe(), "outcome": None})
             if not as_json:
                 stdout.write(printable(f"would {plan.describe()[0]}") + "\n")
     elif plans:
-        # One plan per target, so they run in parallel: a ghost's abort does not wait for a slow stop.
+        told = Told(executor, stdout, quiet=as_json)
+        pending = list(plans)
+        lock = threading.Lock()
+
+        def work() -> None:
+            # One plan per target, so they run in parallel: a ghost's abort does not wait for a slow stop.
+            while True:
+                with lock:
+                    if not pending or executor.attempts.stopping:
+                        return
+                    plan = pending.pop(0)
+                executor.execute(plan, actor=ACTOR, reason=f"heal: {plan.steps[0].why}")
+
         parallel = min(executor.settings.remediate.parallel, len(plans))
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixel-heal") as pool:
-            runs = [pool.submit(executor.execute, plan, actor=ACTOR, reason=f"heal: {plan.steps[0].why}")
-                    for plan in plans]  # fmt: skip
-            for plan, run in zip(plans, runs, strict=True):
-                done = run.result()
-                outcomes.extend(done)
-                results += [outcome_json(outcome, plan.action) for outcome in done]
-                if not as_json:
-                    print_outcomes(done, stdout)
+        code = execute_stoppably(executor, lambda: run_in_daemon_threads([work] * parallel, name="pixel-heal"),
+                                 told, stderr)  # fmt: skip
+        results = [outcome_json(outcome, action) for action, outcome in told.outcomes]
     if as_json:
         stdout.write(dumps(results) + "\n")
     elif not plans:
         stdout.write("nothing to heal\n")
     stdout.flush()
-    return exit_for(outcomes)
+    return code
 
 
 def outcome_json(outcome: Outcome, action: str) -> dict[str, Any]:
@@ -176,4 +218,9 @@ def outcome_json(outcome: Outcome, action: str) -> dict[str, Any]:
         "error": outcome.error,
         "note": outcome.note,
         "duration_s": outcome.duration_s,
+        **(
+            {"done": list(outcome.done), "under_way": outcome.under_way, "not_done": list(outcome.not_done)}
+            if outcome.outcome == INTERRUPTED
+            else {}
+        ),
     }

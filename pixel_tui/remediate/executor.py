@@ -11,12 +11,12 @@ A refusal never stops a plan.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,18 +24,33 @@ from pixel_tui import format as fmt
 from pixel_tui.domain import WorkerRules
 from pixel_tui.model import Event, Level, Snapshot, Thresholds, level_for, utcnow
 from pixel_tui.remediate import worker_steps
+from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started
 from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON, allowed
 from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
 from pixel_tui.remediate.host import HostError, HostSystem
-from pixel_tui.remediate.model import FAILED, OK, REFUSED, Outcome, Plan, Refused, Step, Target, outcome_event
+from pixel_tui.remediate.model import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    REFUSED,
+    Outcome,
+    Plan,
+    Refused,
+    Step,
+    Target,
+    outcome_event,
+)
 from pixel_tui.remediate.orchestrator import OrchestratorFiles
 from pixel_tui.remediate.plans import plan as make_plan
 from pixel_tui.remediate.worker_steps import WorkerSteps
 from pixel_tui.settings import Settings
+from pixel_tui.threads import run_in_daemon_threads
 
 Progress = Callable[[Step, int, int], None]
 """Told before each step: the step, its number from 1, and how many there are."""
+Told = Callable[[Plan, Outcome, str], None]
+"""Told each outcome once it is recorded: the plan, the outcome, the actor."""
 
 
 @dataclass
@@ -69,6 +84,33 @@ class Executor:
         """The steps on workers, tasks and the lock, and the watch over the aborts written."""
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        self.attempts = Attempts()
+        """The steps in flight (`in_flight`), why pixel-tui is stopping (`stopping`), the wait for them (`drain`)."""
+        self._told: list[Told] = []
+
+    # -- stopping ---------------------------------------------------------------------------------
+
+    def listen(self, told: Told) -> None:
+        """Have `told` called with every outcome recorded from now on, once each, from the thread that records it."""
+        self._told.append(told)
+
+    def stop(self, why: str) -> None:
+        """Begin no new step from now on: the steps of running plans not begun yet are recorded as interrupted
+        (not started) at once; those in flight go on."""
+        for run, rest in self.attempts.stop(why):
+            self._not_started(run, rest)
+
+    def interrupt(self, why: str) -> tuple[Outcome, ...]:
+        """Record every step still in flight as interrupted, with its parts done and not done; their outcomes.
+
+        Their threads go on waiting for the engine, but begin no further part and write nothing more."""
+        self.stop(why)
+        outcomes = []
+        for flight, progress in self.attempts.closing():
+            outcome = progress.outcome(flight.step, why)
+            record_id = flight.record_id if progress.intended else None
+            outcomes.append(self._audited(flight.plan, outcome, flight.actor, flight.reason, flight.started, record_id))
+        return tuple(outcomes)
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -82,28 +124,39 @@ class Executor:
         self, plan: Plan, *, actor: str, reason: str | None = None, progress: Progress | None = None
     ) -> tuple[Outcome, ...]:
         """Run the plan's steps (in parallel on different targets; the cascade in order); every attempt is
-        audited. Never raises for a step's failure; the outcomes come in the plan's order."""
+        audited. Never raises for a step's failure; the outcomes come in the plan's order. After a stop the
+        steps not begun are recorded as interrupted (not started), and this returns once those begun end."""
         steps = plan.steps
-        parallel = min(self.settings.remediate.parallel, len(steps))
-        if plan.stop_on_failure or parallel <= 1:
-            outcomes: list[Outcome] = []
-            for number, step in enumerate(steps, start=1):
+        run = PlanRun(plan, actor, reason)
+        if not self.attempts.add_run(run):
+            self._not_started(run, run.rest())
+
+        def work() -> None:
+            while (taken := run.take()) is not None:
+                number, step = taken
                 if progress is not None:
                     progress(step, number, len(steps))
                 outcome = self._attempt(plan, step, actor=actor, reason=reason)
-                outcomes.append(outcome)
+                run.put(number, outcome)
                 if outcome.outcome == FAILED and plan.stop_on_failure:
-                    break
-            return tuple(outcomes)
+                    run.rest()  # the cascade stops at a failure: the rest is not attempted
+                    return
 
-        def one(number: int, step: Step) -> Outcome:
-            if progress is not None:
-                progress(step, number, len(steps))
-            return self._attempt(plan, step, actor=actor, reason=reason)
+        parallel = min(self.settings.remediate.parallel, len(steps))
+        try:
+            if plan.stop_on_failure or parallel <= 1:
+                work()
+            else:
+                # Daemon threads: a step still waiting for the engine after a stop recorded it holds no exit.
+                run_in_daemon_threads([work] * parallel, name="pixel-step")
+        finally:
+            self.attempts.remove_run(run)
+        return run.outcomes()
 
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixel-step") as pool:
-            futures = [pool.submit(one, number, step) for number, step in enumerate(steps, start=1)]
-            return tuple(future.result() for future in futures)
+    def _not_started(self, run: PlanRun, steps: list[tuple[int, Step]]) -> None:
+        for number, step in steps:
+            outcome = not_started(step, self.attempts.stopping)
+            run.put(number, self._audited(run.plan, outcome, run.actor, run.reason, time.monotonic()))
 
     def refuse(self, plan: Plan, step: Step, *, actor: str, reason: str) -> Outcome:
         """Record a step refused before any attempt (autoheal giving up on a target): audited like any refusal."""
@@ -111,6 +164,8 @@ class Executor:
 
     def _attempt(self, plan: Plan, step: Step, *, actor: str, reason: str | None) -> Outcome:
         started = time.monotonic()
+        if self.attempts.stopping is not None:
+            return self._audited(plan, not_started(step, self.attempts.stopping), actor, reason, started)
         if not allowed(plan.action, read_only=self.read_only):
             outcome = Outcome(step, REFUSED, READ_ONLY_REASON)
             return self._audited(plan, outcome, actor, reason, started)
@@ -118,35 +173,38 @@ class Executor:
             self.backends.audit.check()
         except AuditUnavailable as error:
             # Acting unrecorded is worse than not acting: refuse, and say so (it cannot be audited).
-            return Outcome(step, REFUSED, f"{error}; nothing is done unrecorded")
+            return self._tell(plan, Outcome(step, REFUSED, f"{error}; nothing is done unrecorded"), actor)
         key = _target_key(step)
         if not self._claim(key):
             outcome = Outcome(step, REFUSED, f"another action on {step.target.short if step.target else key} "
                                              "is running now")  # fmt: skip
             return self._audited(plan, outcome, actor, reason, started)
         record_id = secrets.token_hex(6)
-        intended = False
 
-        def intent() -> None:
+        def intent(parts: tuple[str, ...]) -> None:
             """Durably record what is about to be done; refused (AuditUnavailable) if that cannot be."""
-            nonlocal intended
-            if not intended:
-                self.backends.audit.append(
-                    self._record(plan, step, actor, reason) | {"id": record_id, "phase": "intent"}
-                )
-                intended = True
+            record = self._record(plan, step, actor, reason) | {"id": record_id, "phase": "intent"}
+            self.backends.audit.append(record | {"parts": list(parts or (step.what,))})
 
+        attempt = Attempt(intent, step.what)
+        flight = Flight(attempt, plan, step, actor, reason, record_id, started)
+        self.attempts.add(flight)
+        unrecordable = False
         try:
             note = None
             if step.op in worker_steps.OPS:
-                note = self.workers.run(step, intent)
+                note = self.workers.run(step, attempt)
             else:
                 self._validate(step)
-                intent()
-                self._run(step)
+                attempt(step.what)
+                with attempt.part(step.what):
+                    self._run(step)
+        except Interrupted:
+            outcome = Outcome(step, INTERRUPTED, f"pixel-tui was stopped ({self.attempts.stopping})")
         except AuditUnavailable as error:
             # Acting unrecorded is worse than not acting: nothing was changed, and nothing can be recorded.
-            return Outcome(step, REFUSED, f"{error}; nothing is done unrecorded")
+            outcome = Outcome(step, REFUSED, f"{error}; nothing is done unrecorded")
+            unrecordable = True
         except Refused as refusal:
             outcome = Outcome(step, REFUSED, str(refusal))
         except (HostError, OSError, LookupError, RuntimeError) as error:
@@ -157,7 +215,14 @@ class Executor:
             outcome = Outcome(step, OK, note=note)
         finally:
             self._release(key)
-        return self._audited(plan, outcome, actor, reason, started, record_id if intended else None)
+        try:
+            if not attempt.settle():
+                return outcome  # a stop recorded it as interrupted already: nothing more is written or told
+            if unrecordable:
+                return self._tell(plan, outcome, actor)
+            return self._audited(plan, outcome, actor, reason, started, record_id if attempt.intended else None)
+        finally:
+            self.attempts.remove(flight)  # only once its outcome is written: a stop waits for that line
 
     def _claim(self, key: str) -> bool:
         """Take the target for one step; False when another step holds it (two stops of one worker, say)."""
@@ -188,18 +253,26 @@ class Executor:
         self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float, record_id: str | None = None
     ) -> Outcome:
         duration = time.monotonic() - started
-        outcome = Outcome(outcome.step, outcome.outcome, outcome.error, round(duration, 3), outcome.note)
+        outcome = replace(outcome, duration_s=round(duration, 3))
         step = outcome.step
         record = self._record(plan, step, actor, reason)
         record |= {"outcome": outcome.outcome, "error": outcome.error, "note": outcome.note,
                    "duration_s": outcome.duration_s}  # fmt: skip
         if record_id is not None:
             record |= {"id": record_id, "phase": "outcome"}
+        if outcome.outcome == INTERRUPTED:
+            record |= {"done": list(outcome.done), "under_way": outcome.under_way, "not_done": list(outcome.not_done)}
         try:
             self.backends.audit.append(record)
         except AuditUnavailable as error:
             note = f"(and the audit log failed after acting: {error})"
-            return Outcome(step, outcome.outcome, f"{outcome.error or 'done'} {note}", outcome.duration_s, outcome.note)
+            outcome = replace(outcome, error=f"{outcome.error or 'done'} {note}")
+        return self._tell(plan, outcome, actor)
+
+    def _tell(self, plan: Plan, outcome: Outcome, actor: str) -> Outcome:
+        for told in self._told:
+            with contextlib.suppress(Exception):  # a listener that cannot print (a closed pipe) stops nothing
+                told(plan, outcome, actor)
         return outcome
 
     # -- aborts undone by the orchestrator's whole-ledger write -----------------------------------

@@ -8,8 +8,9 @@ from typing import Any
 
 from pixel_tui.model import Event, Level, utcnow
 
-OK, REFUSED, FAILED = "ok", "refused", "failed"
-"""The three outcomes of an attempt, as the audit log writes them."""
+OK, REFUSED, FAILED, INTERRUPTED = "ok", "refused", "failed", "interrupted"
+"""The outcomes of an attempt, as the audit log writes them. `interrupted`: pixel-tui was stopped (SIGTERM,
+SIGINT, `q`) before the attempt finished or started; `done` and `not_done` say how far it got."""
 
 
 class Refused(Exception):
@@ -88,12 +89,18 @@ class Outcome:
 
     step: Step
     outcome: str
-    """ok, refused or failed."""
+    """ok, refused, failed or interrupted."""
     error: str | None = None
-    """Why it was refused or failed."""
+    """Why it was refused, failed or interrupted."""
     duration_s: float = 0.0
     note: str | None = None
     """What else a person should know of an ok outcome: who ended the task first, what was already gone."""
+    done: tuple[str, ...] = ()
+    """Interrupted: the parts of the step that were done (each confirmed by the engine or the file system)."""
+    under_way: str | None = None
+    """Interrupted: the part that was asked for and not confirmed (a stop still waiting out its grace)."""
+    not_done: tuple[str, ...] = ()
+    """Interrupted: the parts that were never started."""
 
     @property
     def ok(self) -> bool:
@@ -105,7 +112,17 @@ class Outcome:
         name = self.step.target.short if self.step.target else "host"
         if self.ok:
             return f"{self.step.op} {name}: done" + (f" ({self.note})" if self.note else "")
+        if self.outcome == INTERRUPTED:
+            return f"{self.step.op} {name}: {self.outcome}: {self.error}; {self.progress()}"
         return f"{self.step.op} {name}: {self.outcome}: {self.error}"
+
+    def progress(self) -> str:
+        """How far an interrupted step got: "done: stop x; under way: remove x (not confirmed); not done: ..."."""
+        words = [f"done: {', '.join(self.done) or 'nothing'}"]
+        if self.under_way:
+            words.append(f"under way: {self.under_way} (not confirmed)")
+        words.append(f"not done: {', '.join(self.not_done) or 'nothing'}")
+        return "; ".join(words)
 
 
 AUTOHEAL = "autoheal"

@@ -23,6 +23,7 @@ from pixel_tui.domain import WorkerRules, judge_lock
 from pixel_tui.domain.phantoms import live_worker_of, orphan_since
 from pixel_tui.ledger import Task, TaskIndex
 from pixel_tui.model import Container
+from pixel_tui.remediate.attempt import Attempt
 from pixel_tui.remediate.engine_ops import EngineOps
 from pixel_tui.remediate.model import Refused, Step
 from pixel_tui.remediate.orchestrator import OrchestratorFiles
@@ -93,11 +94,12 @@ class WorkerSteps:
         self._clock = clock
         self.watch = AbortWatch()
 
-    def run(self, step: Step, intent: Callable[[], None]) -> str | None:
+    def run(self, step: Step, intent: Attempt) -> str | None:
         """Check the step against the live state and run it; a note for the outcome, Refused when it must not run.
 
-        `intent` is called once the checks passed and before the first change: it records the intent
-        durably, and raises (nothing is changed) when it cannot."""
+        `intent(*parts)` is called once the checks passed and before the first change: it records the intent
+        durably, naming the parts to come, and raises (nothing is changed) when it cannot. Each part then runs
+        in `intent.part(...)`, so that a stop of pixel-tui can say which were done."""
         if step.op == "kill-worker":
             return self._kill(step, intent)
         if step.op == "remove-orphan":
@@ -135,7 +137,7 @@ class WorkerSteps:
 
     # -- the steps --------------------------------------------------------------------------------
 
-    def _kill(self, step: Step, intent: Callable[[], None]) -> str | None:
+    def _kill(self, step: Step, intent: Attempt) -> str | None:
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         tasks = self._tasks()
@@ -166,15 +168,16 @@ class WorkerSteps:
                     )
                 if task is not None and task.terminal:
                     raise Refused(f"its task {task.id[:8]} is {task.status} now: the worker is finishing")
-            intent()
-            self._stop_and_remove(step.target.id)
+            intent(*self._stop_parts(name), *_abort_part(task_id, tasks), _gone_part(name))
+            self._stop_and_remove(step.target.id, name, intent)
             note = None
-        intent()
-        ended = self._end_task(task_id, f"killed by pixel-tui: {step.why}", tasks_known=tasks is not None)
-        self._verify_gone(step.target.id, name)
+        intent(*_abort_part(task_id, tasks), _gone_part(name))
+        ended = self._end_task(task_id, f"killed by pixel-tui: {step.why}", tasks_known=tasks is not None,
+                               attempt=intent)  # fmt: skip
+        self._verify_gone(step.target.id, name, intent)
         return _join(note, ended)
 
-    def _remove_orphan(self, step: Step, intent: Callable[[], None]) -> str | None:
+    def _remove_orphan(self, step: Step, intent: Attempt) -> str | None:
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         live = engine.inspect(step.target.id)
@@ -197,12 +200,12 @@ class WorkerSteps:
         if (now - since).total_seconds() <= grace:
             raise Refused(f"{name} is finishing: its task ended {fmt.duration((now - since).total_seconds())} ago "
                           f"(orphan grace {fmt.duration(grace)})")  # fmt: skip
-        intent()
-        self._stop_and_remove(step.target.id)
-        self._verify_gone(step.target.id, name)
+        intent(*self._stop_parts(name), _gone_part(name))
+        self._stop_and_remove(step.target.id, name, intent)
+        self._verify_gone(step.target.id, name, intent)
         return None
 
-    def _abort_ghost(self, step: Step, intent: Callable[[], None]) -> str | None:
+    def _abort_ghost(self, step: Step, intent: Attempt) -> str | None:
         task_id = step.target.id if step.target else None
         tasks = self._tasks()
         if tasks is None:
@@ -222,10 +225,10 @@ class WorkerSteps:
             if waited <= window:
                 raise Refused(f"task {task.id[:8]} is pending for {fmt.duration(waited)} only: its spawn may be "
                               f"starting (spawn window {fmt.duration(window)})")  # fmt: skip
-        intent()
-        return self._end_task(task.id, "no worker container (resolved by pixel-tui)", tasks_known=True)
+        intent(*_abort_part(task.id, tasks))
+        return self._end_task(task.id, "no worker container (resolved by pixel-tui)", tasks_known=True, attempt=intent)
 
-    def _clear_lock(self, step: Step, intent: Callable[[], None]) -> str | None:
+    def _clear_lock(self, step: Step, intent: Attempt) -> str | None:
         seen = self.files.lock()
         if seen.task_id is None:
             return "the lock file was gone already"
@@ -243,31 +246,44 @@ class WorkerSteps:
         state = judge_lock(path, seen, rules=self.rules, containers=self._containers(), tasks=tasks, now=self._clock())
         if not state.stale:
             raise Refused(f"the lock is live: {state.why}")
-        intent()
-        self.files.clear_lock(seen)
+        clear = f"remove the lock file of task {seen.task_id[:8]}"
+        intent(clear)
+        with intent.part(clear):
+            self.files.clear_lock(seen)
         return None
 
     # -- acting -----------------------------------------------------------------------------------
 
-    def _stop_and_remove(self, container_id: str) -> None:
+    def _stop_parts(self, name: str) -> tuple[str, str]:
+        grace = fmt.duration(self.settings.remediate.stop_grace_s)
+        return f"stop {name} (SIGTERM, SIGKILL after {grace})", f"remove {name}"
+
+    def _stop_and_remove(self, container_id: str, name: str, attempt: Attempt) -> None:
         """Stop (TERM, KILL after the grace) and remove; a container that vanished meanwhile is what was wanted."""
         engine = self._engine()
+        stop, remove = self._stop_parts(name)
         try:
-            engine.stop(container_id, self.settings.remediate.stop_grace_s)
+            with attempt.part(stop):
+                engine.stop(container_id, self.settings.remediate.stop_grace_s)
         except LookupError:
             return
-        with contextlib.suppress(LookupError):  # the orchestrator's spawner removes exited workers: gone is gone
+        with attempt.part(remove), contextlib.suppress(LookupError):  # the spawner removes exited workers: gone is gone
             engine.remove(container_id)
 
-    def _verify_gone(self, container_id: str, name: str) -> None:
-        left = self._engine().inspect(container_id)
+    def _verify_gone(self, container_id: str, name: str, attempt: Attempt) -> None:
+        with attempt.part(_gone_part(name)):
+            left = self._engine().inspect(container_id)
         if left is not None:
             raise RuntimeError(f"{name} is still there ({left.state}) after it was stopped and removed")
 
-    def _end_task(self, task_id: str | None, reason: str, *, tasks_known: bool) -> str | None:
+    def _end_task(self, task_id: str | None, reason: str, *, tasks_known: bool, attempt: Attempt) -> str | None:
         """Abort the task if it is still pending or running; then it must be finished, whoever finished it."""
         if task_id is None or not tasks_known:
             return None
+        with attempt.part(_abort_text(task_id)):
+            return self._abort(task_id, reason)
+
+    def _abort(self, task_id: str, reason: str) -> str | None:
         now = self._clock()
         problem: str | None = None
         try:
@@ -299,6 +315,19 @@ def refuse_namesake(engine: EngineOps, step: Step) -> None:
             f"{step.target.short} is gone; a new container {namesake.name} ({namesake.id[:12]}) "
             "has its name: not acting on a container you did not see"
         )
+
+
+def _abort_text(task_id: str) -> str:
+    return f"mark task {task_id[:8]} aborted"
+
+
+def _abort_part(task_id: str | None, tasks: TaskIndex | None) -> tuple[str, ...]:
+    """The ledger part of a step, when there is a task and a ledger to mark it in."""
+    return (_abort_text(task_id),) if task_id and tasks is not None else ()
+
+
+def _gone_part(name: str) -> str:
+    return f"check that {name} is gone"
 
 
 def _join(*notes: str | None) -> str | None:

@@ -6,6 +6,7 @@ built from config, theme files or the host are never read as markup (`markup=Fal
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
@@ -28,10 +29,11 @@ from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
 from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
+from pixel_tui.ui.quitting import Quitting
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
 
 
-class PixelApp(App[int]):
+class PixelApp(Quitting, App[int]):
     """pixel-tui's console."""
 
     CSS_PATH = "pixel.tcss"
@@ -73,6 +75,9 @@ class PixelApp(App[int]):
         """Clashes with Textual's own bindings already told (Textual reports them on every key)."""
         self._applicable: dict[str, Theme] = {}
         """Themes known to apply, by name (the object, as a file may replace a theme of the same name)."""
+        self.stop_signals = False
+        """SIGTERM and SIGINT quit as `q` does (set by `run_console`; tests leave the process's signals alone)."""
+        self.listen_for_interruptions()
 
     def notify(
         self,
@@ -102,7 +107,9 @@ class PixelApp(App[int]):
         return DashboardScreen(self.pipeline, self.settings)
 
     def on_mount(self) -> None:
-        """Register the themes that apply, pick the configured one, apply the keymap."""
+        """Register the themes that apply, pick the configured one, apply the keymap; SIGTERM quits as `q` does."""
+        if self.stop_signals:
+            self.handle_stop_signals()
         themes = load_themes(self.paths.themes_dir if self.paths else None, check=self.theme_problem)
         for theme in themes.themes:
             self.register_theme(theme)
@@ -256,7 +263,11 @@ def run_console(
     executor: Executor | None,
     history: RecordedHistory | None = None,
 ) -> int:
-    """Run the console until the operator quits; the exit code (0, or 1 when the app failed)."""
+    """Run the console until the operator quits; the exit code (0, 1 when the app failed, 4 when quitting
+    interrupted an action: each one is printed on stderr, with the parts done and not done)."""
     app = build_app(settings, source, paths=paths, executor=executor, history=history)
+    app.stop_signals = True
     app.run()
+    for outcome in app.interrupted:
+        print(f"pixel-tui: {printable(outcome.sentence())}", file=sys.stderr, flush=True)
     return app.return_code or 0

@@ -15,6 +15,7 @@ from pixel_tui.remediate.autoheal import AutohealState
 from pixel_tui.remediate.catalogue import BY_ID
 from pixel_tui.remediate.model import Outcome, Plan, outcome_event
 from pixel_tui.remediate.model import Step as PlanStep
+from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.keys import RemediationRequested
 
@@ -81,9 +82,12 @@ class Remediation:
         else:
             self.app.push_screen(ConfirmScreen(title, plan), then)
 
-    @work(thread=True, group="remediate", exclusive=False, exit_on_error=False)
-    def _execute(self, plan: Plan) -> None:
-        """Run a confirmed plan in a thread; show progress, then every outcome, then collect at once."""
+    @work(group="remediate", exclusive=False, exit_on_error=False)
+    async def _execute(self, plan: Plan) -> None:
+        """Run a confirmed plan in a daemon thread; show progress, then every outcome, then collect at once.
+
+        A daemon thread, not a thread worker: Textual's thread workers are joined when the console ends, so
+        a stop still waiting out its grace would hold the quit past its bound (pixel_tui/ui/quitting.py)."""
         executor = self.app.executor
         assert executor is not None
         label = BY_ID[plan.action].label
@@ -93,10 +97,12 @@ class Remediation:
             self.app.call_from_thread(setattr, self, "acting", text)
 
         try:
-            outcomes = executor.execute(plan, actor=person(), progress=progress)
+            outcomes = await in_daemon_thread(lambda: executor.execute(plan, actor=person(), progress=progress),
+                                              name="pixel-act")  # fmt: skip
         finally:
-            self.app.call_from_thread(setattr, self, "acting", None)
-        self.app.call_from_thread(self._done, plan, outcomes)
+            if self.app.quitting is None:  # while quitting, the status line says what it waits for
+                self.acting = None
+        self._done(plan, outcomes)
 
     def _done(self, plan: Plan, outcomes: tuple[Outcome, ...]) -> None:
         label = BY_ID[plan.action].label
