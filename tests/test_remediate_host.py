@@ -137,3 +137,21 @@ def test_swap_commands_are_looked_up_on_the_given_path_only(stand_ins):
     empty = RealHost(proc=host.proc, drop_caches_path=host.drop_caches_path, path="/nonexistent")
     with pytest.raises(HostError, match="swapoff not found on PATH"):
         empty.cycle_swap()
+
+
+def test_act_on_a_plan_known_to_fail_refuses_without_asking(tmp_path):
+    """`pixel-tui act host.cycle_swap` with no swap in use: refused at once (exit 1), never a question."""
+    import io
+
+    from pixel_tui.remediate.commands import act
+
+    host = StandInHost(figures=MemoryFigures(16 * GiB, 12 * GiB, 8 * GiB, 8 * GiB))
+    ex = executor(tmp_path, host)
+    answers, out, err = io.StringIO("cycle\n"), io.StringIO(), io.StringIO()
+    code = act(ex, crisis_frame(14), "host.cycle_swap", None, assume_yes=False, dry_run=False,
+               stdin=answers, stdout=out, stderr=err)  # fmt: skip
+    assert code == 1
+    assert "refused: no swap is in use: nothing to cycle" in err.getvalue()
+    assert answers.tell() == 0 and "type" not in out.getvalue().lower()  # nothing was asked or read
+    (record,) = ex.backends.audit.read()[0]
+    assert record["outcome"] == "refused" and host.calls == []

@@ -147,6 +147,12 @@ def act(
         stdout.write(printable(line) + "\n")
     if not plan.steps or dry_run:
         return EXIT_DONE
+    known_to_fail = None if executor.read_only else executor.precheck(plan)
+    if known_to_fail is not None:  # asks nothing: the answer could not change the outcome
+        step, reason = known_to_fail
+        outcome = executor.refuse(plan, step, actor=person(), reason=reason)
+        stderr.write(f"pixel-tui act: {printable(outcome.sentence())}\n")
+        return EXIT_REFUSED
     refusal = None if executor.read_only else confirm(plan, assume_yes=assume_yes, stdin=stdin, stdout=stdout)
     if refusal is not None:
         stderr.write(f"pixel-tui act: {refusal}\n")

@@ -20,15 +20,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from pixel_tui import format as fmt
 from pixel_tui.domain import WorkerRules
-from pixel_tui.model import Event, Level, Snapshot, Thresholds, level_for, utcnow
+from pixel_tui.model import Event, Level, Snapshot, utcnow
 from pixel_tui.remediate import worker_steps
 from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started
 from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON, allowed
 from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
 from pixel_tui.remediate.host import HostError, HostSystem
+from pixel_tui.remediate.host_checks import HOST_OPS, host_refusal
 from pixel_tui.remediate.model import (
     FAILED,
     INTERRUPTED,
@@ -341,39 +341,23 @@ class Executor:
                 raise Refused(f"{name} is {live.state} now, not {step.expect.get('state')}")
             if op == "remove-exited" and not self.rules.is_worker(live.as_container(self._clock())):
                 raise Refused(f"{name} is not a worker: prune never removes other containers")
-        elif op in ("drop-caches", "cycle-swap"):
+        elif op in HOST_OPS:
             self._validate_host(op)
 
     def _validate_host(self, op: str) -> None:
-        host = self.backends.host
-        if not host.is_root():
-            raise Refused("needs root (pixel-tui runs as a user that cannot drop caches or swap off)")
-        memory = host.memory()
-        thresholds: Thresholds = self.settings.thresholds
-        if op == "drop-caches":
-            level = level_for(memory.percent, thresholds.memory)
-            if level.rank < Level.WARNING.rank:
-                raise Refused(
-                    f"memory is at {memory.percent:.1f} % ({level.value}); the page cache is only dropped at "
-                    f"warning ({thresholds.memory[1]:g} %) or worse"
-                )
-            return
-        remediate = self.settings.remediate
-        if memory.swap_used == 0:
-            raise Refused("no swap is in use: nothing to cycle")
-        margin = memory.total * remediate.swap_margin_percent / 100
-        if memory.available <= memory.swap_used + margin:
-            raise Refused(
-                f"available memory {fmt.size(memory.available)} does not exceed swap used "
-                f"{fmt.size(memory.swap_used)} by the margin {fmt.size(margin)} "
-                f"({remediate.swap_margin_percent:g} % of {fmt.size(memory.total)})"
-            )
-        traffic = host.swap_traffic(remediate.swap_sample_s)
-        if traffic >= remediate.swap_traffic_limit:
-            raise Refused(
-                f"swap traffic is {traffic:.1f} pages/s over {remediate.swap_sample_s:g} s "
-                f"(cycling needs under {remediate.swap_traffic_limit:g})"
-            )
+        reason = host_refusal(op, self.backends.host, self.settings)
+        if reason is not None:
+            raise Refused(reason)
+
+    def precheck(self, plan: Plan) -> tuple[Step, str] | None:
+        """A one-step host plan that would be refused now, and why: asked before asking the operator, so a
+        plan known to fail asks nothing (the quick checks; the swap traffic is sampled when it runs)."""
+        if len(plan.steps) == 1 and plan.steps[0].op in HOST_OPS:
+            step = plan.steps[0]
+            reason = host_refusal(step.op, self.backends.host, self.settings, sample_traffic=False)
+            if reason is not None:
+                return step, reason
+        return None
 
     # -- running ----------------------------------------------------------------------------------
 

@@ -69,6 +69,10 @@ class Remediation:
         if executor.read_only:  # reached only by running the action directly: refused and audited, not asked
             self._execute(plan)
             return
+        known_to_fail = executor.precheck(plan)
+        if known_to_fail is not None:  # say why at once, ask nothing (audited like any refusal)
+            self._refuse(plan, *known_to_fail)
+            return
 
         def then(confirmed: bool | None) -> None:
             if confirmed:
@@ -103,6 +107,15 @@ class Remediation:
             if self.app.quitting is None:  # while quitting, the status line says what it waits for
                 self.acting = None
         self._done(plan, outcomes)
+
+    @work(group="remediate", exclusive=False, exit_on_error=False)
+    async def _refuse(self, plan: Plan, step: PlanStep, reason: str) -> None:
+        """Record a plan known to fail as refused (off the UI thread: the audit log is fsynced) and say why."""
+        executor = self.app.executor
+        assert executor is not None
+        outcome = await in_daemon_thread(lambda: executor.refuse(plan, step, actor=person(), reason=reason),
+                                         name="pixel-refuse")  # fmt: skip
+        self._done(plan, (outcome,))
 
     def _done(self, plan: Plan, outcomes: tuple[Outcome, ...]) -> None:
         label = BY_ID[plan.action].label

@@ -6,11 +6,13 @@ import pytest
 from textual.widgets._footer import FooterKey
 
 from pixel_tui.remediate.catalogue import BY_ID, MUTATING_ACTIONS, is_mutating
+from pixel_tui.remediate.host import MemoryFigures
 from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.containers import ContainerTable
 from pixel_tui.ui.keys import KNOWN_IDS, action_allowed, usable_keymap
 from pixel_tui.ui.workers import WorkerTable
+from tests.remediation import GiB, StandInHost
 from tests.ui.helpers import dashboard, make_app, record_notifications, replay, until
 
 CHANGING_KEYS = {BY_ID[action_id].key: action_id for action_id in MUTATING_ACTIONS}
@@ -97,6 +99,10 @@ async def test_watch_mode_changing_keys_do_nothing(key: str) -> None:
 @pytest.mark.parametrize("key", sorted(set(CHANGING_KEYS) - {"a"}))
 async def test_console_mode_changing_keys_ask_first(key: str) -> None:
     app, _ = make_app()
+    assert app.executor is not None
+    app.executor.backends.host = StandInHost(
+        figures=CAN_RUN.get(key, MemoryFigures(16 * GiB, 2 * GiB, 8 * GiB, 8 * GiB))
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await replay(pilot)
         spec = BY_ID[CHANGING_KEYS[key]]
@@ -194,3 +200,38 @@ def test_watch_plain_says_once_that_read_only_turns_autoheal_off(tmp_path):
     assert result.returncode == 3, result.stderr  # three lines that could not see the engine
     assert len(result.stdout.splitlines()) == 3
     assert result.stderr.count("autoheal is off") == 1, result.stderr
+
+
+CAN_RUN = {
+    "m": MemoryFigures(total=16 * GiB, available=2 * GiB, swap_total=8 * GiB, swap_free=8 * GiB),  # memory at 87 %
+    "w": MemoryFigures(total=16 * GiB, available=6 * GiB, swap_total=8 * GiB, swap_free=7 * GiB),  # room for 1 GiB
+}
+"""Hosts where dropping the page cache (m) and cycling swap (w) may run: so they ask first."""
+
+
+@pytest.mark.parametrize(
+    ("key", "figures", "said"),
+    [
+        ("w", MemoryFigures(16 * GiB, 2 * GiB, 8 * GiB, 8 * GiB), "no swap is in use: nothing to cycle"),
+        (
+            "w",
+            MemoryFigures(16 * GiB, 2 * GiB, 8 * GiB, 2 * GiB),
+            "available memory 2.0GiB does not exceed swap used 6.0GiB",
+        ),
+        ("m", MemoryFigures(16 * GiB, 12 * GiB, 8 * GiB, 8 * GiB), "memory is at 25.0 % (ok)"),
+    ],
+)
+async def test_a_plan_known_to_fail_says_why_at_once_and_asks_nothing(key: str, figures, said: str) -> None:
+    app, _ = make_app()
+    assert app.executor is not None
+    host = app.executor.backends.host = StandInHost(figures=figures)
+    messages = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        await pilot.press(key)
+        await until(pilot, lambda: any("refused" in m for m in messages))
+        assert not isinstance(app.screen, (ConfirmScreen, PlanScreen))
+    assert any(said in message for message in messages), messages
+    (record,) = [r for r in app.executor.backends.audit.read()[0]]
+    assert record["outcome"] == "refused" and said in record["error"] and record["actor"] != "autoheal"
+    assert host.calls == []  # nothing sampled, nothing dropped or cycled
