@@ -220,14 +220,24 @@ def test_prune_removes_exited_workers_only_and_never_volumes(engine, tmp_path):
     other = engine.run("true", name="db-migrate")
     for container in (worker, other):
         container.wait(timeout=10)
+    scratch = engine.run(["sh", "-c", "head -c 300000 /dev/urandom > /blob"], name="scratch")
+    scratch.wait(timeout=10)
+    dangling = scratch.commit()  # no repository, no tag: a dangling image of about 300 kB
+    scratch.remove()
     b = bench(engine.url, tmp_path)
     try:
         plan = b.executor.plan("host.prune", b.collector.collect())
         assert [s.op for s in plan.steps] == ["remove-exited", "prune-images", "prune-build-cache"]
+        preview = b.executor.preview(plan)  # measured before asking
         outcomes = b.executor.execute(plan, actor="t")
     finally:
         b.close()
+    assert preview is not None and "1 dangling image (0.3 MiB)" in preview, preview
     assert outcomes[0].ok and outcomes[1].ok, outcome_words(outcomes)
+    assert outcomes[1].note == "dangling images: 2 deleted (images and their layers), 0.3 MiB reclaimed"
+    pruned = next(r for r in b.audit_lines() if r["step"] == "prune-images")
+    assert pruned["note"] == outcomes[1].note  # the audit says what was freed
+    assert dangling.id not in {image.id for image in engine.client.images.list(all=True)}
     left = {c.id for c in engine.client.containers.list(all=True)}
     assert worker.id not in left and other.id in left
     assert "pixel-data" in {v.name for v in engine.client.volumes.list()}

@@ -50,11 +50,15 @@ class SimEngineOps:
 
     def prune_images(self) -> str:
         """What a prune of dangling images says on such a host."""
-        return "3 dangling images removed, 412.0 MiB reclaimed"
+        return "dangling images: 7 deleted (images and their layers), 412.0 MiB reclaimed"
 
     def prune_build_cache(self) -> str:
         """What a build-cache prune says."""
         return "build cache: 96.0 MiB reclaimed"
+
+    def prune_preview(self) -> str:
+        """What such a host would free."""
+        return "would free about 508.0 MiB: 3 dangling images (412.0 MiB), 5 unused build cache entries (96.0 MiB)"
 
 
 class SimFiles:

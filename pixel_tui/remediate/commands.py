@@ -145,6 +145,9 @@ def act(
         return EXIT_REFUSED
     for line in plan.describe():
         stdout.write(printable(line) + "\n")
+    preview = executor.preview(plan)
+    if preview:
+        stdout.write(printable(preview) + "\n")
     if not plan.steps or dry_run:
         return EXIT_DONE
     known_to_fail = None if executor.read_only else executor.precheck(plan)

@@ -86,6 +86,10 @@ class EngineOps(Protocol):
         """Remove the build cache; a sentence saying what was reclaimed."""
         ...
 
+    def prune_preview(self) -> str:
+        """What a prune would remove now (dangling images, unused build cache), counts and bytes, in words."""
+        ...
+
 
 class EngineError(Exception):
     """The engine refused or failed an operation; the message is one line a person can act on."""
@@ -186,13 +190,40 @@ class DockerOps:
     def prune_images(self) -> str:
         """docker image prune (dangling only)."""
         result = self._call("prune images", self._client().prune_images, filters={"dangling": True}) or {}
-        removed = len(result.get("ImagesDeleted") or [])
-        return f"{removed} dangling images removed, {_mib(result.get('SpaceReclaimed'))} reclaimed"
+        deleted = sum(1 for entry in result.get("ImagesDeleted") or [] if entry.get("Deleted"))
+        reclaimed = _mib(result.get("SpaceReclaimed"))
+        return f"dangling images: {deleted} deleted (images and their layers), {reclaimed} reclaimed"
 
     def prune_build_cache(self) -> str:
         """docker builder prune."""
         result = self._call("prune build cache", self._client().prune_builds) or {}
         return f"build cache: {_mib(result.get('SpaceReclaimed'))} reclaimed"
+
+    def prune_preview(self) -> str:
+        """docker system df, read for what a prune would take."""
+        return prune_preview_of(self._call("measure disk usage", self._client().df) or {})
+
+
+def prune_preview_of(usage: dict[str, Any]) -> str:
+    """The words of `prune_preview` from the engine's disk usage (`GET /system/df`)."""
+    images = [image for image in usage.get("Images") or [] if _dangling(image)]
+    # Only its own layers are freed: the part shared with images that stay (busybox under a commit) is not.
+    image_bytes = sum(
+        max(int(image.get("Size") or 0) - max(int(image.get("SharedSize") or 0), 0), 0) for image in images
+    )
+    cache = [entry for entry in usage.get("BuildCache") or [] if not entry.get("InUse")]
+    cache_bytes = sum(int(entry.get("Size") or 0) for entry in cache)
+    return (
+        f"would free about {_mib(image_bytes + cache_bytes)}: {len(images)} dangling "
+        f"image{'s' if len(images) != 1 else ''} ({_mib(image_bytes)}), {len(cache)} unused build cache "
+        f"entr{'ies' if len(cache) != 1 else 'y'} ({_mib(cache_bytes)})"
+    )
+
+
+def _dangling(image: dict[str, Any]) -> bool:
+    """Untagged: what `docker image prune` (dangling=true) removes, unless a container still uses it."""
+    tags = [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
+    return not tags and not image.get("Containers")
 
 
 def _mib(value: Any) -> str:

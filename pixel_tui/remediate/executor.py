@@ -198,7 +198,7 @@ class Executor:
                 self._validate(step)
                 attempt(step.what)
                 with attempt.part(step.what):
-                    self._run(step)
+                    note = self._run(step)
         except Interrupted:
             outcome = Outcome(step, INTERRUPTED, f"pixel-tui was stopped ({self.attempts.stopping})")
         except AuditUnavailable as error:
@@ -349,6 +349,16 @@ class Executor:
         if reason is not None:
             raise Refused(reason)
 
+    def preview(self, plan: Plan) -> str | None:
+        """What a plan that prunes would free, asked of the engine before asking the operator (None for
+        other plans); a sentence saying it could not be measured when the engine does not answer."""
+        if not plan.prunes:
+            return None
+        try:
+            return self._engine().prune_preview()
+        except Exception as error:  # noqa: BLE001 - a preview never stops the plan: it says what it missed
+            return f"what it would free could not be measured: {error}"
+
     def precheck(self, plan: Plan) -> tuple[Step, str] | None:
         """A one-step host plan that would be refused now, and why: asked before asking the operator, so a
         plan known to fail asks nothing (the quick checks; the swap traffic is sampled when it runs)."""
@@ -361,7 +371,7 @@ class Executor:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def _run(self, step: Step) -> None:
+    def _run(self, step: Step) -> str | None:
         grace = self.settings.remediate.stop_grace_s
         target_id = str(step.target.id if step.target else None)
         runs: dict[str, Callable[[], Any]] = {
@@ -377,7 +387,8 @@ class Executor:
         run = runs.get(step.op)
         if run is None:  # pragma: no cover - plans only make the ops above
             raise Refused(f"unknown operation {step.op}")
-        run()
+        said = run()  # a prune says what it reclaimed: the outcome's note, in the audit line too
+        return said if isinstance(said, str) else None
 
 
 def _target_key(step: Step) -> str:

@@ -76,6 +76,11 @@ class Plan:
     stop_on_failure: bool = False
     """The cascade (optimize) stops at the first failed step."""
 
+    @property
+    def prunes(self) -> bool:
+        """True when a step prunes: what it would free is measured before a person is asked."""
+        return any(step.op in ("prune-images", "prune-build-cache") for step in self.steps)
+
     def describe(self) -> list[str]:
         """The plan as lines a person reads before confirming."""
         if not self.steps:

@@ -58,15 +58,19 @@ class PlanScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="plan.cancel")]
 
-    def __init__(self, title: str, plan: Plan, word: str) -> None:
+    def __init__(self, title: str, plan: Plan, word: str, preview: str | None = None) -> None:
         super().__init__()
         self.title_text = printable(title)
         self.plan = plan
         self.word = word
+        self.preview = preview
+        """What the plan would free (a prune), as the engine measured it before asking; None for other plans."""
 
     def compose(self) -> ComposeResult:
         """The plan, scrollable, and the line to type the word in."""
         lines = [Content(printable(line)) for line in self.plan.describe()]
+        if self.preview:
+            lines += [Content(""), Content.styled(printable(self.preview), "bold")]
         with Vertical(id="dialog", classes="plan") as dialog:
             dialog.border_title = self.title_text
             dialog.border_subtitle = "esc cancel"

@@ -6,6 +6,7 @@ reactives); the effect itself lives in `pixel_tui.remediate`, the dialogs in `pi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -81,7 +82,9 @@ class Remediation:
                 self.notify("cancelled: nothing was changed", title=spec.label, timeout=3)
 
         title = f"{spec.label}: {plan.steps[0].target.short}" if not plan.bulk else f"{spec.label}: the plan"
-        if plan.bulk:
+        if plan.bulk and plan.prunes:
+            self._ask_with_preview(PlanScreen(title, plan, spec.label.split()[0]), then)
+        elif plan.bulk:
             self.app.push_screen(PlanScreen(title, plan, spec.label.split()[0]), then)
         else:
             self.app.push_screen(ConfirmScreen(title, plan), then)
@@ -107,6 +110,18 @@ class Remediation:
             if self.app.quitting is None:  # while quitting, the status line says what it waits for
                 self.acting = None
         self._done(plan, outcomes)
+
+    @work(group="remediate", exclusive=False, exit_on_error=False)
+    async def _ask_with_preview(self, screen: PlanScreen, then: Callable[[bool | None], None]) -> None:
+        """Measure what a prune would free (the engine's disk usage, off the UI thread), then ask."""
+        executor = self.app.executor
+        assert executor is not None
+        self.acting = "measuring what a prune would free…"
+        try:
+            screen.preview = await in_daemon_thread(lambda: executor.preview(screen.plan), name="pixel-preview")
+        finally:
+            self.acting = None
+        self.app.push_screen(screen, then)
 
     @work(group="remediate", exclusive=False, exit_on_error=False)
     async def _refuse(self, plan: Plan, step: PlanStep, reason: str) -> None:

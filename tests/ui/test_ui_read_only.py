@@ -112,6 +112,9 @@ async def test_console_mode_changing_keys_ask_first(key: str) -> None:
         await pilot.pause()
         expected = PlanScreen if spec.scope in ("all", "host") else ConfirmScreen
         assert isinstance(app.screen, expected), f"{key}: {type(app.screen).__name__}"
+        if key == "P":  # a prune says what it would free before it asks (here: no engine to measure)
+            steps = str(app.screen.query_one("#plan-steps").render())
+            assert "what it would free could not be measured" in steps, steps
         dialog = app.screen.query_one("#dialog").region  # centred over the console, not in its corner
         assert abs(dialog.x + dialog.width / 2 - 60) <= 1 and abs(dialog.y + dialog.height / 2 - 20) <= 1, dialog
         await pilot.press("escape")
