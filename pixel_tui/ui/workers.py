@@ -94,6 +94,8 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot whose workers are shown."""
+    _problems: frozenset[str] | set[str] = frozenset()
+    """The keys of the rows that were problems (timed out, phantom, conflict) at the last refresh."""
 
     def watch_snapshot(self) -> None:
         """New data: update the rows in place."""
@@ -104,9 +106,22 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         snapshot = self.snapshot
         if snapshot is None or not self.is_mounted:
             return
-        rows: list[Row] = [(worker.key, cells(worker)) for worker in sorted(snapshot.workers, key=urgency)]
+        ordered = sorted(snapshot.workers, key=urgency)
+        rows: list[Row] = [(worker.key, cells(worker)) for worker in ordered]
         self.sync(rows)
         self.show_title(title(snapshot))
+        problems = {worker.key for worker in ordered if worker.timed_out or worker.phantom or worker.conflict}
+        new = problems - self._problems
+        self._problems = problems
+        if new:  # a new timed-out, phantom or conflicting row: scrolled into view, wherever the cursor is
+            # After the refresh: the new row's place exists only once the table has laid out its rows.
+            self.call_after_refresh(self._reveal, min(i for i, worker in enumerate(ordered) if worker.key in new))
+
+    def _reveal(self, index: int) -> None:
+        """Scroll so that row `index` shows (the cursor stays where the operator left it)."""
+        if index < self.row_count:
+            region = self._get_row_region(index)
+            self.scroll_to_region(region, animate=False, spacing=self._get_fixed_offset(), force=True)
 
     def action_remediate(self, action_id: str) -> None:
         """Ask the screen to run a worker action on the selected row."""

@@ -248,3 +248,40 @@ async def test_the_events_pane_takes_the_focus_and_opens_every_event_whole(size)
         await until(pilot, lambda: not isinstance(app.screen, EventsScreen))
         await pilot.press("v")  # from anywhere on the dashboard
         await until(pilot, lambda: isinstance(app.screen, EventsScreen))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+async def test_a_new_problem_row_scrolls_into_view_in_the_workers_pane(size) -> None:
+    """Eight healthy workers, the cursor on the last; a worker times out: its row shows, at 80x24 too."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from pixel_tui.model import Worker
+    from tests.scripted import crisis_frame
+
+    base = crisis_frame(9)
+    started = base.taken_at - timedelta(minutes=5)
+    healthy = tuple(
+        Worker(f"{n:08x}-0000-4000-8000-000000000000", "running", f"pixel-worker-{n:08x}", f"{n:064x}", "running",
+               started, 300.0 + n, 2760.0, False)
+        for n in range(1, 9)
+    )  # fmt: skip
+    stuck = Worker("0badf00d-0000-4000-8000-000000000000", "running", "pixel-worker-0badf00d", "f" * 64, "running",
+                   started - timedelta(hours=1), 3900.0, 2760.0, True)  # fmt: skip
+    first = replace(base, workers=healthy, events=())
+    second = replace(base, taken_at=base.taken_at + timedelta(seconds=2), workers=(*healthy, stuck), events=())
+    app, _ = make_app([first, second])
+    async with app.run_test(size=size) as pilot:
+        screen = await replay(pilot, 1)
+        table = screen.query_one(WorkerTable)
+        table.focus()
+        table.move_cursor(row=len(healthy) - 1)
+        await pilot.pause()
+        chosen = table.selected_key
+        assert table.scroll_y > 0 or table.row_count * 1 <= table.scrollable_content_region.height
+        await replay(pilot, 2)
+        assert table.row_keys[0] == "f" * 64
+        visible_from = round(table.scroll_y)
+        rows_shown = table.scrollable_content_region.height - table.header_height
+        assert visible_from <= 0 < visible_from + rows_shown, (visible_from, rows_shown)
+        assert table.selected_key == chosen  # the operator's selection is left where it was
