@@ -4,6 +4,7 @@ a worker's flags."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +46,15 @@ def duration(seconds: float | None) -> str:
 def percent(value: float | None, digits: int = 1) -> str:
     """12.345 -> '12.3%'; None -> '-'."""
     return "-" if value is None else f"{value:.{digits}f}%"
+
+
+NO_SWAP = "none"
+"""The one wording of a host with no swap configured, in the console, `watch --plain` and `snapshot`."""
+
+
+def swap_figure(total: int, percent: float, render: Callable[[float], str]) -> str:
+    """Swap used as `render` writes a figure, or NO_SWAP when the host has none (never a 0 % of 0 B)."""
+    return render(percent) if total else NO_SWAP
 
 
 def number(value: float | None, digits: int = 1) -> str:

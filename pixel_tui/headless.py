@@ -50,11 +50,11 @@ def status_line(snapshot: Snapshot) -> str:
         f"overall={snapshot.levels.overall.value}",
         f"cpu={fmt.number(host.cpu_percent)}",
         f"mem={fmt.number(host.memory.percent)}",
-        f"swap={fmt.number(host.swap.percent)}",
+        f"swap={fmt.swap_figure(host.swap.total, host.swap.percent, fmt.number)}",
         f"disk={fmt.number(host.disk_percent)}",
         f"load={host.load_per_core:.2f}",
         f"containers={snapshot.running_containers}/{len(snapshot.containers)}",
-        f"workers={sum(1 for worker in snapshot.workers if worker.container_id)}",
+        f"workers={snapshot.running_workers}",
         f"timed_out={len(snapshot.timed_out)}",
         f"phantoms={len(snapshot.phantoms)}",
     ]
@@ -110,8 +110,8 @@ def render_table(snapshot: Snapshot) -> str:
         ),
         (
             "swap",
-            fmt.percent(host.swap.percent),
-            f"{fmt.size(host.swap.used)} of {fmt.size(host.swap.total)}",
+            fmt.swap_figure(host.swap.total, host.swap.percent, fmt.percent),
+            f"{fmt.size(host.swap.used)} of {fmt.size(host.swap.total)}" if host.swap.total else "no swap configured",
             levels.swap,
         ),
     ]
@@ -155,7 +155,8 @@ def render_table(snapshot: Snapshot) -> str:
         )
     lines.append("")
     lines.append(
-        f"workers: {len(snapshot.workers)}, timed out: {len(snapshot.timed_out)}, phantoms: {len(snapshot.phantoms)}"
+        f"workers: {snapshot.running_workers} running, timed out: {len(snapshot.timed_out)}, "
+        f"phantoms: {len(snapshot.phantoms)}"
     )
     if snapshot.workers:
         worker_rows = []

@@ -301,6 +301,12 @@ class Snapshot:
         """How many containers are running."""
         return sum(1 for container in self.containers if container.running)
 
+    @property
+    def running_workers(self) -> int:
+        """How many worker containers are running: the one count of workers the console, `watch --plain` and
+        `snapshot` give (ghost tasks are counted with the phantoms, exited workers not at all)."""
+        return sum(1 for worker in self.workers if worker.container_id and worker.state == "running")
+
 
 def workers_level(workers: tuple[Worker, ...], lock: LockState | None) -> Level:
     """Warning while a worker is timed out, a phantom exists or the lock is stale; ok otherwise."""

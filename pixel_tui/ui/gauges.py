@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from pixel_tui import format as fmt
 from pixel_tui.model import Level, Snapshot, Thresholds, level_for
 from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, clip, level_class, level_label, short_size
 
@@ -52,7 +53,7 @@ def readings(snapshot: Snapshot, thresholds: Thresholds) -> tuple[GaugeReading, 
             "swap",
             "SWAP",
             _fraction(swap_pct),
-            _pct(swap_pct) if host.swap.total else "none",
+            fmt.swap_figure(host.swap.total, host.swap.percent, _pct),
             f"{short_size(host.swap.used)}/{short_size(host.swap.total)}" if host.swap.total else "",
             levels.swap,
         ),

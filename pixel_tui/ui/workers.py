@@ -54,9 +54,7 @@ def cells(worker: Worker) -> tuple[Cell, ...]:
 
 def title(snapshot: Snapshot) -> str:
     """Counts, and what the ledger and lock say."""
-    workers = snapshot.workers
-    running = sum(1 for worker in workers if worker.container_id and worker.state == "running")
-    parts = [f"Workers {running} running"]
+    parts = [f"Workers {snapshot.running_workers} running"]
     if snapshot.timed_out:
         parts.append(f"{len(snapshot.timed_out)} overdue")
     if snapshot.phantoms:
