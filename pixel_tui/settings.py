@@ -209,7 +209,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "workers.spawn_window_s": (1.0, DAY),
     "workers.orphan_grace_s": (0.0, DAY),
     "workers.lock_grace_s": (0.0, DAY),
-    "workers.ledger_max_bytes": (1024, 1 << 30),
+    "workers.ledger_max_bytes": (1, 1 << 30),
     "history.cycle_s": (1.0, DAY),
     "history.retention_days": (0.01, 36500.0),
     "history.retention_rows": (1, 100_000_000),
