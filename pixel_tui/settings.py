@@ -316,7 +316,7 @@ def _scalar(dotted: str, value: Any, kind: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {dotted}: expected a number, got {value!r}")
         low, high = RANGES[dotted]
         if not low <= value <= high:
-            raise ConfigError(f"{origin}: {dotted}: must be from {low:g} to {high:g}, got {value!r}")
+            raise ConfigError(f"{origin}: {dotted}: must be from {bound(low)} to {bound(high)}, got {value!r}")
         if kind == "int":
             if int(value) != value:
                 raise ConfigError(f"{origin}: {dotted}: expected a whole number, got {value!r}")
@@ -327,6 +327,11 @@ def _scalar(dotted: str, value: Any, kind: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {dotted}: expected a string, got {value!r}")
         return value or None if kind == "str | None" else value
     raise ConfigError(f"{origin}: {dotted}: unsupported value {value!r}")  # pragma: no cover
+
+
+def bound(value: float) -> str:
+    """A range's end as written in messages and the README: `86400`, `2592000`, `0.1`."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _number(value: Any) -> bool:

@@ -18,8 +18,8 @@ fails and why:
 
 Running as root (euid 0) a failed check is a refusal: the CLI exits 3 with the path and the reason,
 before anything is read or written. Any other user gets the same words as a warning and pixel-tui goes
-on: what such a user's pixel-tui can do, another user who can write its files could do to themselves
-through the same engine socket or ledger anyway, and shared directories are common on desktops; the
+on: their pixel-tui reaches only what they can, and a shared or group-writable directory is their own
+choice (desktops, CI runners), where refusing would stop work and the warning is what helps. The
 symlink refusal for the audit log and history holds for everyone, since pixel-tui never makes one.
 """
 

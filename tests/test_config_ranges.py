@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
 from pixel_tui.model import Thresholds
-from pixel_tui.settings import RANGES, THRESHOLD_RANGE, ConfigError, Settings, load_settings
+from pixel_tui.settings import RANGES, THRESHOLD_RANGE, ConfigError, Settings, bound, load_settings
 
 
 def _number_keys() -> list[tuple[str, str]]:
@@ -63,12 +64,12 @@ def test_every_number_out_of_range_is_refused_naming_its_key(tmp_path, dotted, k
 
 @pytest.mark.parametrize(("dotted", "kind"), NUMBER_KEYS)
 def test_both_ends_of_every_range_are_accepted(tmp_path, dotted, kind):
-    for bound in RANGES[dotted]:
-        literal = repr(int(bound) if kind == "int" else float(bound))
+    for end in RANGES[dotted]:
+        literal = repr(int(end) if kind == "int" else float(end))
         settings = _load(tmp_path, _toml(dotted, literal))
         section, _, key = dotted.rpartition(".")
         value = getattr(getattr(settings, section) if section else settings, key)
-        assert value == bound and type(value).__name__ == kind
+        assert value == end and type(value).__name__ == kind
 
 
 @pytest.mark.parametrize("gauge", THRESHOLD_KEYS)
@@ -91,3 +92,14 @@ def test_the_findings_values_are_refused(tmp_path):
             _load(tmp_path, text)
     low, high = THRESHOLD_RANGE
     assert _load(tmp_path, f"[thresholds]\nswap = [{low}, {high}, {high}]").thresholds.swap == (low, high, high)
+
+
+@pytest.mark.parametrize(("dotted", "kind"), NUMBER_KEYS)
+def test_the_readme_and_the_example_config_state_every_range(dotted, kind):
+    root = Path(__file__).resolve().parent.parent
+    low, high = (bound(end) for end in RANGES[dotted])
+    section, _, key = dotted.rpartition(".")
+    default = getattr(getattr(Settings(), section) if section else Settings(), key)
+    assert f"| `{dotted}` | {bound(default)} | {low} to {high} |" in (root / "README.md").read_text()
+    example = (root / "pixel_tui" / "config.example.toml").read_text()
+    assert re.search(rf"^{key} = \S+  # {re.escape(low)} to {re.escape(high)}$", example, re.MULTILINE), dotted

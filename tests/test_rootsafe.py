@@ -118,6 +118,21 @@ def test_a_world_writable_home_is_refused_as_root_with_the_path_and_the_reason(b
     assert _tree(home) == [], "nothing is created under a refused home"
 
 
+def test_xdg_directories_other_users_can_write_are_refused_as_root(base):
+    shared = base / "xdg"
+    shared.mkdir()
+    shared.chmod(0o777)
+    env = {key: value for key, value in os.environ.items() if key != "PIXEL_TUI_HOME"}
+    env |= {"PYTHONPATH": _pythonpath(), "HOME": str(base)}
+    env |= {f"XDG_{kind}_HOME": str(shared / kind.lower()) for kind in ("CONFIG", "DATA", "STATE")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pixel_tui", "audit"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 3
+    assert f"pixel-tui: refused: {shared}: is writable by every user (mode 0777)" in result.stderr
+    assert _tree(shared) == []
+
+
 def test_a_group_writable_home_is_refused_unless_the_group_is_roots_alone(base, other):
     home = _home(base, 0o770)
     os.chown(home, 0, other.pw_gid)
