@@ -207,10 +207,14 @@ def config_path(args: argparse.Namespace, paths: Paths) -> Path:
     return Path(explicit) if explicit else paths.config_file
 
 
-def load(args: argparse.Namespace, paths: Paths) -> Settings:
-    """Settings from the config file with the command line laid over them."""
+def load(args: argparse.Namespace, paths: Paths, *, strict: bool = False) -> Settings:
+    """Settings from the config file with the command line laid over them.
+
+    `strict`: the file read must be the one its path leads to through trusted steps (root's commands)."""
     explicit = getattr(args, "config", None)
-    settings = load_settings(config_path(args, paths), required=explicit is not None)
+    path = config_path(args, paths)
+    verify = (lambda info: trust.check_read(path, info)) if strict else None
+    settings = load_settings(path, required=explicit is not None, verify=verify)
     return with_overrides(
         settings,
         read_only=getattr(args, "read_only", None),
@@ -280,9 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command != "locate" and not _trusted(trust.named_paths(paths, config_path(args, paths))):
         return EXIT_UNKNOWN
     try:
-        settings = load(args, paths)
+        settings = load(args, paths, strict=command != "locate" and trust.enforcing())
     except ConfigError as error:
         print(f"pixel-tui: config error: {printable(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except trust.Untrusted as error:
+        print(f"pixel-tui: refused: {error}", file=sys.stderr)
         return EXIT_UNKNOWN
     if command == "watch":
         settings = as_read_only(settings)  # one fact: watch is read-only, decided here

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -236,23 +238,32 @@ THRESHOLD_RANGE = (0.0, 1000.0)
 _METRICS = ("swap", "memory", "cpu", "load")
 
 
-def load_settings(path: Path | None, *, required: bool = False) -> Settings:
-    """Read `path`; a missing file gives the defaults unless `required` (an explicit --config)."""
+def load_settings(
+    path: Path | None, *, required: bool = False, verify: Callable[[os.stat_result], None] | None = None
+) -> Settings:
+    """Read `path`; a missing file gives the defaults unless `required` (an explicit --config).
+
+    `verify` is given the stat of the file read before a byte of it is believed, and may raise (its
+    own error passes through): the CLI, as root, checks that the path still leads to that file through
+    steps no other user can write (pixel_tui.trust)."""
     if path is None or not path.exists():
         if required and path is not None:
             raise ConfigError(f"{path}: no such config file")
         return Settings()
     try:
-        raw, _ = read_regular(path, CONFIG_MAX_BYTES)
+        raw, info = read_regular(path, CONFIG_MAX_BYTES)
+    except UnreadableFile as error:
+        raise ConfigError(f"{path}: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    if verify is not None:
+        verify(info)
+    try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except UnreadableFile as error:
-        raise ConfigError(f"{path}: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     return replace(parse_settings(data, str(path)), source=str(path))
 
 

@@ -115,6 +115,19 @@ def check(path: str | Path, *, own: bool = False, euid: int | None = None) -> No
         current = step
 
 
+def check_read(path: str | Path, info: os.stat_result, *, euid: int | None = None) -> None:
+    """After `path` was read (`info`, the stat of what was read): raise Untrusted unless the path still leads,
+    through trusted steps, to that very file. A check before the read alone leaves a window: a directory
+    absent then (under /tmp, say) could have been made by another user, read from, and removed since."""
+    check(path, euid=euid)
+    try:
+        now = os.stat(path)
+    except OSError as error:
+        raise Untrusted(path, f"changed while it was read ({error.strerror or error})") from None
+    if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+        raise Untrusted(path, "was replaced while it was read")
+
+
 def check_database(path: str | Path, *, euid: int | None = None) -> None:
     """`check(path, own=True)` for an SQLite file and each of its side files (`-wal`, `-shm`, `-journal`)."""
     check(path, own=True, euid=euid)

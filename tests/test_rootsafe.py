@@ -210,6 +210,22 @@ def test_a_config_symlink_root_made_in_its_own_directory_is_followed_and_its_tar
     assert refused.value.path == str(elsewhere / "pixel.toml") and f"owned by {OTHER}" in refused.value.reason
 
 
+def test_a_config_is_believed_only_if_its_path_still_leads_to_the_file_read(base):
+    home = _home(base)
+    config = home / "config.toml"
+    config.write_text("interval = 5\n")
+    read = config.stat()
+    trust.check_read(config, read)
+    replacement = home / "other.toml"
+    replacement.write_text("interval = 9\n")
+    replacement.rename(config)  # a file swapped in after the read: what was read is not what the path names
+    with pytest.raises(trust.Untrusted, match="was replaced while it was read"):
+        trust.check_read(config, read)
+    config.unlink()
+    with pytest.raises(trust.Untrusted, match="changed while it was read"):
+        trust.check_read(config, read)
+
+
 # --- planted symlinks for the audit log and the history ---------------------------------------------------
 
 
