@@ -68,11 +68,6 @@ class Verdict:
     path: Path
     problem: Untrusted | None
 
-    @property
-    def words(self) -> str:
-        """`trusted`, or the reason with the step it concerns."""
-        return "trusted" if self.problem is None else f"untrusted: {self.problem}"
-
 
 def check(path: str | Path, *, own: bool = False, euid: int | None = None) -> None:
     """Raise Untrusted when `path`, or a step on the way to it, could have been set by another user.
