@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pixel_tui import __version__
+from pixel_tui import __version__, trust
 from pixel_tui import commands as run
 from pixel_tui.headless import EXIT_UNKNOWN
 from pixel_tui.paths import Paths, default_paths
@@ -201,10 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load(args: argparse.Namespace, paths: Paths) -> Settings:
-    """Settings from the config file with the command line laid over them."""
+def config_path(args: argparse.Namespace, paths: Paths) -> Path:
+    """The config file in use: `--config`, else the default one."""
     explicit = getattr(args, "config", None)
-    settings = load_settings(Path(explicit) if explicit else paths.config_file, required=explicit is not None)
+    return Path(explicit) if explicit else paths.config_file
+
+
+def load(args: argparse.Namespace, paths: Paths, *, strict: bool = False) -> Settings:
+    """Settings from the config file with the command line laid over them.
+
+    `strict`: the file read must be the one its path leads to through trusted steps (root's commands)."""
+    explicit = getattr(args, "config", None)
+    path = config_path(args, paths)
+    verify = (lambda info: trust.check_read(path, info)) if strict else None
+    settings = load_settings(path, required=explicit is not None, verify=verify)
     return with_overrides(
         settings,
         read_only=getattr(args, "read_only", None),
@@ -235,6 +245,25 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _trusted(named: list[tuple[str, Path, bool]]) -> bool:
+    """Check the paths pixel-tui will use: as root, False after saying what is refused; else warn and go on."""
+    refuse = trust.enforcing()
+    problems = {str(verdict.problem): verdict.problem for verdict in trust.verdicts(named) if verdict.problem}
+    for problem in problems.values():  # one line per step refused, however many paths pass through it
+        if refuse:
+            print(f"pixel-tui: refused: {problem}", file=sys.stderr)
+        else:
+            print(f"pixel-tui: warning: {problem} (another user could change what pixel-tui does)", file=sys.stderr)
+    if refuse and problems:
+        print(
+            "pixel-tui: running as root, pixel-tui uses no config, data or state that another user could have "
+            'written (see `pixel-tui locate` and the README\'s "Running as root")',
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def _no_terminal() -> str | None:
     """Why the console cannot run here (stdin or stdout is not a terminal), or None."""
     for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
@@ -251,12 +280,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         parser.error(problem)
     paths = default_paths()
+    command = args.command or "console"
+    if command != "locate" and not _trusted(trust.named_paths(paths, config_path(args, paths))):
+        return EXIT_UNKNOWN
     try:
-        settings = load(args, paths)
+        settings = load(args, paths, strict=command != "locate" and trust.enforcing())
     except ConfigError as error:
         print(f"pixel-tui: config error: {printable(str(error))}", file=sys.stderr)
         return EXIT_UNKNOWN
-    command = args.command or "console"
+    except trust.Untrusted as error:
+        print(f"pixel-tui: refused: {error}", file=sys.stderr)
+        return EXIT_UNKNOWN
     if command == "watch":
         settings = as_read_only(settings)  # one fact: watch is read-only, decided here
     try:

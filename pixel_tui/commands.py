@@ -39,9 +39,18 @@ def _collector(settings: Settings) -> Collector:  # imported lazily: `locate` ne
 
 
 def locate(paths: Paths, settings: Settings) -> int:
-    """Print the paths in use, one `name: path` per line."""
-    config = settings.source or str(paths.config_file)
-    absent = "" if Path(config).exists() else "  (not present: defaults in use)"
+    """Print the paths in use, one `name: path` per line; a path another user could have set says so, and
+    whether that refuses (as root) or warns (see pixel_tui.trust)."""
+    from pixel_tui import trust
+
+    config = Path(settings.source or paths.config_file)
+    absent = "" if config.exists() else "  (not present: defaults in use)"
+    problems = {
+        verdict.name: verdict.problem
+        for verdict in trust.verdicts(trust.named_paths(paths, config))
+        if verdict.problem is not None
+    }
+    word = "refused as root" if trust.enforcing() else "untrusted"
     for name, path in (
         ("config", f"{config}{absent}"),
         ("themes", paths.themes_dir),
@@ -51,7 +60,9 @@ def locate(paths: Paths, settings: Settings) -> int:
         ("audit log", paths.audit_log),
         ("log", paths.log_dir),
     ):
-        print(f"{name}: {printable(str(path))}")
+        problem = problems.get(name)
+        verdict = f"  ({word}: {problem})" if problem is not None else ""
+        print(f"{name}: {printable(str(path))}{verdict}")
     sys.stdout.flush()
     return 0
 

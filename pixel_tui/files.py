@@ -9,6 +9,7 @@ collection or a MemoryError.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -19,28 +20,32 @@ class UnreadableFile(OSError):
     """The file cannot be read as a regular file within the cap; the message says why, for a person."""
 
 
-def read_regular(path: str | Path, limit: int) -> tuple[bytes, os.stat_result]:
+def read_regular(path: str | Path, limit: int, *, follow: bool = True) -> tuple[bytes, os.stat_result]:
     """The whole content of the regular file at `path` and its stat, or UnreadableFile saying why.
 
     FileNotFoundError passes through unchanged, so callers can tell "absent" from "unusable".
+    `follow=False`: a symlink at `path` is refused (pixel-tui's own files, never symlinks).
     """
-    with held_regular(path, limit) as read:
+    with held_regular(path, limit, follow=follow) as read:
         return read
 
 
 @contextlib.contextmanager
-def held_regular(path: str | Path, limit: int) -> Iterator[tuple[bytes, os.stat_result]]:
+def held_regular(path: str | Path, limit: int, *, follow: bool = True) -> Iterator[tuple[bytes, os.stat_result]]:
     """`read_regular`, with the file kept open until the block ends.
 
     While it is open its inode cannot be freed and given to another file, so comparing the inode
     read with the one a path holds later says exactly whether the path still names that file (the
     ledger writer's check).
     """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise
     except OSError as error:
+        if error.errno == errno.ELOOP and not follow:
+            raise UnreadableFile("is a symbolic link, and pixel-tui never makes one for its own files") from None
         raise UnreadableFile(f"cannot open: {error.strerror or error}") from None
     try:
         yield _read_open(fd, limit)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.model import Thresholds
 
@@ -199,60 +202,35 @@ _SECTIONS = {
     "autoheal": AutohealSettings,
     "fleet": FleetSettings,
 }
-_POSITIVE = {
-    "interval",
-    "reconcile_s",
-    "cycle_s",
-    "retention_days",
-    "retention_rows",
-    "kill_grace_s",
-    "default_timeout_s",
-    "cpu_smoothing",
-    "events",
-    "ledger_max_bytes",
-    "stop_grace_s",
-    "swap_sample_s",
-    "unhealthy_grace_s",
-    "budget_actions",
-    "budget_window_s",
-    "parallel",
-}
-_RANGES = {
-    "interval": (0.1, 3600.0),
-    "reconcile_s": (1.0, 86400.0),
-    "cycle_s": (1.0, 86400.0),
-    "kill_grace_s": (0.0, 86400.0),
-    "ghost_grace_s": (0.0, 86400.0),
-    "spawn_window_s": (1.0, 86400.0),
-    "orphan_grace_s": (0.0, 86400.0),
-    "lock_grace_s": (0.0, 86400.0),
-    "parallel": (1, 64),
-    "timeout_s": (0.1, 300.0),
-    "refresh_s": (0.5, 3600.0),
-    "abort_watch_s": (0.0, 86400.0),
-    "shutdown_margin_s": (0.0, 600.0),
-}
-"""Keys whose values must lie in a range, (low, high) inclusive."""
 _METRICS = ("swap", "memory", "cpu", "load")
 
 
-def load_settings(path: Path | None, *, required: bool = False) -> Settings:
-    """Read `path`; a missing file gives the defaults unless `required` (an explicit --config)."""
+def load_settings(
+    path: Path | None, *, required: bool = False, verify: Callable[[os.stat_result], None] | None = None
+) -> Settings:
+    """Read `path`; a missing file gives the defaults unless `required` (an explicit --config).
+
+    `verify` is given the stat of the file read before a byte of it is believed, and may raise (its
+    own error passes through): the CLI, as root, checks that the path still leads to that file through
+    steps no other user can write (pixel_tui.trust)."""
     if path is None or not path.exists():
         if required and path is not None:
             raise ConfigError(f"{path}: no such config file")
         return Settings()
     try:
-        raw, _ = read_regular(path, CONFIG_MAX_BYTES)
+        raw, info = read_regular(path, CONFIG_MAX_BYTES)
+    except UnreadableFile as error:
+        raise ConfigError(f"{path}: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    if verify is not None:
+        verify(info)
+    try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except UnreadableFile as error:
-        raise ConfigError(f"{path}: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     return replace(parse_settings(data, str(path)), source=str(path))
 
 
@@ -268,7 +246,7 @@ def parse_settings(data: dict[str, Any], origin: str = "config") -> Settings:
         elif key == "keys":
             values["keys"] = _keys(value, origin)
         elif key in top:
-            values[key] = _scalar(key, key, value, top[key].type, origin)
+            values[key] = _scalar(key, value, top[key].type, origin)
         else:
             raise ConfigError(f"{origin}: unknown key {key!r}")
     return Settings(**values)
@@ -282,7 +260,7 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown key {name}.{key}")
-        values[key] = _scalar(f"{name}.{key}", key, value, known[key].type, origin)
+        values[key] = _scalar(f"{name}.{key}", value, known[key].type, origin)
     result = cls(**values)
     if cls is WorkerSettings:
         try:
@@ -296,17 +274,15 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
     return result
 
 
-def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
+def _scalar(dotted: str, value: Any, kind: Any, origin: str) -> Any:
     kind = str(kind)
     if "tuple[float, float, float]" in kind:
-        ok = (
-            isinstance(value, list)
-            and len(value) == 3
-            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-        )
+        low, high = THRESHOLD_RANGE
+        ok = isinstance(value, list) and len(value) == 3 and all(_number(v) and low <= v <= high for v in value)
         if not ok or not value[0] <= value[1] <= value[2]:
             raise ConfigError(
-                f"{origin}: {dotted}: expected three ascending numbers [careful, warning, critical], got {value!r}"
+                f"{origin}: {dotted}: expected three ascending numbers [careful, warning, critical] "
+                f"from {low:g} to {high:g}, got {value!r}"
             )
         return tuple(float(v) for v in value)
     if kind == "bool":
@@ -314,13 +290,11 @@ def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {dotted}: expected true or false, got {value!r}")
         return value
     if kind in ("float", "int"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _number(value):
             raise ConfigError(f"{origin}: {dotted}: expected a number, got {value!r}")
-        if key in _POSITIVE and value <= 0:
-            raise ConfigError(f"{origin}: {dotted}: must be greater than 0, got {value!r}")
-        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
-            low, high = _RANGES[key]
-            raise ConfigError(f"{origin}: {dotted}: must be from {low:g} to {high:g}, got {value!r}")
+        low, high = RANGES[dotted]
+        if not low <= value <= high:
+            raise ConfigError(f"{origin}: {dotted}: must be from {bound(low)} to {bound(high)}, got {value!r}")
         if kind == "int":
             if int(value) != value:
                 raise ConfigError(f"{origin}: {dotted}: expected a whole number, got {value!r}")
@@ -331,6 +305,13 @@ def _scalar(dotted: str, key: str, value: Any, kind: Any, origin: str) -> Any:
             raise ConfigError(f"{origin}: {dotted}: expected a string, got {value!r}")
         return value or None if kind == "str | None" else value
     raise ConfigError(f"{origin}: {dotted}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _number(value: Any) -> bool:
+    """A finite int or float; TOML's inf and nan, and a bool (an int to Python), are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)  # an int of any size is finite (and too big for float)
 
 
 def _disks(value: Any, origin: str) -> tuple[str, ...]:
@@ -365,7 +346,7 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
         elif key == "theme":
             ui["theme"] = value
         elif key == "interval":
-            low, high = _RANGES["interval"]
+            low, high = RANGES["interval"]
             if not low <= value <= high:
                 raise ConfigError(f"--interval: must be from {low:g} to {high:g}, got {value}")
             top[key] = value

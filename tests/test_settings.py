@@ -57,7 +57,7 @@ theme = "pixel-light"
     ("text", "named"),
     [
         ("interval = 'fast'", "interval: expected a number"),
-        ("interval = -1", "interval: must be greater than 0"),
+        ("interval = -1", "interval: must be from 0.1 to 3600, got -1"),
         ("colour = 'red'", "unknown key 'colour'"),
         ("[thresholds]\nswap = [80, 50, 10]", "thresholds.swap: expected three ascending numbers"),
         ("[thresholds]\nswap = [1, 2]", "thresholds.swap"),

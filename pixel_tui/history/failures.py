@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from pixel_tui.safe import printable
+from pixel_tui.trust import Untrusted
 
 READ_ONLY_FS = "read-only file system"
 """How a reason begins when the store's file system is mounted read-only (a read may then still work)."""
@@ -38,6 +39,8 @@ def is_busy(error: sqlite3.Error) -> bool:
 def reason(error: sqlite3.Error | OSError, path: Path, busy_timeout_s: float) -> str:
     """Why the store at `path` failed with `error`, in words a person can act on."""
     where = shown(path)
+    if isinstance(error, Untrusted):
+        return f"refused: {error}"
     if isinstance(error, OSError):
         where = shown(error.filename or path.parent)
         if error.errno == errno.EROFS:

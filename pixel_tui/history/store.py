@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pixel_tui.history import failures, tables
+from pixel_tui.history import failures, guard, tables
 from pixel_tui.history.model import FIELDS, OWN_SOURCE, Cycle
 from pixel_tui.settings import HistorySettings
 
@@ -253,7 +253,7 @@ class HistoryStore:
             if self._inode == _inode(self.path):
                 return self._db
             self._disconnect()  # removed or replaced by someone else: write where the path points now
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        guard.prepare(self.path)  # no symlink SQLite would follow; as root, nothing another user could set
         db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
             self._inode = _inode(self.path)

@@ -18,14 +18,17 @@ never glued to the next one (the next append starts on a new line) and is report
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from pixel_tui import trust
 from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps
@@ -61,11 +64,9 @@ class AuditLog:
     def check(self) -> None:
         """Raise AuditUnavailable when a record could not be appended now (asked before acting)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            os.close(self._open(os.O_WRONLY))
         except OSError as error:
-            raise AuditUnavailable(f"audit log {self.path} cannot be written: {error.strerror or error}") from None
-        os.close(fd)
+            raise AuditUnavailable(self._cannot(error)) from None
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as one line in one write, then fsync; AuditUnavailable when that fails.
@@ -74,8 +75,7 @@ class AuditLog:
         new record is never glued to a fragment."""
         line = (json.dumps(record, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = self._open(os.O_RDWR)
             try:
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
@@ -87,12 +87,39 @@ class AuditLog:
             finally:
                 os.close(fd)
         except OSError as error:
-            raise AuditUnavailable(f"audit log {self.path} cannot be written: {error.strerror or error}") from None
+            raise AuditUnavailable(self._cannot(error)) from None
+
+    def _open(self, access: int) -> int:
+        """The log opened for appending (created 0600 in a 0700 directory), never through a symlink; as root
+        only a file in trusted directories that root owns and nobody else can write (pixel_tui.trust)."""
+        trust.make_private_dirs(self.path.parent)
+        if trust.enforcing():
+            trust.check(self.path, own=True)
+        flags = access | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+        fd = os.open(self.path, flags, 0o600)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            if trust.enforcing() and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+                raise trust.Untrusted(self.path, f"owned by uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _cannot(self, error: OSError) -> str:
+        """Why the log cannot be written, naming it."""
+        if isinstance(error, trust.Untrusted):
+            return f"audit log {self.path} cannot be written: refused: {error}"
+        if error.errno == errno.ELOOP:
+            return f"audit log {self.path} cannot be written: it is a symbolic link, and pixel-tui never makes one"
+        return f"audit log {self.path} cannot be written: {error.strerror or error}"
 
     def read(self, last: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
         """The last `last` records (all when None), oldest first, and the problems met (bad lines by number)."""
         try:
-            data, _ = read_regular(self.path, AUDIT_MAX_BYTES)
+            data, _ = read_regular(self.path, AUDIT_MAX_BYTES, follow=False)
         except FileNotFoundError:
             return [], []
         except UnreadableFile as error:
