@@ -3,7 +3,9 @@
 A local engine with a healthy event stream is listed only when the stream (or a cgroup that went
 away) says something changed, and as a slow reconcile; in between, the last list stands and the
 cgroup files give CPU and memory. A remote engine, or one whose stream is not healthy, is listed
-every collection. README "How it collects" tells the whole.
+every collection. Every request times out (`request_timeout`, from the interval), and whether the
+engine answers at all is kept by `Liveness`: a frozen engine shows as unreachable within two intervals
+and holds no collection up. README "How it collects" tells the whole.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Any
 import docker
 import docker.errors
 
-from pixel_tui.collect.detail import detail_from_inspect
+from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
+from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
-from pixel_tui.engine.client import connect, describe_error, resolve_url
+from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
 
@@ -63,7 +66,7 @@ class DockerEngine:
         *,
         host_memory: int | None = None,
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
-        request_timeout: float = 5.0,
+        request_timeout: float = TIMEOUT_CEILING_S,
         pool_size: int = 8,
         reconcile_s: float = 30.0,
         inspect_refresh_s: float = 300.0,
@@ -96,16 +99,30 @@ class DockerEngine:
         self._cycle_errors: list[str] = []
         self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
         """CPU and memory of the running containers."""
+        self.liveness = Liveness(
+            lambda: self._client().ping(),
+            timeout=request_timeout,
+            describe=lambda error: describe_error(error, self.url),
+            hung=timed_out,
+        )
+        """Whether the engine answers, probed beside the collections."""
 
     # -- connection ------------------------------------------------------------------------------
 
     def _client(self) -> docker.APIClient:
         with self._lock:
+            if self._api is not None:
+                return self._api
+        # Connected outside the lock: a probe connecting to a silent engine must not hold up a drop.
+        api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
+        with self._lock:
             if self._api is None:
-                api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
                 self._version = (about or {}).get("Version")
                 self._api = api
-            return self._api
+                return api
+            kept = self._api
+        api.close()
+        return kept
 
     def _drop_client(self) -> None:
         with self._lock:
@@ -118,7 +135,8 @@ class DockerEngine:
             api.close()
 
     def close(self) -> None:
-        """Stop the events thread and the stats pool and close connections."""
+        """Stop the events thread, the probes and the stats pool and close connections."""
+        self.liveness.close()
         self._drop_client()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -127,14 +145,24 @@ class DockerEngine:
     # -- one collection --------------------------------------------------------------------------
 
     def poll(self, now: datetime) -> EngineReading:
-        """Measure CPU and memory; list the containers (and inspect what changed) only when needed."""
+        """Measure CPU and memory; list the containers (and inspect what changed) only when needed; while
+        the engine is down, ask it nothing (the probe finds out when it is back)."""
         self._cycle_errors = []
+        if self.liveness.down is not None:
+            reason = self.liveness.check()
+            if reason is not None:
+                return self._unreachable(reason)
         try:
             api = self._client()
             self._ensure_events()
             changed = self._events.drain_changed() if self._events else set()
             early = None
             if self._quiet(changed):
+                # Nothing else asks the engine in this collection: the probe says whether it still answers.
+                silent = self.liveness.check()
+                if silent is not None:
+                    self._drop_client()
+                    return self._unreachable(silent)
                 early = self.metrics.sample_known(self._running())
                 changed |= early.vanished  # a container stopped unannounced: list at once
             if early is None or early.vanished:
@@ -145,10 +173,13 @@ class DockerEngine:
             self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
-            return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
+            return self._unreachable(self.liveness.failed(error))
         events = self._events.drain_events() if self._events else ()
         state = DockerState(True, self.url, None, self._version)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
+
+    def _unreachable(self, reason: str) -> EngineReading:
+        return EngineReading(DockerState(False, self.url, reason))
 
     def _quiet(self, changed: set[str]) -> bool:
         """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
@@ -333,23 +364,16 @@ class DockerEngine:
             self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="pixel-docker")
         return self._pool
 
-    # -- metrics ---------------------------------------------------------------------------------
-
     # -- on demand -------------------------------------------------------------------------------
 
     def detail(self, container_id: str) -> ContainerDetail:
         """Inspect one container for the detail view, env values that look secret masked."""
-        try:
-            return detail_from_inspect(self._client().inspect_container(container_id))
-        except docker.errors.NotFound:
-            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        data = ask(self.liveness, self._client, self.url, container_id, lambda api: api.inspect_container(container_id))
+        return detail_from_inspect(data)
 
     def logs(self, container_id: str, tail: int = 200) -> str:
         """The last `tail` lines of a container's output, stdout and stderr interleaved."""
-        try:
-            raw = self._client().logs(container_id, tail=tail, timestamps=False)
-        except docker.errors.NotFound:
-            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        raw = ask(self.liveness, self._client, self.url, container_id, lambda api: api.logs(container_id, tail=tail))
         return raw.decode("utf-8", "replace")
 
 
