@@ -221,3 +221,20 @@ def test_snapshot_and_heal_on_a_frozen_engine_exit_3_with_the_reason_within_a_bo
         assert f"the engine cannot be asked: {reason}" in result.stderr, result.stderr
     # One request timeout (the default interval's, 1.5 s), the samples' pause, the interpreter's start.
     assert took < 6.0, took
+
+
+def test_remediation_reads_on_a_frozen_engine_fail_within_their_timeout(own, frozen):
+    """The inspect that validates an action: refused within its request timeout, in one line, not after 30 s."""
+    from pixel_tui.remediate.engine_ops import DockerOps, EngineError
+
+    ops = DockerOps(own.url, request_timeout=request_timeout(INTERVAL_S, own.url))
+    try:
+        (bystander,) = [c for c in ops.containers() if c.name == "bystander"]
+        frozen()
+        started = time.monotonic()
+        with pytest.raises(EngineError, match=rf"^inspect {bystander.id[:12]}: no answer from .* \(timed out\)$"):
+            ops.inspect(bystander.id)
+        took = time.monotonic() - started
+    finally:
+        ops.close()
+    assert took < request_timeout(INTERVAL_S, own.url) + SLACK_S, took
