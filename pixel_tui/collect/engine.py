@@ -96,6 +96,7 @@ class DockerEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self._cycle_errors: list[str] = []
         self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
         """CPU and memory of the running containers."""
@@ -116,12 +117,14 @@ class DockerEngine:
         # Connected outside the lock: a probe connecting to a silent engine must not hold up a drop.
         api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
         with self._lock:
-            if self._api is None:
+            kept = self._api
+            if kept is None and not self._closed:  # closed meanwhile: a probe's late connection is not kept
                 self._version = (about or {}).get("Version")
                 self._api = api
                 return api
-            kept = self._api
         api.close()
+        if kept is None:
+            raise ConnectionError("the collector was closed")
         return kept
 
     def _drop_client(self) -> None:
@@ -137,6 +140,7 @@ class DockerEngine:
     def close(self) -> None:
         """Stop the events thread, the probes and the stats pool and close connections."""
         self.liveness.close()
+        self._closed = True  # read under the lock by a probe that connects meanwhile
         self._drop_client()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -151,7 +155,7 @@ class DockerEngine:
         if self.liveness.down is not None:
             reason = self.liveness.check()
             if reason is not None:
-                return self._unreachable(reason)
+                return EngineReading(DockerState(False, self.url, reason))
         try:
             api = self._client()
             self._ensure_events()
@@ -162,7 +166,7 @@ class DockerEngine:
                 silent = self.liveness.check()
                 if silent is not None:
                     self._drop_client()
-                    return self._unreachable(silent)
+                    return EngineReading(DockerState(False, self.url, silent))
                 early = self.metrics.sample_known(self._running())
                 changed |= early.vanished  # a container stopped unannounced: list at once
             if early is None or early.vanished:
@@ -173,13 +177,10 @@ class DockerEngine:
             self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
-            return self._unreachable(self.liveness.failed(error))
+            return EngineReading(DockerState(False, self.url, self.liveness.failed(error)))
         events = self._events.drain_events() if self._events else ()
         state = DockerState(True, self.url, None, self._version)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
-
-    def _unreachable(self, reason: str) -> EngineReading:
-        return EngineReading(DockerState(False, self.url, reason))
 
     def _quiet(self, changed: set[str]) -> bool:
         """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
