@@ -3,9 +3,8 @@
 A local engine with a healthy event stream is listed only when the stream (or a cgroup that went
 away) says something changed, and as a slow reconcile; in between, the last list stands and the
 cgroup files give CPU and memory. A remote engine, or one whose stream is not healthy, is listed
-every collection. Every request times out (`request_timeout`, from the interval), and whether the
-engine answers at all is kept by `Liveness`: a frozen engine shows as unreachable within two intervals
-and holds no collection up. README "How it collects" tells the whole.
+every collection. Requests time out within the interval; `Liveness` tells a frozen engine within two
+intervals and keeps collections from waiting on it. README "How it collects" tells the whole.
 """
 
 from __future__ import annotations
@@ -161,12 +160,8 @@ class DockerEngine:
             self._ensure_events()
             changed = self._events.drain_changed() if self._events else set()
             early = None
-            if self._quiet(changed):
-                # Nothing else asks the engine in this collection: the probe says whether it still answers.
-                silent = self.liveness.check()
-                if silent is not None:
-                    self._drop_client()
-                    return EngineReading(DockerState(False, self.url, silent))
+            quiet = self._quiet(changed)
+            if quiet:
                 early = self.metrics.sample_known(self._running())
                 changed |= early.vanished  # a container stopped unannounced: list at once
             if early is None or early.vanished:
@@ -175,6 +170,11 @@ class DockerEngine:
             # A cgroup gone while the list still says running: stopped since, list at the next collection.
             gone = vanished | early.vanished
             self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
+            # Nothing asked the engine: does it still answer? Asked last, not to slow this collection's reads.
+            silent = self.liveness.check() if quiet and not early.vanished else None
+            if silent is not None:
+                self._drop_client()
+                return EngineReading(DockerState(False, self.url, silent))
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
             return EngineReading(DockerState(False, self.url, self.liveness.failed(error)))
