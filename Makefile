@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-console bench-glances bench-heal screenshots clean
+.PHONY: run test test-fast lint bench bench-console bench-glances bench-heal bench-frozen screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
@@ -52,6 +52,10 @@ bench-glances: $(STAMP)
 # `heal --every` against timed-out workers that ignore SIGTERM (30 minutes; ARGS="--minutes 4" shortens it).
 bench-heal: $(STAMP)
 	$(BIN)/python bench/bench_heal_timeouts.py $(ARGS)
+
+# A frozen engine (dockerd SIGSTOPped): how soon it shows as unreachable, what a collection costs meanwhile.
+bench-frozen: $(STAMP)
+	$(BIN)/python bench/bench_frozen.py $(ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make_screenshots.py

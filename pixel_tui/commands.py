@@ -239,6 +239,8 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
     from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.real import real_executor
 
+    if args.every is not None:  # its period is the interval: the engine's requests time out within it
+        settings = replace(settings, interval=args.every)
     collector = _collector(settings)
     executor = real_executor(settings, paths)
     policy = replace(settings.autoheal, enabled=True)

@@ -399,6 +399,8 @@ class PrivateEngine:
         """Stop the engine, kill whatever it left running, unmount and delete its files. Idempotent."""
         if self.base_dir is None:
             return
+        with contextlib.suppress(ProcessLookupError):
+            self.thaw_daemon()  # a frozen daemon would answer nothing, not even the removals
         with contextlib.suppress(Exception):
             if self._proc and self._proc.poll() is None and self._client is not None:
                 self.remove_all_containers()  # so containerd-shims and their containers exit
@@ -426,11 +428,25 @@ class PrivateEngine:
         assert self.base_dir is not None and self.storage_driver is not None, "engine never started"
         self._launch(self.storage_driver)
 
+    def freeze_daemon(self) -> None:
+        """SIGSTOP dockerd (not its containerd): it keeps its socket and connections and answers nothing.
+
+        The caller must `thaw_daemon()` in a `finally`; `stop()` thaws it too, or it could not stop.
+        """
+        assert self.pid is not None, "dockerd is not running"
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw_daemon(self) -> None:
+        """SIGCONT dockerd after `freeze_daemon()`."""
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGCONT)
+
     def _halt_daemon(self) -> None:
         """SIGTERM dockerd, SIGKILL it after STOP_TIMEOUT_S, then kill anything of ours still alive."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGCONT)  # a frozen daemon would wait out the SIGTERM
                 proc.terminate()
             try:
                 proc.wait(STOP_TIMEOUT_S)

@@ -12,6 +12,7 @@ from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.fdlimit import FdLimit, raise_soft_limit
 from pixel_tui.collect.host import HostSampler
 from pixel_tui.domain import LockJudge, WorkerTracker
+from pixel_tui.engine.client import request_timeout
 from pixel_tui.ledger import LedgerReader, LockReading, TaskIndex, read_lock
 from pixel_tui.model import Container, ContainerDetail, Event, Levels, LockState, Snapshot, utcnow, workers_level
 from pixel_tui.settings import Settings
@@ -55,6 +56,7 @@ class Collector:
                 host_memory=host.sample().memory.total,
                 timeout_env=settings.workers.timeout_env,
                 reconcile_s=settings.reconcile_s,
+                request_timeout=request_timeout(settings.interval, settings.docker_host),
             )
             ledger = settings.workers.ledger
             reader = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None

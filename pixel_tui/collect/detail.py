@@ -1,11 +1,39 @@
-"""The detail view's reading of a container's inspect document: ports, mounts, command, masked env."""
+"""The detail view's requests (a container's inspect, its log) and its reading of the inspect document:
+ports, mounts, command, masked env."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import docker
+import docker.errors
+
+from pixel_tui.collect.liveness import Liveness
+from pixel_tui.engine.client import describe_error
 from pixel_tui.model import ContainerDetail, mask_env
 from pixel_tui.values import parse_time_or_none
+
+
+def ask(
+    liveness: Liveness,
+    client: Callable[[], docker.APIClient],
+    url: str,
+    container_id: str,
+    call: Callable[[docker.APIClient], Any],
+) -> Any:
+    """One on-demand request about a container: LookupError when it is gone; ConnectionError, in one line,
+    when the engine is down or does not answer within the request timeout (the view says so at once)."""
+    if liveness.down is not None:
+        raise ConnectionError(f"engine unreachable: {liveness.down}")
+    try:
+        return call(client())
+    except docker.errors.NotFound:
+        raise LookupError(f"container {container_id[:12]} no longer exists") from None
+    except docker.errors.APIError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the collections find out on their own; this says why now
+        raise ConnectionError(f"engine unreachable: {describe_error(error, url)}") from None
 
 
 def detail_from_inspect(data: dict[str, Any]) -> ContainerDetail:

@@ -3,7 +3,8 @@
 A local engine with a healthy event stream is listed only when the stream (or a cgroup that went
 away) says something changed, and as a slow reconcile; in between, the last list stands and the
 cgroup files give CPU and memory. A remote engine, or one whose stream is not healthy, is listed
-every collection. README "How it collects" tells the whole.
+every collection. Requests time out within the interval; `Liveness` tells a frozen engine within two
+intervals and keeps collections from waiting on it. README "How it collects" tells the whole.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 import docker
 import docker.errors
 
-from pixel_tui.collect.detail import detail_from_inspect
+from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
+from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
-from pixel_tui.engine.client import connect, describe_error, resolve_url
+from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
 
@@ -63,7 +65,7 @@ class DockerEngine:
         *,
         host_memory: int | None = None,
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
-        request_timeout: float = 5.0,
+        request_timeout: float = TIMEOUT_CEILING_S,
         pool_size: int = 8,
         reconcile_s: float = 30.0,
         inspect_refresh_s: float = 300.0,
@@ -93,19 +95,36 @@ class DockerEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._events: EngineEvents | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self._cycle_errors: list[str] = []
         self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
         """CPU and memory of the running containers."""
+        self.liveness = Liveness(
+            lambda: self._client().ping(),
+            timeout=request_timeout,
+            describe=lambda error: describe_error(error, self.url),
+            hung=timed_out,
+        )
+        """Whether the engine answers, probed beside the collections."""
 
     # -- connection ------------------------------------------------------------------------------
 
     def _client(self) -> docker.APIClient:
         with self._lock:
-            if self._api is None:
-                api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
+            if self._api is not None:
+                return self._api
+        # Connected outside the lock: a probe connecting to a silent engine must not hold up a drop.
+        api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
+        with self._lock:
+            kept = self._api
+            if kept is None and not self._closed:  # closed meanwhile: a probe's late connection is not kept
                 self._version = (about or {}).get("Version")
                 self._api = api
-            return self._api
+                return api
+        api.close()
+        if kept is None:
+            raise ConnectionError("the collector was closed")
+        return kept
 
     def _drop_client(self) -> None:
         with self._lock:
@@ -118,7 +137,9 @@ class DockerEngine:
             api.close()
 
     def close(self) -> None:
-        """Stop the events thread and the stats pool and close connections."""
+        """Stop the events thread, the probes and the stats pool and close connections."""
+        self.liveness.close()
+        self._closed = True  # read under the lock by a probe that connects meanwhile
         self._drop_client()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -127,14 +148,20 @@ class DockerEngine:
     # -- one collection --------------------------------------------------------------------------
 
     def poll(self, now: datetime) -> EngineReading:
-        """Measure CPU and memory; list the containers (and inspect what changed) only when needed."""
+        """Measure CPU and memory; list the containers (and inspect what changed) only when needed; while
+        the engine is down, ask it nothing (the probe finds out when it is back)."""
         self._cycle_errors = []
+        if self.liveness.down is not None:
+            reason = self.liveness.check()
+            if reason is not None:
+                return EngineReading(DockerState(False, self.url, reason))
         try:
             api = self._client()
             self._ensure_events()
             changed = self._events.drain_changed() if self._events else set()
             early = None
-            if self._quiet(changed):
+            quiet = self._quiet(changed)
+            if quiet:
                 early = self.metrics.sample_known(self._running())
                 changed |= early.vanished  # a container stopped unannounced: list at once
             if early is None or early.vanished:
@@ -143,9 +170,14 @@ class DockerEngine:
             # A cgroup gone while the list still says running: stopped since, list at the next collection.
             gone = vanished | early.vanished
             self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
+            # Nothing asked the engine: does it still answer? Asked last, not to slow this collection's reads.
+            silent = self.liveness.check() if quiet and not early.vanished else None
+            if silent is not None:
+                self._drop_client()
+                return EngineReading(DockerState(False, self.url, silent))
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
-            return EngineReading(DockerState(False, self.url, describe_error(error, self.url)))
+            return EngineReading(DockerState(False, self.url, self.liveness.failed(error)))
         events = self._events.drain_events() if self._events else ()
         state = DockerState(True, self.url, None, self._version)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
@@ -333,23 +365,16 @@ class DockerEngine:
             self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="pixel-docker")
         return self._pool
 
-    # -- metrics ---------------------------------------------------------------------------------
-
     # -- on demand -------------------------------------------------------------------------------
 
     def detail(self, container_id: str) -> ContainerDetail:
         """Inspect one container for the detail view, env values that look secret masked."""
-        try:
-            return detail_from_inspect(self._client().inspect_container(container_id))
-        except docker.errors.NotFound:
-            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        data = ask(self.liveness, self._client, self.url, container_id, lambda api: api.inspect_container(container_id))
+        return detail_from_inspect(data)
 
     def logs(self, container_id: str, tail: int = 200) -> str:
         """The last `tail` lines of a container's output, stdout and stderr interleaved."""
-        try:
-            raw = self._client().logs(container_id, tail=tail, timestamps=False)
-        except docker.errors.NotFound:
-            raise LookupError(f"container {container_id[:12]} no longer exists") from None
+        raw = ask(self.liveness, self._client, self.url, container_id, lambda api: api.logs(container_id, tail=tail))
         return raw.decode("utf-8", "replace")
 
 

@@ -100,7 +100,11 @@ class EngineEvents:
             if self._stopping:
                 return
             since = {"since": self._since} if self._since else {}
-            self._stream = api.events(decode=True, filters={"type": "container"}, **since)
+            self._stream = stream = api.events(decode=True, filters={"type": "container"}, **since)
+            if self._stopping:
+                # Stopped while the engine was slow to answer (frozen): stop() found no stream to close.
+                stream.close()
+                return
             self.connected = True
             for raw in self._stream:
                 if self._stopping:

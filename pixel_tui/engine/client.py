@@ -12,11 +12,45 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests.exceptions
 from docker.utils import kwargs_from_env
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOCAL_POOLS = 4
 """Idle connections kept to a local engine."""
+TIMEOUT_SHARE = 0.75
+"""A request times out after this share of the interval: a frozen engine then shows within two intervals."""
+TIMEOUT_FLOOR_S = 1.0
+"""The shortest request timeout: a busy engine (1 000 containers, a host in swap) still lists within it."""
+TIMEOUT_CEILING_S = 5.0
+"""The longest request timeout, whatever the interval: an engine silent that long is of no use to a console."""
+CHANGE_TIMEOUT_S = 30.0
+"""The timeout of a changing request (remove, start, prune; stop and restart add their grace to it).
+
+Not derived from the interval: a change that times out leaves unknown whether it happened, and the read
+that validates every change just before it (inspect, at the interval's timeout) already fails fast on a
+frozen engine.
+"""
+
+
+def request_timeout(interval: float, url: str | None) -> float:
+    """Seconds an engine request may wait for an answer at this collection interval: 1 to 5 s, and over
+    ssh:// always 5 s (each new SSH channel starts the docker CLI on the remote host first)."""
+    if resolve_url(url).startswith("ssh://"):
+        return TIMEOUT_CEILING_S
+    return min(TIMEOUT_CEILING_S, max(TIMEOUT_FLOOR_S, TIMEOUT_SHARE * interval))
+
+
+def timed_out(error: BaseException) -> bool:
+    """True when a timeout is anywhere in the error's chain: the engine did not answer (frozen, overloaded)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TimeoutError | requests.exceptions.Timeout):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def resolve_url(url: str | None) -> str:

@@ -26,10 +26,11 @@ from typing import Any
 import docker
 import docker.errors
 import paramiko
-import requests.exceptions
 from docker.constants import DEFAULT_MAX_POOL_SIZE, DEFAULT_NUM_POOLS_SSH, MINIMUM_DOCKER_API_VERSION
 from docker.transport import SSHHTTPAdapter
 from docker.utils import version_lt
+
+from pixel_tui.engine.client import timed_out
 
 CONNECT_TIMEOUT_S = 10.0
 """TCP connect, SSH banner, authentication and channel opening, each (docker sets none: an unreachable
@@ -128,7 +129,7 @@ def connect(
             )
         api._version = api_version
     except Exception as error:
-        reason = None if _timed_out(error) else remote_reason(transport)
+        reason = None if timed_out(error) else remote_reason(transport)
         api.close()
         if reason:
             raise RemoteEngineError(reason) from error
@@ -197,7 +198,7 @@ def describe(chain: list[BaseException], where: str) -> str | None:
             )
         # Whichever of paramiko's two clocks runs out first: the banner's, or connect's own wait for the
         # key exchange (after which it tries a key on a transport that has no session yet).
-        banner_late = text.startswith("Error reading SSH protocol banner") and _timed_out(error)
+        banner_late = text.startswith("Error reading SSH protocol banner") and timed_out(error)
         if isinstance(error, paramiko.SSHException) and (banner_late or text == "No existing session"):
             return f"no answer from {where} (no SSH greeting and key exchange in time)"
         if isinstance(error, paramiko.SSHException) and "not found in known_hosts" in text:
@@ -210,15 +211,3 @@ def describe(chain: list[BaseException], where: str) -> str | None:
         if isinstance(error, paramiko.SSHException):
             return f"{where}: ssh: {text.splitlines()[0][:200] if text else type(error).__name__}"
     return None
-
-
-def _timed_out(error: BaseException) -> bool:
-    """True when a timeout is anywhere in the chain (then the remote command is not worth asking)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, TimeoutError | requests.exceptions.Timeout):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False

@@ -8,6 +8,7 @@ as API arguments, never through a shell.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 import docker
 import docker.errors
 
-from pixel_tui.engine.client import connect, describe_error, resolve_url
+from pixel_tui.engine.client import CHANGE_TIMEOUT_S, TIMEOUT_CEILING_S, connect, describe_error, resolve_url
 from pixel_tui.model import Container
 from pixel_tui.values import parse_time_or_none
 
@@ -96,46 +97,54 @@ class EngineError(Exception):
 
 
 class DockerOps:
-    """EngineOps on a real engine, through its own client (the collector keeps its own)."""
+    """EngineOps on a real engine, through clients of its own (the collector keeps its own).
 
-    def __init__(self, url: str | None = None, *, request_timeout: float = 30.0) -> None:
+    Two clients, for two timeouts: the reads that validate a change (inspect, list) wait as long as a
+    collection's requests (`request_timeout`, from the interval), so a frozen engine refuses an action
+    within seconds; the changes themselves wait `CHANGE_TIMEOUT_S` (stop and restart add their grace),
+    since a change cut short leaves unknown whether it happened.
+    """
+
+    def __init__(
+        self, url: str | None = None, *, request_timeout: float = TIMEOUT_CEILING_S,
+        change_timeout: float = CHANGE_TIMEOUT_S,
+    ) -> None:  # fmt: skip
         self.url = resolve_url(url)
         self._explicit = url is not None
-        self._timeout = request_timeout
-        self._api: docker.APIClient | None = None
+        self._timeouts = {"read": request_timeout, "change": change_timeout}
+        self._apis: dict[str, docker.APIClient] = {}
         self._lock = threading.Lock()
 
-    def _client(self) -> docker.APIClient:
+    def _client(self, kind: str = "change") -> docker.APIClient:
         with self._lock:
-            if self._api is None:
-                self._api, _ = connect(self.url, explicit=self._explicit, timeout=self._timeout)
-            return self._api
+            api = self._apis.get(kind)
+            if api is None:
+                api = self._apis[kind] = connect(self.url, explicit=self._explicit, timeout=self._timeouts[kind])[0]
+            return api
 
-    def _call(self, doing: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, doing: str, call: Callable[[docker.APIClient], Any], kind: str = "change") -> Any:
+        """`call` on the client of that kind; the connection's failures too become one line."""
         try:
-            return call(*args, **kwargs)
+            return call(self._client(kind))
         except docker.errors.NotFound as error:
             raise LookupError(f"{doing}: no longer exists") from error
         except docker.errors.APIError as error:
             raise EngineError(f"{doing}: {error.explanation or error}") from None
         except Exception as error:  # noqa: BLE001 - the connection itself: one line, never a traceback
-            with self._lock:
-                api, self._api = self._api, None
-            if api is not None:
-                api.close()
+            self.close()
             raise EngineError(f"{doing}: {describe_error(error, self.url)}") from None
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         with self._lock:
-            api, self._api = self._api, None
-        if api is not None:
+            apis, self._apis = list(self._apis.values()), {}
+        for api in apis:
             api.close()
 
     def inspect(self, container_id: str) -> LiveContainer | None:
         """The container now, None when gone."""
         try:
-            data = self._call(f"inspect {container_id[:12]}", lambda: self._client().inspect_container(container_id))
+            data = self._call(f"inspect {container_id[:12]}", lambda api: api.inspect_container(container_id), "read")
         except LookupError:
             return None
         state = data.get("State") or {}
@@ -155,7 +164,7 @@ class DockerOps:
 
     def containers(self) -> list[LiveContainer]:
         """Every container from one list request (start times are not in the list: None)."""
-        listed = self._call("list containers", lambda: self._client().containers(all=True))
+        listed = self._call("list containers", lambda api: api.containers(all=True), "read")
         return [
             LiveContainer(
                 id=item["Id"],
@@ -172,36 +181,35 @@ class DockerOps:
 
     def stop(self, container_id: str, grace_s: float) -> None:
         """docker stop with the grace as its timeout; the request waits the grace plus a margin."""
-        api = self._client()
-        self._call(f"stop {container_id[:12]}", api.stop, container_id, timeout=int(round(grace_s)))
+        self._call(f"stop {container_id[:12]}", lambda api: api.stop(container_id, timeout=int(round(grace_s))))
 
     def start(self, container_id: str) -> None:
         """docker start."""
-        self._call(f"start {container_id[:12]}", self._client().start, container_id)
+        self._call(f"start {container_id[:12]}", lambda api: api.start(container_id))
 
     def restart(self, container_id: str, grace_s: float) -> None:
         """docker restart."""
-        self._call(f"restart {container_id[:12]}", self._client().restart, container_id, timeout=int(round(grace_s)))
+        self._call(f"restart {container_id[:12]}", lambda api: api.restart(container_id, timeout=int(round(grace_s))))
 
     def remove(self, container_id: str) -> None:
         """docker rm (never -v: volumes are data)."""
-        self._call(f"remove {container_id[:12]}", self._client().remove_container, container_id, v=False)
+        self._call(f"remove {container_id[:12]}", lambda api: api.remove_container(container_id, v=False))
 
     def prune_images(self) -> str:
         """docker image prune (dangling only)."""
-        result = self._call("prune images", self._client().prune_images, filters={"dangling": True}) or {}
+        result = self._call("prune images", lambda api: api.prune_images(filters={"dangling": True})) or {}
         deleted = sum(1 for entry in result.get("ImagesDeleted") or [] if entry.get("Deleted"))
         reclaimed = _mib(result.get("SpaceReclaimed"))
         return f"dangling images: {deleted} deleted (images and their layers), {reclaimed} reclaimed"
 
     def prune_build_cache(self) -> str:
         """docker builder prune."""
-        result = self._call("prune build cache", self._client().prune_builds) or {}
+        result = self._call("prune build cache", lambda api: api.prune_builds()) or {}
         return f"build cache: {_mib(result.get('SpaceReclaimed'))} reclaimed"
 
     def prune_preview(self) -> str:
         """docker system df, read for what a prune would take."""
-        return prune_preview_of(self._call("measure disk usage", self._client().df) or {})
+        return prune_preview_of(self._call("measure disk usage", lambda api: api.df()) or {})
 
 
 def prune_preview_of(usage: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pixel_tui.engine.client import request_timeout
 from pixel_tui.paths import Paths
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.engine_ops import DockerOps
@@ -14,8 +15,10 @@ from pixel_tui.settings import Settings
 def real_executor(settings: Settings, paths: Paths) -> Executor:
     """An executor acting on the engine of `settings.docker_host`, read-only when the settings say so."""
     workers = settings.workers
+    # Its reads time out as the collector's do: on a frozen engine an action is refused within seconds.
+    reads = request_timeout(settings.interval, settings.docker_host)
     backends = Backends(
-        engine=DockerOps(settings.docker_host),
+        engine=DockerOps(settings.docker_host, request_timeout=reads),
         files=RealFiles(workers.ledger, workers.lock_file, max_bytes=workers.ledger_max_bytes),
         host=RealHost(),
         audit=AuditLog(paths.audit_log),
