@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ _UNLIMITED = 1 << 60
 FDS_PER_HANDLE = 3
 """Descriptors a CgroupHandle holds open: CPU usage, memory usage, memory.stat."""
 _OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+STAT_EVERY = 30
+"""Samples after which a container's memory.stat is read again even though its memory usage did not move."""
+_STAGGER = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,10 @@ class CgroupHandle:
     def __init__(self, files: CgroupFiles) -> None:
         self.files = files
         self._fds: list[int] = []
+        self._inactive = 0
+        self._stat_for: str | None = None  # the usage text memory.stat was last read with
+        # Staggered, so that the handles opened in one collection do not all read memory.stat in the same one.
+        self._since_stat = next(_STAGGER) % STAT_EVERY
         try:
             self._cpu = self._open(files.cpu_usage)
             self._usage = self._open(files.mem_usage)
@@ -139,10 +147,17 @@ class CgroupHandle:
         return fd
 
     def sample(self) -> CgroupSample:
-        """Read the counters; raises OSError when the cgroup is gone (the container stopped)."""
-        stat = _pread(self._stat)
+        """Read the counters; raises OSError when the cgroup is gone (the container stopped).
+
+        memory.stat is read again only when the memory usage moved, or every STAT_EVERY samples: on cgroup v1
+        the kernel formats it by walking the hierarchy, 44 us a read against 1 us for the usage (at 1 000
+        containers, 44 ms of a 60 ms collection), and an idle container's page cache does not move.
+        """
         usage = _pread(self._usage)
-        return _parse(self.files, _pread(self._cpu), usage, stat, self.mem_limit)
+        self._since_stat += 1
+        if usage != self._stat_for or self._since_stat >= STAT_EVERY:
+            self._inactive, self._stat_for, self._since_stat = _inactive(self.files, _pread(self._stat)), usage, 0
+        return _sample(self.files, _pread(self._cpu), int(usage), self._inactive, self.mem_limit)
 
     def close(self) -> None:
         """Close the descriptors."""
@@ -164,13 +179,16 @@ def read_once(files: CgroupFiles) -> CgroupSample:
 
 
 def _parse(files: CgroupFiles, cpu: str, usage_text: str, stat: str, mem_limit: int | None) -> CgroupSample:
-    usage = int(usage_text)
-    if files.v2:
-        cpu_ns = _stat_value(cpu, "usage_usec") * 1000
-        inactive = _stat_value(stat, "inactive_file")
-    else:
-        cpu_ns = int(cpu)
-        inactive = _stat_value(stat, "total_inactive_file")
+    return _sample(files, cpu, int(usage_text), _inactive(files, stat), mem_limit)
+
+
+def _inactive(files: CgroupFiles, stat: str) -> int:
+    """The inactive file cache from memory.stat's text."""
+    return _stat_value(stat, "inactive_file" if files.v2 else "total_inactive_file")
+
+
+def _sample(files: CgroupFiles, cpu: str, usage: int, inactive: int, mem_limit: int | None) -> CgroupSample:
+    cpu_ns = _stat_value(cpu, "usage_usec") * 1000 if files.v2 else int(cpu)
     # As `docker stats` does: the page cache the kernel can drop at once is not "used".
     used = usage - inactive if inactive < usage else usage
     return CgroupSample(cpu_ns, used, mem_limit)
