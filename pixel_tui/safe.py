@@ -126,12 +126,13 @@ def _clean_dataclass(value: Any) -> Any:
     # The hot loop at 1 000 containers (12 000 fields a collection): plain strings and values that hold no
     # text are judged here, without a call per field; the type of each value decides, never the annotation.
     changes = {}
-    for name in _field_names(type(value)):
+    kind: type = type(value)
+    for name in _field_names(kind):
         old = getattr(value, name)
-        kind = type(old)
-        if kind in _NO_TEXT:
+        held = type(old)
+        if held in _NO_TEXT:
             continue
-        if kind is str:
+        if held is str:
             if _UNSAFE.search(old) is None:
                 continue
             new = _UNSAFE.sub(_escape, old)
