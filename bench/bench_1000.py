@@ -11,7 +11,9 @@ source tree and run (trees alternate run by run, so a machine shared with other 
   the process, every thread), then the sort key (`>`) pressed K times at different points of the
   interval, each timed until the table's title names the new order (drawn with the reordered rows),
   then the console's peak RSS (VmHWM);
-- the load average, as a measure of how much to trust the figures.
+- the load average, as a measure of how much to trust the figures; and, beside the snapshot's and the first
+  frame's wall time, the CPU seconds they took: on a machine whose load average is far above its cores, the
+  wall time measures the queue for a core as much as pixel-tui.
 
 It prints medians per tree and, with two trees, the paired ratios B/A (run i of B over run i of A).
 Targets (tracker issue 14): snapshot < 1.5 s, first frame with data < 1.5 s, idle CPU < 5 % of a core,
@@ -61,8 +63,10 @@ class Figures:
     """One tree's figures, run by run."""
 
     snapshot_s: list[float] = field(default_factory=list)
+    snapshot_cpu_s: list[float] = field(default_factory=list)
     snapshot_rss_mb: list[float] = field(default_factory=list)
     first_frame_s: list[float] = field(default_factory=list)
+    first_frame_cpu_s: list[float] = field(default_factory=list)
     idle_cpu: list[float] = field(default_factory=list)
     idle_loop: list[float] = field(default_factory=list)
     sort_ms: list[float] = field(default_factory=list)
@@ -76,6 +80,12 @@ def peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system seconds a live process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Bench:
@@ -105,8 +115,8 @@ class Bench:
         """Options every command gets: this engine, this ledger."""
         return ["--docker-host", self.url, "--ledger", self.ledger]
 
-    def snapshot(self, tree: Path, profile: Path | None = None) -> tuple[float, float]:
-        """Seconds and peak RSS (MB) of one `snapshot --json --sample 0.1`."""
+    def snapshot(self, tree: Path, profile: Path | None = None) -> tuple[float, float, float]:
+        """Seconds, CPU seconds (user + system) and peak RSS (MB) of one `snapshot --json --sample 0.1`."""
         python = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else [sys.executable]
         argv = [*python, "-m", "pixel_tui", "snapshot", "--json", "--sample", "0.1", *self.args()]
         started = time.perf_counter()
@@ -122,7 +132,7 @@ class Bench:
         count = len(document["containers"])
         if count < self.containers:
             raise RuntimeError(f"snapshot saw {count} containers, not {self.containers}")
-        return seconds, usage.ru_maxrss / 1024
+        return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
     def console(self, tree: Path, *, profile: bool = False) -> Console:
         """The console of `tree`, metered by console_parts.py, in a 120x35 pseudo-terminal."""
@@ -171,12 +181,14 @@ def sort_presses(console: Console, presses: int, start: int) -> list[float]:
 
 def run_once(bench: Bench, tree: Path, figures: Figures, args: argparse.Namespace) -> None:
     """One run of every measurement for one tree."""
-    seconds, rss = bench.snapshot(tree)
+    seconds, cpu, rss = bench.snapshot(tree)
     figures.snapshot_s.append(seconds)
+    figures.snapshot_cpu_s.append(cpu)
     figures.snapshot_rss_mb.append(rss)
     console = bench.console(tree)
     try:
         figures.first_frame_s.append(console.wait_for(bench.data_marker(), timeout=60))
+        figures.first_frame_cpu_s.append(process_cpu_s(console.pid))
         console.read_for(args.settle)
         report = bench.window(console, args.seconds)
         seconds = float(report["seconds"])  # type: ignore[arg-type]
@@ -230,7 +242,9 @@ def report(figures: dict[Path, Figures], runs: int) -> None:
     """Medians per tree against the targets; paired ratios when two trees ran."""
     rows = (
         ("snapshot --json --sample 0.1", "snapshot_s", "s", "snapshot_s"),
+        ("  its CPU (user + system)", "snapshot_cpu_s", "s", None),
         ("first frame with data", "first_frame_s", "s", "first_frame_s"),
+        ("  CPU until then", "first_frame_cpu_s", "s", None),
         ("idle CPU, % of a core", "idle_cpu", "%", "idle_cpu"),
         ("  of which the event loop", "idle_loop", "%", None),
         ("sort key until redrawn", "sort_ms", "ms", "sort_ms"),
