@@ -120,7 +120,9 @@ class Bench:
         python = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else [sys.executable]
         argv = [*python, "-m", "pixel_tui", "snapshot", "--json", "--sample", "0.1", *self.args()]
         started = time.perf_counter()
-        process = subprocess.Popen(argv, env=self.env(tree), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # From the tree's own directory: `python -m` puts the working directory first on sys.path, before
+        # PYTHONPATH, so from elsewhere it could run another checkout's pixel_tui.
+        process = subprocess.Popen(argv, env=self.env(tree), cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out = bytearray()
         reader = threading.Thread(target=lambda: out.extend(process.stdout.read()))  # type: ignore[union-attr]
         reader.start()
