@@ -23,13 +23,14 @@ _STAGGER = itertools.count()
 class CgroupFiles:
     """Where one container's counters live."""
 
-    cpu_usage: Path
+    # Paths as text: locating 1 000 containers' files through pathlib was a third of a first collection's CPU.
+    cpu_usage: str
     """cpuacct.usage (v1, ns) or cpu.stat (v2, usage_usec)."""
-    mem_usage: Path
+    mem_usage: str
     """memory.usage_in_bytes (v1) or memory.current (v2)."""
-    mem_limit: Path
+    mem_limit: str
     """memory.limit_in_bytes (v1) or memory.max (v2)."""
-    mem_stat: Path
+    mem_stat: str
     """memory.stat, for the inactive file cache `docker stats` leaves out."""
     v2: bool
 
@@ -52,7 +53,8 @@ def locate(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> Cgro
     paths: dict[str, str] = {}
     if pid:
         try:
-            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+            with open(f"/proc/{pid}/cgroup") as f:
+                lines = f.read().splitlines()
         except OSError as error:
             if error.errno in _OUT_OF_FDS:
                 raise  # not "no such process": the caller must say why it has no figures
@@ -65,38 +67,47 @@ def locate(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> Cgro
                 paths["unified"] = path
             for controller in controllers.split(","):
                 paths[controller] = path
-    v1 = _v1_files(root, paths.get("cpuacct"), paths.get("memory"))
+    base = str(root)
+    v1 = _v1_files(base, paths.get("cpuacct"), paths.get("memory"))
     if v1:
         return v1
     if "unified" in paths:
-        v2 = _v2_files(root / paths["unified"].lstrip("/"))
+        v2 = _v2_files(os.path.join(base, paths["unified"].lstrip("/")))
         if v2:
             return v2
     for relative in (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope"):
-        found = _v1_files(root, "/" + relative, "/" + relative) or _v2_files(root / relative)
+        found = _v1_files(base, "/" + relative, "/" + relative) or _v2_files(os.path.join(base, relative))
         if found:
             return found
     return None
 
 
-def _v1_files(root: Path, cpu_path: str | None, mem_path: str | None) -> CgroupFiles | None:
+def _v1_files(root: str, cpu_path: str | None, mem_path: str | None) -> CgroupFiles | None:
     if not cpu_path or not mem_path:
         return None
     for cpu_dir in ("cpuacct", "cpu,cpuacct"):
-        cpu = root / cpu_dir / cpu_path.lstrip("/") / "cpuacct.usage"
-        memory = root / "memory" / mem_path.lstrip("/")
-        if cpu.exists() and (memory / "memory.usage_in_bytes").exists():
+        cpu = os.path.join(root, cpu_dir, cpu_path.lstrip("/"), "cpuacct.usage")
+        memory = os.path.join(root, "memory", mem_path.lstrip("/"))
+        if os.path.exists(cpu) and os.path.exists(memory + "/memory.usage_in_bytes"):
             return CgroupFiles(
-                cpu, memory / "memory.usage_in_bytes", memory / "memory.limit_in_bytes", memory / "memory.stat", False
+                cpu,
+                memory + "/memory.usage_in_bytes",
+                memory + "/memory.limit_in_bytes",
+                memory + "/memory.stat",
+                False,
             )
     return None
 
 
-def _v2_files(directory: Path) -> CgroupFiles | None:
-    if not (directory / "memory.current").exists():
+def _v2_files(directory: str) -> CgroupFiles | None:
+    if not os.path.exists(directory + "/memory.current"):
         return None
     return CgroupFiles(
-        directory / "cpu.stat", directory / "memory.current", directory / "memory.max", directory / "memory.stat", True
+        directory + "/cpu.stat",
+        directory + "/memory.current",
+        directory + "/memory.max",
+        directory + "/memory.stat",
+        True,
     )
 
 
@@ -141,7 +152,7 @@ class CgroupHandle:
             self.close()
             raise
 
-    def _open(self, path: Path) -> int:
+    def _open(self, path: str) -> int:
         fd = _open_ro(path)
         self._fds.append(fd)
         return fd
@@ -200,11 +211,11 @@ def _limit(text: str) -> int | None:
     return None if limit is None or limit >= _UNLIMITED else limit
 
 
-def _open_ro(path: Path) -> int:
+def _open_ro(path: str) -> int:
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
-def read_file(path: Path) -> str:
+def read_file(path: str) -> str:
     """A cgroup file's text, its descriptor closed before returning."""
     fd = _open_ro(path)
     try:
