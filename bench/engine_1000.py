@@ -73,10 +73,12 @@ def serve(containers: int, workers: int, state: Path) -> int:
         }
         state.write_text(json.dumps(info))
         print(json.dumps(info), flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
-    state.unlink(missing_ok=True)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+        finally:  # SIGTERM exits through here too: no state file may name an engine that is gone
+            state.unlink(missing_ok=True)
     return 0
 
 
