@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-console bench-glances bench-heal bench-frozen screenshots clean
+.PHONY: run test test-fast lint bench bench-console bench-1000 bench-glances bench-heal bench-frozen screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
@@ -44,6 +44,11 @@ bench: $(STAMP)
 
 bench-console: $(STAMP)
 	$(BIN)/python bench/bench_console.py $(ARGS)
+
+# 1 000 containers: snapshot, first frame with data, idle CPU, a sort key, RSS. Its own engine unless
+# ARGS="--state FILE" names one that `python bench/engine_1000.py serve --state FILE` keeps up.
+bench-1000: $(STAMP)
+	$(BIN)/python bench/bench_1000.py $(ARGS)
 
 # pixel-tui beside glances (installed from PyPI into bench/.venv-glances on first use).
 bench-glances: $(STAMP)

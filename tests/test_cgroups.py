@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pixel_tui.collect.cgroups import _stat_value, open_handle
+from pixel_tui.collect.cgroups import STAT_EVERY, _stat_value, open_handle
 
 CID = "ab" * 32
 
@@ -64,3 +64,21 @@ def test_stat_value():
         0,
     ]
     assert _stat_value("usage_usec 42", "usage_usec") == 42
+
+
+def test_memory_stat_is_read_again_when_usage_moves_or_every_stat_every_samples(tmp_path):
+    directory = make_v2(tmp_path, f"docker/{CID}", usage_usec=10, current=50_000, limit="max", inactive=20_000)
+    handle = open_handle(CID, None, root=tmp_path)
+    try:
+        assert handle.sample().mem_used == 30_000
+        # The usage moves: memory.stat is read with it, in the same sample.
+        (directory / "memory.stat").write_text("anon 100\nfile 200\ninactive_file 0\nactive_file 5\n")
+        (directory / "memory.current").write_text("60000\n")
+        assert handle.sample().mem_used == 60_000
+        # The page cache moves while the usage stays: not read at once (memory.stat costs 44 us a read on v1)...
+        (directory / "memory.stat").write_text("anon 100\nfile 200\ninactive_file 10000\nactive_file 5\n")
+        later = [handle.sample().mem_used for _ in range(STAT_EVERY)]
+        # ...but after STAT_EVERY samples it is.
+        assert later == [60_000] * (STAT_EVERY - 1) + [50_000], later
+    finally:
+        handle.close()

@@ -187,9 +187,10 @@ def test_inspect_only_what_changed(engine):
     inspected: list[str] = []
     try:
         docker_engine.poll(utcnow())
-        api = docker_engine._api
-        original = api.inspect_container
-        api.inspect_container = lambda cid: inspected.append(cid) or original(cid)
+        # A local engine is inspected over the socket inspector's own connections, not the SDK's.
+        inspector = docker_engine._socket_inspector(docker_engine._client())
+        original = inspector.fetch
+        inspector.fetch = lambda connection, cid: inspected.append(cid) or original(connection, cid)
         docker_engine.poll(utcnow())
         docker_engine.poll(utcnow())
         assert inspected == [], "an unchanged container is never inspected again"
@@ -212,15 +213,15 @@ def test_container_removed_between_list_and_inspect(engine):
     engine.run("sleep 600", name="survivor")
     docker_engine = DockerEngine(engine.url)
     try:
-        api = docker_engine._client()
-        original = api.inspect_container
+        inspector = docker_engine._socket_inspector(docker_engine._client())
+        original = inspector.fetch
 
-        def racing(cid):
+        def racing(connection, cid):
             if cid == doomed.id:
                 engine.client.api.remove_container(cid, force=True)
-            return original(cid)
+            return original(connection, cid)
 
-        api.inspect_container = racing
+        inspector.fetch = racing
         reading = docker_engine.poll(utcnow())
     finally:
         docker_engine.close()

@@ -95,7 +95,9 @@ def test_steady_state_lists_2_times_a_minute_at_a_1s_interval_not_60(engine):
     start = utcnow()
     try:
         docker_engine.poll(start)
-        assert counter.lists == 1  # and an inspect of each container, once
+        assert counter.lists == 1
+        inspector = docker_engine._socket_inspector(docker_engine._client())
+        assert inspector.requests == 10  # an inspect of each container, once (over the inspector's socket)
         at_start = counter.requests
         wait_until(lambda: stream_healthy(docker_engine), "the event stream connects")
         uptimes = []
@@ -114,6 +116,7 @@ def test_steady_state_lists_2_times_a_minute_at_a_1s_interval_not_60(engine):
     assert counter.requests - at_start == per_minute, "no inspect, no stats request in the steady state"
     # At most one ping per collection that did not list (fewer when one was still on its way at the next).
     assert 0 < counter.pings <= 60 - per_minute, counter.pings
+    assert inspector.requests == 10, "no inspect in the steady state"
     # Uptime keeps ticking between two lists: it comes from the start time, not from the list.
     assert all(abs(later - earlier - 1.0) < 1e-6 for earlier, later in zip(uptimes, uptimes[1:], strict=False)), uptimes
 

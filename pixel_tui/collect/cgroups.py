@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,19 +14,23 @@ _UNLIMITED = 1 << 60
 FDS_PER_HANDLE = 3
 """Descriptors a CgroupHandle holds open: CPU usage, memory usage, memory.stat."""
 _OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+STAT_EVERY = 30
+"""Samples after which a container's memory.stat is read again even though its memory usage did not move."""
+_STAGGER = itertools.count()
 
 
 @dataclass(frozen=True)
 class CgroupFiles:
     """Where one container's counters live."""
 
-    cpu_usage: Path
+    # Paths as text: locating 1 000 containers' files through pathlib was a third of a first collection's CPU.
+    cpu_usage: str
     """cpuacct.usage (v1, ns) or cpu.stat (v2, usage_usec)."""
-    mem_usage: Path
+    mem_usage: str
     """memory.usage_in_bytes (v1) or memory.current (v2)."""
-    mem_limit: Path
+    mem_limit: str
     """memory.limit_in_bytes (v1) or memory.max (v2)."""
-    mem_stat: Path
+    mem_stat: str
     """memory.stat, for the inactive file cache `docker stats` leaves out."""
     v2: bool
 
@@ -48,7 +53,8 @@ def locate(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> Cgro
     paths: dict[str, str] = {}
     if pid:
         try:
-            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+            with open(f"/proc/{pid}/cgroup") as f:
+                lines = f.read().splitlines()
         except OSError as error:
             if error.errno in _OUT_OF_FDS:
                 raise  # not "no such process": the caller must say why it has no figures
@@ -61,38 +67,47 @@ def locate(container_id: str, pid: int | None, root: Path = CGROUP_ROOT) -> Cgro
                 paths["unified"] = path
             for controller in controllers.split(","):
                 paths[controller] = path
-    v1 = _v1_files(root, paths.get("cpuacct"), paths.get("memory"))
+    base = str(root)
+    v1 = _v1_files(base, paths.get("cpuacct"), paths.get("memory"))
     if v1:
         return v1
     if "unified" in paths:
-        v2 = _v2_files(root / paths["unified"].lstrip("/"))
+        v2 = _v2_files(os.path.join(base, paths["unified"].lstrip("/")))
         if v2:
             return v2
     for relative in (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope"):
-        found = _v1_files(root, "/" + relative, "/" + relative) or _v2_files(root / relative)
+        found = _v1_files(base, "/" + relative, "/" + relative) or _v2_files(os.path.join(base, relative))
         if found:
             return found
     return None
 
 
-def _v1_files(root: Path, cpu_path: str | None, mem_path: str | None) -> CgroupFiles | None:
+def _v1_files(root: str, cpu_path: str | None, mem_path: str | None) -> CgroupFiles | None:
     if not cpu_path or not mem_path:
         return None
     for cpu_dir in ("cpuacct", "cpu,cpuacct"):
-        cpu = root / cpu_dir / cpu_path.lstrip("/") / "cpuacct.usage"
-        memory = root / "memory" / mem_path.lstrip("/")
-        if cpu.exists() and (memory / "memory.usage_in_bytes").exists():
+        cpu = os.path.join(root, cpu_dir, cpu_path.lstrip("/"), "cpuacct.usage")
+        memory = os.path.join(root, "memory", mem_path.lstrip("/"))
+        if os.path.exists(cpu) and os.path.exists(memory + "/memory.usage_in_bytes"):
             return CgroupFiles(
-                cpu, memory / "memory.usage_in_bytes", memory / "memory.limit_in_bytes", memory / "memory.stat", False
+                cpu,
+                memory + "/memory.usage_in_bytes",
+                memory + "/memory.limit_in_bytes",
+                memory + "/memory.stat",
+                False,
             )
     return None
 
 
-def _v2_files(directory: Path) -> CgroupFiles | None:
-    if not (directory / "memory.current").exists():
+def _v2_files(directory: str) -> CgroupFiles | None:
+    if not os.path.exists(directory + "/memory.current"):
         return None
     return CgroupFiles(
-        directory / "cpu.stat", directory / "memory.current", directory / "memory.max", directory / "memory.stat", True
+        directory + "/cpu.stat",
+        directory + "/memory.current",
+        directory + "/memory.max",
+        directory + "/memory.stat",
+        True,
     )
 
 
@@ -123,6 +138,10 @@ class CgroupHandle:
     def __init__(self, files: CgroupFiles) -> None:
         self.files = files
         self._fds: list[int] = []
+        self._inactive = 0
+        self._stat_for: str | None = None  # the usage text memory.stat was last read with
+        # Staggered, so that the handles opened in one collection do not all read memory.stat in the same one.
+        self._since_stat = next(_STAGGER) % STAT_EVERY
         try:
             self._cpu = self._open(files.cpu_usage)
             self._usage = self._open(files.mem_usage)
@@ -133,16 +152,23 @@ class CgroupHandle:
             self.close()
             raise
 
-    def _open(self, path: Path) -> int:
+    def _open(self, path: str) -> int:
         fd = _open_ro(path)
         self._fds.append(fd)
         return fd
 
     def sample(self) -> CgroupSample:
-        """Read the counters; raises OSError when the cgroup is gone (the container stopped)."""
-        stat = _pread(self._stat)
+        """Read the counters; raises OSError when the cgroup is gone (the container stopped).
+
+        memory.stat is read again only when the memory usage moved, or every STAT_EVERY samples: on cgroup v1
+        the kernel formats it by walking the hierarchy, 44 us a read against 1 us for the usage (at 1 000
+        containers, 44 ms of a 60 ms collection), and an idle container's page cache does not move.
+        """
         usage = _pread(self._usage)
-        return _parse(self.files, _pread(self._cpu), usage, stat, self.mem_limit)
+        self._since_stat += 1
+        if usage != self._stat_for or self._since_stat >= STAT_EVERY:
+            self._inactive, self._stat_for, self._since_stat = _inactive(self.files, _pread(self._stat)), usage, 0
+        return _sample(self.files, _pread(self._cpu), int(usage), self._inactive, self.mem_limit)
 
     def close(self) -> None:
         """Close the descriptors."""
@@ -164,13 +190,16 @@ def read_once(files: CgroupFiles) -> CgroupSample:
 
 
 def _parse(files: CgroupFiles, cpu: str, usage_text: str, stat: str, mem_limit: int | None) -> CgroupSample:
-    usage = int(usage_text)
-    if files.v2:
-        cpu_ns = _stat_value(cpu, "usage_usec") * 1000
-        inactive = _stat_value(stat, "inactive_file")
-    else:
-        cpu_ns = int(cpu)
-        inactive = _stat_value(stat, "total_inactive_file")
+    return _sample(files, cpu, int(usage_text), _inactive(files, stat), mem_limit)
+
+
+def _inactive(files: CgroupFiles, stat: str) -> int:
+    """The inactive file cache from memory.stat's text."""
+    return _stat_value(stat, "inactive_file" if files.v2 else "total_inactive_file")
+
+
+def _sample(files: CgroupFiles, cpu: str, usage: int, inactive: int, mem_limit: int | None) -> CgroupSample:
+    cpu_ns = _stat_value(cpu, "usage_usec") * 1000 if files.v2 else int(cpu)
     # As `docker stats` does: the page cache the kernel can drop at once is not "used".
     used = usage - inactive if inactive < usage else usage
     return CgroupSample(cpu_ns, used, mem_limit)
@@ -182,11 +211,11 @@ def _limit(text: str) -> int | None:
     return None if limit is None or limit >= _UNLIMITED else limit
 
 
-def _open_ro(path: Path) -> int:
+def _open_ro(path: str) -> int:
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
-def read_file(path: Path) -> str:
+def read_file(path: str) -> str:
     """A cgroup file's text, its descriptor closed before returning."""
     fd = _open_ro(path)
     try:

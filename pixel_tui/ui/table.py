@@ -180,6 +180,8 @@ class KeyedTable(DataTable[CellText]):
                 self._whole = True
             for key, cells in rows:
                 old = self._cells.get(key)
+                if old is cells:  # the table that built it kept it: nothing shown changed
+                    continue
                 if old is None:
                     self.add_row(*(render(cell) for cell in cells), key=key)
                     for column, cell in zip(columns, cells, strict=True):

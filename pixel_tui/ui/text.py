@@ -73,9 +73,15 @@ is bandwidth and flicker for nothing an operator reads."""
 def ticking(seconds: float | None, exact_below: float = EXACT_FOR_S) -> str:
     """A duration that changes every second, to the second below `exact_below`, else to the minute (cut, not
     rounded: it never shows more than has passed): 1m59s, 2m, 46m, 2h07m; '-' when unknown."""
+    return short_duration(ticked(seconds, exact_below))
+
+
+def ticked(seconds: float | None, exact_below: float = EXACT_FOR_S) -> float | None:
+    """The duration `ticking` shows: cut to the minute from `exact_below` on. Equal values show the same text, so
+    a row can be kept from one collection to the next without formatting it again."""
     if seconds is not None and abs(seconds) >= exact_below:
         seconds -= math.fmod(seconds, 60)  # toward zero, whatever the sign
-    return short_duration(seconds)
+    return seconds
 
 
 def uptime(seconds: float | None) -> str:
