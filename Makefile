@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-console bench-1000 bench-glances bench-heal bench-frozen screenshots clean
+.PHONY: run test test-fast lint bench bench-console bench-1000 bench-glances bench-heal bench-frozen bench-soak screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "pixel-tui needs Python >= 3.11 (PYTHON=$(PYTHON))"; exit 1; }
@@ -61,6 +61,11 @@ bench-heal: $(STAMP)
 # A frozen engine (dockerd SIGSTOPped): how soon it shows as unreachable, what a collection costs meanwhile.
 bench-frozen: $(STAMP)
 	$(BIN)/python bench/bench_frozen.py $(ARGS)
+
+# The console and `heal --every 1` against a churning engine for 30 minutes: RSS, descriptors, threads and CPU a
+# minute, and whether they stayed flat (ARGS="--minutes 10" shortens it; "--trace DIR" finds what grows).
+bench-soak: $(STAMP)
+	$(BIN)/python bench/bench_soak.py $(ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make_screenshots.py

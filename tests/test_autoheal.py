@@ -97,3 +97,29 @@ def test_an_opted_out_worker_and_a_read_only_console_are_left_alone(engine, tmp_
     refused = [e for e in step.snapshot.events if e.kind == "action-refused"]
     assert refused and all("read-only" in e.message for e in refused)
     assert {r["outcome"] for r in ro.audit_lines()} == {"refused"}
+
+
+def test_what_it_remembers_of_targets_that_come_and_go_stays_bounded(engine, tmp_path):
+    """Issue 14, flat over hours: each worker killed leaves nothing behind once the budget window has passed."""
+    b = bench(engine.url, tmp_path, stop_grace_s=0.0)
+    now = [1000.0]
+    policy = AutohealSettings(enabled=True, startup_cycles=0, budget_window_s=60.0)
+    autoheal = Autoheal(b.executor, policy, clock=lambda: now[0])
+    pipeline = Pipeline(b.collector, healer=autoheal)
+    try:
+        for turn in range(4):
+            worker = engine.run("sleep 600", name=f"pixel-worker-0000aa0{turn}", labels={"pixel.timeout": "1"})
+            deadline = time.monotonic() + 30
+            while worker.id in {c.id for c in engine.client.containers.list(all=True)}:
+                assert time.monotonic() < deadline, f"round {turn}: the timed-out worker was never killed"
+                pipeline.step()
+                autoheal.wait(10)
+                now[0] += 1.0
+            pipeline.step()  # tells the kill
+            assert autoheal.remembered == 1, "within the window its attempt is kept: the budget holds across a flap"
+            now[0] += 61.0
+            pipeline.step()
+            assert autoheal.remembered == 0, f"round {turn}: a gone target is still remembered"
+    finally:
+        b.close()
+    assert autoheal.state.actions == 4 and not autoheal.state.given_up

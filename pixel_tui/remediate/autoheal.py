@@ -105,6 +105,12 @@ class Autoheal:
         ]
 
     @property
+    def remembered(self) -> int:
+        """Targets it keeps state for: live conditions, actions in flight, and targets tried within the budget
+        window (bounded on a host where containers and tasks come and go, however long it runs)."""
+        return len(set(self._last) | set(self._attempts) | set(self.state.given_up))
+
+    @property
     def in_flight(self) -> int:
         """Actions handed to the pool and not finished yet."""
         with self._flight_lock:
@@ -143,7 +149,30 @@ class Autoheal:
             self._attempts[key] = [*recent, now]
             self._start(key, functools.partial(self._act, key, plan, condition.step.why))
         self._previous = set(conditions)
+        self._forget(set(conditions), now)
         return tuple(events)
+
+    def _forget(self, present: set[str], now: float) -> None:
+        """Drop what is kept of targets whose condition is gone, once it can no longer matter.
+
+        Keys name containers and tasks that come and go (on a churning host, hundreds an hour): without
+        this the process grows with every target it ever saw. A condition that comes back within the
+        budget window still finds its attempts (the budget holds across a flap); `_last` only matters
+        while the condition stays, and an action in flight writes it when it ends, so it goes with it.
+        """
+        window = self.settings.budget_window_s
+        with self._flight_lock:
+            flying = set(self._flight)
+        keep = present | flying
+        # In place: an action in flight writes `_last` from the pool meanwhile (its key is kept).
+        for key in [key for key in list(self._last) if key not in keep]:
+            self._last.pop(key, None)
+        for key, moments in list(self._attempts.items()):
+            if key not in keep and all(now - moment >= window for moment in moments):
+                del self._attempts[key]
+        # A target given up on stays given up (and said so) while its condition lasts or may return.
+        for key in [key for key in self.state.given_up if key not in keep and key not in self._attempts]:
+            del self.state.given_up[key]
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the actions in flight, at most `timeout` seconds (what finished is told by the next `heal`)."""

@@ -23,6 +23,10 @@ Row = tuple[str, tuple[Cell, ...]]
 
 CELL_CACHE = 4096
 """Rendered cells kept: every visible cell, with and without the cursor, many times over."""
+DATATABLE_CELL_CACHE = 256
+"""DataTable's own cell cache, behind ours: it keys on a counter every update bumps, so it almost never answers,
+and at its default 10 000 entries it held every rendered cell ever missed, long after ours let them go: the
+console grew by tens of MB over the first half hour on a churning host (issue 14, flat over hours)."""
 
 
 class KeyedTable(DataTable[CellText]):
@@ -54,6 +58,7 @@ class KeyedTable(DataTable[CellText]):
             zebra_stripes=False,
             cursor_foreground_priority="renderable",  # until focused, see on_focus
         )
+        self._cell_render_cache = LRUCache(DATATABLE_CELL_CACHE)
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._widths: dict[str, int] = {}
         self._palette = Palette({})
