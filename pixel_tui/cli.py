@@ -17,6 +17,7 @@ from pixel_tui.headless import EXIT_UNKNOWN
 from pixel_tui.paths import Paths, default_paths
 from pixel_tui.safe import printable
 from pixel_tui.settings import ConfigError, Settings, as_read_only, load_settings, with_overrides
+from pixel_tui.threads import cap_malloc_arenas
 
 
 class _Parser(argparse.ArgumentParser):
@@ -274,6 +275,7 @@ def _no_terminal() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pixel-tui` console script; returns the exit code."""
+    cap_malloc_arenas()  # before any thread: the console and heal run for hours with short-lived threads
     parser = build_parser()
     args = parser.parse_args(argv)
     problem = _usage_problem(args)

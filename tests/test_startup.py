@@ -95,3 +95,15 @@ def test_a_module_that_fails_to_load_fails_at_each_use_and_stays_replaceable(tmp
         """
     )
     assert out == "no luck; no luck; _OnFirstUse"
+
+
+def test_malloc_arenas_are_capped_unless_the_operator_chose(monkeypatch):
+    """glibc's mallopt takes the cap (a long heal's RSS stayed flat with it); MALLOC_ARENA_MAX set wins."""
+    import platform
+
+    from pixel_tui.threads import cap_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert cap_malloc_arenas() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert cap_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
