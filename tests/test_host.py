@@ -145,7 +145,7 @@ def test_first_watch_plain_line_has_a_real_cpu_figure():
     finally:
         burner.kill()
         burner.wait()
-    assert result.returncode in (2, 3), result.stderr  # the worst level of the lines; the engine is missing
+    assert result.returncode in (1, 2, 3), result.stderr  # the worst level printed: never ok without an engine
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     figures = [re.search(r" cpu=(\S+)", line).group(1) for line in lines]

@@ -17,7 +17,7 @@ from tests.ui.helpers import dashboard, record_notifications, until
 
 async def test_kill_a_timed_out_worker_from_the_console(engine, tmp_path):
     container = timed_out_worker(engine)
-    b = bench(engine.url, tmp_path, stuck_ledger())
+    b = bench(engine.url, tmp_path, stuck_ledger(), ahead_s=1.3)
     app = build_app(b.executor.settings, b.collector, executor=b.executor)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -53,8 +53,7 @@ async def test_kill_a_timed_out_worker_from_the_console(engine, tmp_path):
 async def test_a_bulk_action_shows_the_plan_and_needs_the_typed_word(engine, tmp_path):
     first = timed_out_worker(engine, name="pixel-worker-0000000a")
     second = engine.run("sleep 600", name="pixel-worker-0000000b", labels={"pixel.timeout": "1"})
-    time.sleep(1.2)
-    b = bench(engine.url, tmp_path)
+    b = bench(engine.url, tmp_path, ahead_s=1.3)
     app = build_app(b.executor.settings, b.collector, executor=b.executor)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
