@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -153,3 +154,13 @@ def test_first_watch_plain_line_has_a_real_cpu_figure():
     cores = psutil.cpu_count() or 1
     for figure in map(float, figures):
         assert figure > 50.0 / cores and abs(figure - reference) < 35.0, (figures, reference)
+
+
+def test_the_shortest_snapshot_sample_still_measures_cpu():
+    """`snapshot --sample 0.1` (the benchmarks' and cron's quick reading) gives a CPU figure, not '-'."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pixel_tui", "snapshot", "--json", "--sample", "0.1", "--docker-host", MISSING],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout, result.stderr
+    assert json.loads(result.stdout)["host"]["cpu_percent"] is not None
