@@ -26,6 +26,9 @@ def _state_rank(container: Container) -> float:
     return rank - 1 if container.health == "unhealthy" else rank  # a sick running container before the healthy
 
 
+_SORT_COLUMN = {"name": "name", "cpu": "cpu", "memory": "mem", "state": "state"}
+"""The column whose header carries the sort arrow, by sort order."""
+
 _SORT_KEYS: dict[str, Callable[[Container], Any]] = {
     "name": lambda c: c.name.casefold(),
     "cpu": lambda c: (c.cpu_percent is None, -(c.cpu_percent or 0.0), c.name.casefold()),
@@ -141,6 +144,8 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
             self._built = {cid: built for cid, built in self._built.items() if cid in present}
         self.sync(rows)
         self.show_title(self.title_for(snapshot, len(shown)))
+        arrow = "▲" if (self.sort_by == "name") != self.sort_reverse else "▼"
+        self.mark_sorted(_SORT_COLUMN[self.sort_by], arrow)
 
     def _cells_of(self, container: Container) -> tuple[Cell, ...]:
         """The container's cells: the same tuple as last time when nothing shown changed."""

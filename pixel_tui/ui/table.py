@@ -15,6 +15,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.theme import Theme
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from pixel_tui.ui.text import Cell, CellText, Palette
 
@@ -75,6 +76,16 @@ class KeyedTable(DataTable[CellText]):
         for key, label, right in self.COLUMNS:
             self.add_column(Text(" " + label, justify="right" if right else "left"), key=key)
             self._widths[key] = cell_len(label) + 1
+
+    def mark_sorted(self, column: str | None, arrow: str = "") -> None:
+        """Put `arrow` after the header of `column` (the sorted one), and none after the others."""
+        for key, label, right in self.COLUMNS:
+            wanted = f" {label}{arrow}" if key == column else f" {label}"
+            header = self.columns.get(ColumnKey(key))
+            if header is not None and header.label.plain != wanted:
+                header.label = Text(wanted, justify="right" if right else "left")
+                self._require_update_dimensions = True
+                self.refresh()
 
     def show_data(self) -> None:
         """Build the rows from the bound data and `sync` them; subclasses implement it."""

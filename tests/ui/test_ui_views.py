@@ -285,3 +285,23 @@ async def test_a_new_problem_row_scrolls_into_view_in_the_workers_pane(size) -> 
         rows_shown = table.scrollable_content_region.height - table.header_height
         assert visible_from <= 0 < visible_from + rows_shown, (visible_from, rows_shown)
         assert table.selected_key == chosen  # the operator's selection is left where it was
+
+
+async def test_the_sorted_column_is_marked_in_its_header() -> None:
+    from pixel_tui.ui.containers import ContainerTable
+
+    app, _ = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await replay(pilot, 1)
+        table = screen.query_one(ContainerTable)
+
+        def headers() -> dict[str, str]:
+            return {str(key.value): column.label.plain.strip() for key, column in table.columns.items()}
+
+        assert headers()["name"] == "NAME▲" and headers()["cpu"] == "CPU%"
+        await pilot.press("greater_than_sign")  # by CPU, busiest first
+        await pilot.pause()
+        assert headers()["cpu"] == "CPU%▼" and headers()["name"] == "NAME"
+        await pilot.press("less_than_sign")
+        await pilot.pause()
+        assert headers()["cpu"] == "CPU%▲"
