@@ -23,7 +23,7 @@ from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps, to_json
 from pixel_tui.settings import AutohealSettings, Settings
-from pixel_tui.threads import in_daemon_thread
+from pixel_tui.threads import in_daemon_thread, sleep_interruptibly
 
 if TYPE_CHECKING:
     from pixel_tui.collect import Collector
@@ -134,7 +134,7 @@ def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
     collector = _collector(settings)
     try:
         collector.collect()
-        time.sleep(sample_s)
+        sleep_interruptibly(sample_s)
         taken = collector.collect()
     finally:
         collector.close()
@@ -214,7 +214,7 @@ def console(settings: Settings, paths: Paths) -> int:
 def _two_samples(collector: Collector, sample_s: float = 1.0) -> Snapshot:
     """A snapshot whose CPU figures are measured (the second of two, `sample_s` apart)."""
     collector.collect()
-    time.sleep(sample_s)
+    sleep_interruptibly(sample_s)
     return collector.collect()
 
 

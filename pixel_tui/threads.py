@@ -144,3 +144,39 @@ def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_ARENA_MAX, arenas))
+
+
+def sleep_interruptibly(seconds: float) -> None:
+    """Sleep `seconds` in the main thread; a signal's Python handler runs at once (Ctrl+C's KeyboardInterrupt
+    ends the sleep), whichever thread the kernel delivered the signal to.
+
+    `time.sleep` is cut short only when the main thread itself takes the signal; with the collector's threads
+    alive the kernel may hand SIGINT or SIGTERM to one of them, and a `snapshot --sample 30` then slept out
+    its 30 s before Ctrl+C took effect.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        wait_for_signal(left)  # returning runs the handlers; a handler that raises ends the sleep
+
+
+def wait_for_signal(timeout: float) -> None:
+    """Wait in the main thread until a signal with a Python handler arrives (any thread may take it) or
+    `timeout` passes; the handler runs as soon as this returns. It waits on the signal wakeup fd, which
+    is written whoever takes the signal."""
+    import os
+    import select
+    import signal
+
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)
+        previous = signal.set_wakeup_fd(write_end)
+        try:
+            select.select([read_end], [], [], max(timeout, 0.0))
+        finally:
+            signal.set_wakeup_fd(previous)
+    finally:
+        os.close(read_end)
+        os.close(write_end)

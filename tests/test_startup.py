@@ -107,3 +107,43 @@ def test_malloc_arenas_are_capped_unless_the_operator_chose(monkeypatch):
     assert cap_malloc_arenas() is False
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert cap_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_a_signal_taken_by_another_thread_still_ends_an_interruptible_sleep():
+    """The kernel may give SIGINT to any thread; the main thread's sleep must end at once all the same."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import pytest
+
+    from pixel_tui.threads import sleep_interruptibly
+
+    class Woken(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Woken
+
+    go = threading.Event()
+
+    def send() -> None:
+        go.wait()
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGUSR1)  # the process: only this thread does not block it
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    helper = threading.Thread(target=send)
+    helper.start()  # before the main thread blocks the signal: the helper takes it, as a collector thread may
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    started = time.monotonic()
+    try:
+        go.set()
+        with pytest.raises(Woken):
+            sleep_interruptibly(10)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+        signal.signal(signal.SIGUSR1, previous)
+        helper.join()
+    assert time.monotonic() - started < 5

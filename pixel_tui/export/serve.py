@@ -10,7 +10,6 @@ import ipaddress
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -24,6 +23,7 @@ from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths
 from pixel_tui.safe import printable
 from pixel_tui.settings import Settings
+from pixel_tui.threads import sleep_interruptibly, wait_for_signal
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 """Loopback only, by default."""
@@ -96,7 +96,8 @@ def run_export(settings: Settings, paths: Paths, *, listen: str, allow_remote: b
 
         signal.signal(signal.SIGTERM, stopping)
         signal.signal(signal.SIGINT, stopping)
-        stop.wait()
+        while not stop.is_set():  # woken by the signal, whichever thread the kernel gave it to
+            wait_for_signal(3600)
         server.shutdown()
         server.server_close()
         return 0
@@ -112,7 +113,7 @@ def write_prom_file(settings: Settings, paths: Paths, path: str, *, sample_s: fl
     collector = Collector(settings)
     try:
         collector.collect()
-        time.sleep(sample_s)
+        sleep_interruptibly(sample_s)
         taken = collector.collect()
     finally:
         collector.close()
