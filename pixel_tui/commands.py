@@ -131,13 +131,7 @@ def history_import(
 
 def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
     """Two samples `sample_s` apart (so CPU figures are real), print the second, exit with its level."""
-    collector = _collector(settings)
-    try:
-        collector.collect()
-        sleep_interruptibly(sample_s)
-        taken = collector.collect()
-    finally:
-        collector.close()
+    taken = measured_snapshot(settings, sample_s)
     print(dumps(to_json(taken)) if as_json else render_table(taken))
     sys.stdout.flush()  # a write error (a full disk) surfaces here, inside main's handler
     return exit_code(taken)
@@ -209,6 +203,15 @@ def console(settings: Settings, paths: Paths) -> int:
         collector.close()
         recorder.close()
         executor.backends.engine.close()  # type: ignore[union-attr]
+
+
+def measured_snapshot(settings: Settings, sample_s: float) -> Snapshot:
+    """One snapshot whose CPU figures are measured, from a collector of its own (`snapshot`, `--prom-file`)."""
+    collector = _collector(settings)
+    try:
+        return _two_samples(collector, sample_s)
+    finally:
+        collector.close()
 
 
 def _two_samples(collector: Collector, sample_s: float = 1.0) -> Snapshot:

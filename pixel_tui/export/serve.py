@@ -23,7 +23,7 @@ from pixel_tui.model import Snapshot
 from pixel_tui.paths import Paths
 from pixel_tui.safe import printable
 from pixel_tui.settings import Settings
-from pixel_tui.threads import sleep_interruptibly, wait_for_signal
+from pixel_tui.threads import wait_for_signal
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 """Loopback only, by default."""
@@ -108,15 +108,9 @@ def run_export(settings: Settings, paths: Paths, *, listen: str, allow_remote: b
 def write_prom_file(settings: Settings, paths: Paths, path: str, *, sample_s: float) -> tuple[Snapshot, str | None]:
     """Two samples `sample_s` apart, written to `path` in the text format (a temporary file, then a rename,
     so node_exporter never reads half a file); the snapshot and why the file could not be written, or None."""
-    from pixel_tui.collect import Collector
+    from pixel_tui.commands import measured_snapshot
 
-    collector = Collector(settings)
-    try:
-        collector.collect()
-        sleep_interruptibly(sample_s)
-        taken = collector.collect()
-    finally:
-        collector.close()
+    taken = measured_snapshot(settings, sample_s)
     try:
         write_to_textfile(str(Path(path)), registry_for(lambda: taken, settings, paths))
     except OSError as error:
