@@ -9,7 +9,6 @@ intervals and keeps collections from waiting on it. README "How it collects" tel
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,14 +22,13 @@ import docker.errors
 
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
+from pixel_tui.collect.listing import env_value, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
 from pixel_tui.engine.inspect import SocketInspector
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 from pixel_tui.values import parse_time_or_none
-
-_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
 
 @dataclass
@@ -270,7 +268,7 @@ class DockerEngine:
         keys: dict[str, tuple[str, str | None]] = {}
         for item in listed:
             cid = item["Id"]
-            key = (item.get("State", ""), _health(item.get("Status", "")))
+            key = (item.get("State", ""), list_health(item.get("Status", "")))
             cached = self._inspected.get(cid)
             stale = cached is not None and clock - cached.fetched > self._inspect_refresh_s and budget > 0
             if cached is None or cid in changed or cached.state_key != key or stale:
@@ -293,7 +291,7 @@ class DockerEngine:
         measured = self.metrics.measure(api, to_measure, early)
         metrics = measured.readings
         if measured.failures:
-            names = {item["Id"]: _name(item) for item in listed}
+            names = {item["Id"]: list_name(item) for item in listed}
             self._cycle_errors.extend(
                 describe_failures({names.get(cid, cid[:12]): reason for cid, reason in measured.failures.items()})
             )
@@ -309,10 +307,10 @@ class DockerEngine:
             containers.append(
                 Container(
                     id=cid,
-                    name=_name(item),
+                    name=list_name(item),
                     image=item.get("Image", ""),
                     state=item.get("State", ""),
-                    health=_health(item.get("Status", "")),
+                    health=list_health(item.get("Status", "")),
                     started_at=started,
                     # From the start time, not the list: it keeps ticking between two lists.
                     uptime_s=(now - started).total_seconds() if running and started else None,
@@ -373,7 +371,7 @@ class DockerEngine:
             restarts=data.get("RestartCount"),
             mem_limit=host_config.get("Memory") or None,
             pid=state.get("Pid") or None,
-            env_timeout=_env_value(env, self._timeout_env),
+            env_timeout=env_value(env, self._timeout_env),
             fetched=clock,
         )
 
@@ -393,25 +391,3 @@ class DockerEngine:
         """The last `tail` lines of a container's output, stdout and stderr interleaved."""
         raw = ask(self.liveness, self._client, self.url, container_id, lambda api: api.logs(container_id, tail=tail))
         return raw.decode("utf-8", "replace")
-
-
-def _name(item: dict[str, Any]) -> str:
-    """A listed container's name, without the leading slash; its short id when it has none."""
-    return (item.get("Names") or ["/" + item["Id"][:12]])[0].lstrip("/")
-
-
-def _health(status: str) -> str | None:
-    """Health as the list's Status text shows it: healthy, unhealthy, starting or None."""
-    found = _HEALTH.search(status)
-    if found is None:
-        return None
-    return "starting" if found.group(1) == "health: starting" else found.group(1)
-
-
-def _env_value(env: list[str], name: str) -> str | None:
-    """The text of one variable of a container's environment (the worker rules judge it), None when unset."""
-    prefix = name + "="
-    for entry in env:
-        if isinstance(entry, str) and entry.startswith(prefix):
-            return entry[len(prefix) :]
-    return None
