@@ -216,6 +216,9 @@ def test_interrupt_and_terminate_end_quietly():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal's foreground: a suite run in the background (`make test &`) hands its children
+        # SIGINT ignored, and Python then leaves Ctrl+C ignored too.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     watch = subprocess.Popen(
         [*command, "watch", "--plain", "--interval", "0.2", "--docker-host", MISSING],
