@@ -168,7 +168,11 @@ def wait_for_signal(timeout: float) -> None:
     import os
     import select
     import signal
+    import time
 
+    if threading.current_thread() is not threading.main_thread():
+        time.sleep(max(timeout, 0.0))  # signals are the main thread's to handle; only it may set the wakeup fd
+        return
     read_end, write_end = os.pipe()
     try:
         os.set_blocking(write_end, False)
