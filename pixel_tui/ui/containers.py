@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from textual.binding import BindingType
 from textual.reactive import reactive
 
-from pixel_tui.model import Container, Level, Snapshot, Thresholds, level_for
+from pixel_tui.levels import ContainerLevels
+from pixel_tui.model import Container, Level, Snapshot, Thresholds
 from pixel_tui.ui.keys import CONTAINER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import CellCache, KeyedTable, Row
 from pixel_tui.ui.text import Cell, clip, percent, short_size, ticked, uptime
@@ -49,8 +50,7 @@ def matches(container: Container, text: str) -> bool:
     return all(word in haystack for word in text.casefold().split())
 
 
-def _level_role(value: float | None, limits: tuple[float, float, float]) -> str:
-    level = level_for(value, limits)
+def _level_role(level: Level) -> str:
     return "" if level is Level.OK else level.value
 
 
@@ -58,12 +58,13 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
     """One container as table cells."""
     running = container.running
     restarts = container.restarts
+    levels = ContainerLevels.of(container, thresholds)
     return (
         Cell(clip(container.name, 28), "" if running else "muted"),
         Cell(container.state, _STATE_ROLE.get(container.state, "")),
         Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
-        Cell(percent(container.cpu_percent), _level_role(container.cpu_percent, thresholds.cpu), right=True),
-        Cell(percent(container.mem_percent), _level_role(container.mem_percent, thresholds.memory), right=True),
+        Cell(percent(container.cpu_percent), _level_role(levels.cpu), right=True),
+        Cell(percent(container.mem_percent), _level_role(levels.memory), right=True),
         Cell(short_size(container.mem_used), right=True),
         Cell(short_size(container.mem_limit), "muted", right=True),
         Cell(uptime(container.uptime_s) if running else "-", right=True),

@@ -255,7 +255,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     def action_cycle_metric(self) -> None:
         """Next sparkline metric: swap, memory, CPU, load."""
-        names = [metric.name for metric in METRICS]
+        names = [metric.key for metric in METRICS]
         self.metric = names[(names.index(self.metric) + 1) % len(names)]
 
     def action_show_history(self) -> None:
