@@ -111,9 +111,9 @@ WORKER_BINDINGS: list[Binding] = [remediation("worker.kill")]
 """Keys of the workers table, when it has the focus."""
 
 LOG_BINDINGS: list[Binding] = [
-    Binding("escape", "back", "close", tooltip="Clear the search, then the filter, then close", id="logs.back"),
-    Binding("f", "toggle_follow", "follow", tooltip="Follow new lines (scroll with them) or pause", id="logs.follow"),
-    Binding("slash", "search", "search", tooltip="Search: matches highlighted, enter jumps", id="logs.search"),
+    Binding("escape", "back", "close", tooltip="Clear the search, else the filter, else close", id="logs.back"),
+    Binding("f", "toggle_follow", "follow", tooltip="Follow new lines, or pause", id="logs.follow"),
+    Binding("slash", "search", "search", tooltip="Search: matches lit, enter jumps to one", id="logs.search"),
     Binding("n", "next_match", "next", show=False, tooltip="Next match of the search", id="logs.next"),
     Binding("N", "previous_match", "previous", show=False, tooltip="Previous match", id="logs.previous"),
     Binding(
@@ -121,7 +121,7 @@ LOG_BINDINGS: list[Binding] = [
     ),
     Binding("t", "toggle_stamps", "time", tooltip="Show or hide the timestamps", id="logs.timestamps"),
     Binding("w", "toggle_wrap", "wrap", tooltip="Wrap long lines or scroll sideways", id="logs.wrap"),
-    Binding("s", "save", "save", tooltip="Save the lines shown to a new file in the data folder", id="logs.save"),
+    Binding("s", "save", "save", tooltip="Save the lines shown to a new file", id="logs.save"),
 ]
 """Keys of the log view."""
 
