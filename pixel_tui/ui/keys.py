@@ -112,6 +112,7 @@ WORKER_BINDINGS: list[Binding] = [remediation("worker.kill")]
 
 LOG_BINDINGS: list[Binding] = [
     Binding("escape", "back", "close", tooltip="Clear the search, else the filter, else close", id="logs.back"),
+    Binding("q", "dismiss", "close", show=False, tooltip="Close the log view", id="logs.close"),
     Binding("f", "toggle_follow", "follow", tooltip="Follow new lines, or pause", id="logs.follow"),
     Binding("slash", "search", "search", tooltip="Search: matches lit, enter jumps to one", id="logs.search"),
     Binding("n", "next_match", "next", show=False, tooltip="Next match of the search", id="logs.next"),
