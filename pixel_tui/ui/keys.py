@@ -94,6 +94,7 @@ DASHBOARD_BINDINGS: list[Binding] = [
     Binding(
         "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
     ),
+    remediation("container.shell"),
     remediation("workers.reap"),
     remediation("workers.resolve_phantoms"),
     remediation("host.optimize"),
@@ -103,6 +104,16 @@ DASHBOARD_BINDINGS: list[Binding] = [
     remediation("autoheal.toggle", show=False),
 ]
 """Keys of the dashboard, whatever is focused."""
+
+EXPLAIN_READ_ONLY = "explain_read_only"
+"""The action of a key that, read-only, says why its changing action is not there."""
+
+READ_ONLY_EXPLAINED: list[Binding] = [
+    # The same key as the shell's own binding: that one runs when it is allowed, this one only when it is not.
+    Binding(BY_ID["container.shell"].key, f"{EXPLAIN_READ_ONLY}('container.shell')", "shell", show=False),
+]
+"""Changing keys a person may well press in watch mode (a shell, to look around), which then say why nothing
+opens; the others are simply inert. No ids: they are in no footer, palette, help or keymap."""
 
 CONTAINER_BINDINGS: list[Binding] = [remediation("container.restart"), remediation("container.stop_start")]
 """Keys of the containers table, when it has the focus."""
@@ -125,7 +136,10 @@ KNOWN_IDS: frozenset[str] = frozenset(
 
 
 def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...]) -> bool:
-    """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert."""
+    """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert (or,
+    for the keys of READ_ONLY_EXPLAINED, saying why); their explanations are there in read-only mode only."""
+    if action == EXPLAIN_READ_ONLY:
+        return read_only
     if action != REMEDIATE:
         return True
     return allowed(str(parameters[0]) if parameters else "", read_only=read_only)
