@@ -49,7 +49,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "container.shell",
         "e",
         "shell",
-        "Open a shell in the selected running container (docker exec -it); exit brings the console back",
+        "A shell in the selected running container",
         CONTAINER,
         True,  # it changes nothing by itself, but whoever holds the shell can change anything
         person_only=True,
