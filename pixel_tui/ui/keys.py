@@ -39,6 +39,16 @@ APP_BINDINGS: list[Binding] = [
 ]
 """Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
 
+SELECTION_BINDINGS: list[Binding] = [
+    Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
+    Binding(
+        "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
+    ),
+    remediation("container.shell"),
+]
+"""The dashboard's keys on the selected container or worker, whichever table has the focus (a group of their own
+in the help: one block of every dashboard key would not fit beside the others at 120x35)."""
+
 DASHBOARD_BINDINGS: list[Binding] = [
     # Help and quit first: the footer lists the focused table's keys, then these, and 80 columns end early.
     Binding("question_mark", "app.help", "help", tooltip="Every key and what it does", id="app.help"),
@@ -90,11 +100,7 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
-    Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
-    Binding(
-        "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
-    ),
-    remediation("container.shell"),
+    *SELECTION_BINDINGS,
     remediation("workers.reap"),
     remediation("workers.resolve_phantoms"),
     remediation("host.optimize"),
@@ -122,7 +128,8 @@ WORKER_BINDINGS: list[Binding] = [remediation("worker.kill")]
 """Keys of the workers table, when it has the focus."""
 
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
-    ("Dashboard", DASHBOARD_BINDINGS),
+    ("Dashboard", [binding for binding in DASHBOARD_BINDINGS if binding not in SELECTION_BINDINGS]),
+    ("Selected container or worker", SELECTION_BINDINGS),
     ("Containers table", CONTAINER_BINDINGS),
     ("Workers table", WORKER_BINDINGS),
     ("Anywhere", APP_BINDINGS),

@@ -154,7 +154,7 @@ async def test_the_shell_key_is_offered_in_the_footer_palette_and_help():
         await pilot.press("question_mark")
         await pilot.pause()
         text = " ".join(str(static.render()) for static in app.screen.query("Static"))
-        assert "e      A shell in the selected running container" in text
+        assert "  e  A shell in the selected running container" in text
 
 
 async def test_a_stopped_container_opens_no_shell_and_says_why():
@@ -277,4 +277,3 @@ async def test_a_console_without_a_shell_backend_says_why():
         await pilot.press("e")
         await pilot.pause()
         assert messages == [NO_SESSIONS]
-
