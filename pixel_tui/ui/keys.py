@@ -39,13 +39,13 @@ APP_BINDINGS: list[Binding] = [
 ]
 """Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
 
-SELECTION_BINDINGS: list[Binding] = [
-    Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
-    Binding(
-        "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
-    ),
-    remediation("container.shell"),
-]
+_LOGS = Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs")
+_INSPECT = Binding(
+    "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
+)
+_SHELL = remediation("container.shell")
+
+SELECTION_BINDINGS: list[Binding] = [_LOGS, _INSPECT, _SHELL]
 """The dashboard's keys on the selected container or worker, whichever table has the focus (a group of their own
 in the help: one block of every dashboard key would not fit beside the others at 120x35)."""
 
@@ -100,10 +100,12 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
-    *SELECTION_BINDINGS,
+    _LOGS,
+    _INSPECT,
     remediation("workers.reap"),
     remediation("workers.resolve_phantoms"),
     remediation("host.optimize"),
+    _SHELL,  # after the crisis's own keys: at 120 columns the footer ends before it (? and the palette show it)
     remediation("host.prune", show=False),
     remediation("host.relieve_memory", show=False),
     remediation("host.cycle_swap", show=False),

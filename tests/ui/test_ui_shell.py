@@ -143,12 +143,14 @@ def _lines(app: PixelApp) -> list[dict]:
     return [json.loads(line) for line in app.executor.backends.audit.path.read_text().splitlines()]
 
 
-async def test_the_shell_key_is_offered_in_the_footer_palette_and_help():
+@pytest.mark.parametrize("size", [(160, 45), (120, 35)])
+async def test_the_shell_key_is_offered_in_the_footer_palette_and_help(size):
     app, *_ = shell_app()
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await replay(pilot, 1)
-        footer = {key.action for key in app.screen.query(FooterKey)}
-        assert "remediate('container.shell')" in footer
+        footer = [key.action for key in app.screen.query(FooterKey) if key.region.width]
+        if size == (160, 45):  # after the crisis's own keys: they come first where the footer is short
+            assert footer.index("remediate('container.shell')") > footer.index("remediate('host.optimize')")
         palette = {command.help for command in app.get_system_commands(app.screen)}
         assert "key e · container.shell" in palette
         await pilot.press("question_mark")
