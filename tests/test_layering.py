@@ -39,7 +39,7 @@ def test_headless_modules_do_not_import_textual():
 
 DOCKER_CHANGING = {"kill", "remove", "remove_container", "remove_image", "remove_volume", "restart", "prune",
                    "prune_containers", "prune_images", "prune_builds", "prune_volumes", "prune_networks",
-                   "update_container"}  # fmt: skip
+                   "update_container", "exec_create", "exec_start", "exec_run"}  # fmt: skip
 """Docker SDK methods that change something and mean nothing else in this package."""
 AMBIGUOUS = {"stop", "start", "pause", "unpause"}
 """Changing on a container or client, harmless on a thread or an event: flagged when the receiver is docker's."""

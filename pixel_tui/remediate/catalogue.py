@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pixel_tui.remediate.model import AUTOHEAL
+
 CONTAINER, WORKER, HOST, ALL = "container", "worker", "host", "all"
 
 
@@ -28,6 +30,9 @@ class ActionSpec:
     """What it acts on: container, worker, host or all."""
     mutating: bool
     """True when it changes anything (then read-only mode forbids it)."""
+    person_only: bool = False
+    """True when only a person at the console may take it (a shell): autoheal never runs it, and no rule may name
+    it."""
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -39,6 +44,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Stop the selected container, or start it if stopped",
         CONTAINER,
         True,
+    ),
+    ActionSpec(
+        "container.shell",
+        "e",
+        "shell",
+        "A shell in the selected running container",
+        CONTAINER,
+        True,  # it changes nothing by itself, but whoever holds the shell can change anything
+        person_only=True,
     ),
     ActionSpec("worker.kill", "k", "kill", "Stop and remove the selected worker; mark its task aborted", WORKER, True),
     ActionSpec("workers.reap", "t", "reap", "Kill every worker past its timeout", ALL, True),
@@ -83,3 +97,13 @@ def allowed(action_id: str, *, read_only: bool) -> bool:
 
 READ_ONLY_REASON = "read-only: pixel-tui was started to watch (watch or --read-only), it changes nothing"
 """What a refusal in read-only mode says."""
+
+
+def forbidden(action_id: str, *, read_only: bool, actor: str) -> str | None:
+    """Why `actor` may not run `action_id` now (read-only, or a person's action asked by autoheal); None: it may."""
+    if not allowed(action_id, read_only=read_only):
+        return READ_ONLY_REASON
+    spec = BY_ID.get(action_id)
+    if actor == AUTOHEAL and (spec is None or spec.person_only):
+        return f"{action_id} is taken by a person at the console only: autoheal never runs it"
+    return None

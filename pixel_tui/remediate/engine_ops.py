@@ -1,14 +1,14 @@
 """The engine backend of remediation: live reads for validation, and the changing calls, on one engine.
 
 This is the only module of pixel-tui that calls the Docker API's changing operations (stop, kill,
-remove, restart, start, prune); a test holds that. Container names and labels are only ever passed
+remove, restart, start, prune, exec); a test holds that. Container names and labels are only ever passed
 as API arguments, never through a shell.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -178,6 +178,23 @@ class DockerOps:
             )
             for item in listed
         ]
+
+    def runs(self, container_id: str, argv: Sequence[str]) -> bool:
+        """True when `argv` runs in the container and exits 0: an exec with no terminal, how a shell is found.
+
+        False when the runtime cannot start it (no such file); LookupError when the container is gone."""
+
+        def exit_code(api: docker.APIClient) -> int | None:
+            try:
+                started = api.exec_create(container_id, list(argv), stdin=False, tty=False)
+                api.exec_start(started["Id"])  # waits for it to end (its output, if any, is dropped)
+            except docker.errors.NotFound:
+                raise
+            except docker.errors.APIError:
+                return None  # older engines refuse the start itself when the file is not there
+            return api.exec_inspect(started["Id"]).get("ExitCode")
+
+        return self._call(f"exec in {container_id[:12]}", exit_code, "read") == 0
 
     def stop(self, container_id: str, grace_s: float) -> None:
         """docker stop with the grace as its timeout; the request waits the grace plus a margin."""

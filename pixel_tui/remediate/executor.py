@@ -1,12 +1,12 @@
 """The one executor every remediation goes through: the console, `heal`, `act` and autoheal.
 
-For each step of a plan: refuse if read-only; refuse if the audit log cannot be written; refuse if
-another step acts on the same target right now; validate the target against live state (the
-container inspected again, the ledger and the lock read again, judged by the collector's own rules)
-and refuse, saying why, if it changed since the snapshot; run it through the backends; audit the
-attempt whatever its outcome. Steps on different targets run in parallel (`remediate.parallel`), so
-a ghost never waits behind a slow stop; the cascade (optimize) runs in order and stops at a failure.
-A refusal never stops a plan.
+For each step of a plan: refuse if read-only, or if autoheal asks for a person's action (a shell);
+refuse if the audit log cannot be written; refuse if another step acts on the same target right now;
+validate the target against live state (the container inspected again, the ledger and the lock read
+again, judged by the collector's own rules) and refuse, saying why, if it changed since the snapshot;
+run it through the backends; audit the attempt whatever its outcome. Steps on different targets run
+in parallel (`remediate.parallel`), so a ghost never waits behind a slow stop; the cascade (optimize)
+runs in order and stops at a failure. A refusal never stops a plan.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pixel_tui.model import Event, Level, Snapshot, utcnow
 from pixel_tui.remediate import worker_steps
 from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started
 from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
-from pixel_tui.remediate.catalogue import READ_ONLY_REASON, allowed
+from pixel_tui.remediate.catalogue import forbidden
 from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
 from pixel_tui.remediate.host import HostError, HostSystem
 from pixel_tui.remediate.host_checks import HOST_OPS, host_refusal
@@ -43,6 +43,7 @@ from pixel_tui.remediate.model import (
 )
 from pixel_tui.remediate.orchestrator import OrchestratorFiles
 from pixel_tui.remediate.plans import plan as make_plan
+from pixel_tui.remediate.shell import ShellSessions, sessions
 from pixel_tui.remediate.worker_steps import WorkerSteps
 from pixel_tui.settings import Settings
 from pixel_tui.threads import run_in_daemon_threads
@@ -62,6 +63,8 @@ class Backends:
     files: OrchestratorFiles
     host: HostSystem
     audit: AuditLog
+    shell: ShellSessions | None = None
+    """Shells in containers, through the docker CLI; None where there is no real engine (the demo)."""
 
 
 class Executor:
@@ -166,9 +169,8 @@ class Executor:
         started = time.monotonic()
         if self.attempts.stopping is not None:
             return self._audited(plan, not_started(step, self.attempts.stopping), actor, reason, started)
-        if not allowed(plan.action, read_only=self.read_only):
-            outcome = Outcome(step, REFUSED, READ_ONLY_REASON)
-            return self._audited(plan, outcome, actor, reason, started)
+        if (refused := forbidden(plan.action, read_only=self.read_only, actor=actor)) is not None:
+            return self._audited(plan, Outcome(step, REFUSED, refused), actor, reason, started)
         try:
             self.backends.audit.check()
         except AuditUnavailable as error:
@@ -334,19 +336,16 @@ class Executor:
 
     def _validate(self, step: Step) -> None:
         op = step.op
-        if op in ("restart", "stop", "start", "remove-exited"):
+        if op in ("restart", "stop", "start", "remove-exited", "shell"):
             live = self._live(step)
             name = step.target.short if step.target else live.name
             if live.state != step.expect.get("state"):
                 raise Refused(f"{name} is {live.state} now, not {step.expect.get('state')}")
             if op == "remove-exited" and not self.rules.is_worker(live.as_container(self._clock())):
                 raise Refused(f"{name} is not a worker: prune never removes other containers")
-        elif op in HOST_OPS:
-            self._validate_host(op)
-
-    def _validate_host(self, op: str) -> None:
-        reason = host_refusal(op, self.backends.host, self.settings)
-        if reason is not None:
+            if op == "shell":
+                sessions(self.backends.shell).check(live.id)  # the CLI and a shell are there, before the intent
+        elif op in HOST_OPS and (reason := host_refusal(op, self.backends.host, self.settings)) is not None:
             raise Refused(reason)
 
     def preview(self, plan: Plan) -> str | None:
@@ -383,6 +382,7 @@ class Executor:
             "prune-build-cache": lambda: self._engine().prune_build_cache(),
             "drop-caches": self.backends.host.drop_caches,
             "cycle-swap": self.backends.host.cycle_swap,
+            "shell": lambda: sessions(self.backends.shell).session(target_id),  # the console lends its terminal
         }
         run = runs.get(step.op)
         if run is None:  # pragma: no cover - plans only make the ops above

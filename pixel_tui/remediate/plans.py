@@ -194,6 +194,16 @@ def container_step(action: str, container: Container, worker: Worker | None) -> 
                 expect={"state": container.state}, context=context)  # fmt: skip
 
 
+def shell_step(container: Container, worker: Worker | None) -> Step:
+    """Open a shell in one running container (it must still run when the step's turn comes)."""
+    target = Target("container", container.id, container.name)
+    context = {"state": container.state, "health": container.health, "image": container.image}
+    if worker is not None:
+        context |= worker_context(worker)
+    return Step("shell", target, f"open a shell in {target.short}", "asked for (running)",
+                expect={"state": "running"}, context=context)  # fmt: skip
+
+
 def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: Any) -> Plan:
     """The plan of catalogue action `action` on `target_key` (a container id or a worker row key)."""
     spec = BY_ID.get(action)
@@ -202,7 +212,7 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
     steps: list[Step] = []
     nothing: str | None = None
     bulk = spec.scope in ("all", "host")
-    if action in ("container.restart", "container.stop_start", "worker.kill"):
+    if action in ("container.restart", "container.stop_start", "worker.kill", "container.shell"):
         container = next((c for c in snapshot.containers if c.id == target_key), None)
         worker = next((w for w in snapshot.workers if target_key in (w.key, w.container_id)), None)
         if action == "worker.kill":
@@ -216,6 +226,11 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
                 steps.append(kill_step(worker))
         elif container is None:
             nothing = "select a container first"
+        elif action == "container.shell":
+            if container.running:
+                steps.append(shell_step(container, worker))
+            else:
+                nothing = f"{container.name} is {container.state}: a shell opens only in a running container"
         else:
             steps.append(container_step(action, container, worker))
     elif action == "workers.reap":

@@ -9,6 +9,7 @@ from pixel_tui.remediate.engine_ops import DockerOps
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.host import RealHost
 from pixel_tui.remediate.orchestrator import RealFiles
+from pixel_tui.remediate.shell import ShellSessions
 from pixel_tui.settings import Settings
 
 
@@ -17,10 +18,12 @@ def real_executor(settings: Settings, paths: Paths) -> Executor:
     workers = settings.workers
     # Its reads time out as the collector's do: on a frozen engine an action is refused within seconds.
     reads = request_timeout(settings.interval, settings.docker_host)
+    engine = DockerOps(settings.docker_host, request_timeout=reads)
     backends = Backends(
-        engine=DockerOps(settings.docker_host, request_timeout=reads),
+        engine=engine,
         files=RealFiles(workers.ledger, workers.lock_file, max_bytes=workers.ledger_max_bytes),
         host=RealHost(),
         audit=AuditLog(paths.audit_log),
+        shell=ShellSessions(engine.url, engine.runs, explicit=settings.docker_host is not None),
     )
     return Executor(settings, backends, read_only=settings.read_only)

@@ -30,6 +30,7 @@ from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
 from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.quitting import Quitting
+from pixel_tui.ui.shell import lend_terminal
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
 
 
@@ -56,6 +57,8 @@ class PixelApp(Quitting, App[int]):
         self.source = source
         self.executor = executor
         """What every changing key goes through; None when this console has no backend to act with."""
+        if executor is not None and executor.backends.shell is not None:
+            executor.backends.shell.hand_over = partial(lend_terminal, self)  # a shell suspends the console
         self.autoheal = (
             Autoheal(executor, settings.autoheal) if executor is not None and not settings.read_only else None
         )

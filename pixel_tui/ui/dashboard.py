@@ -32,7 +32,7 @@ from pixel_tui.ui.events import EventsPane, EventsScreen
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
-from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard
+from pixel_tui.ui.keys import DASHBOARD_BINDINGS, READ_ONLY_EXPLAINED, ReadOnlyGuard
 from pixel_tui.ui.logs import LogScreen
 from pixel_tui.ui.remediation import Remediation, autoheal_words
 from pixel_tui.ui.status import StatusBar, clock
@@ -56,7 +56,7 @@ class Target:
 class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
     """Status line, gauges, sparkline of the history, containers, workers, events, footer."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(DASHBOARD_BINDINGS)
+    BINDINGS: ClassVar[list[BindingType]] = [*DASHBOARD_BINDINGS, *READ_ONLY_EXPLAINED]
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The latest snapshot (containers' CPU smoothed); every pane is bound to it."""

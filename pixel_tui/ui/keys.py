@@ -39,6 +39,16 @@ APP_BINDINGS: list[Binding] = [
 ]
 """Keys that work on every screen (besides Textual's ctrl+p palette and ctrl+q quit)."""
 
+_LOGS = Binding("l", "logs", "logs", tooltip="Follow the log of the selected container or worker", id="item.logs")
+_INSPECT = Binding(
+    "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
+)
+_SHELL = remediation("container.shell")
+
+SELECTION_BINDINGS: list[Binding] = [_LOGS, _INSPECT, _SHELL]
+"""The dashboard's keys on the selected container or worker, whichever table has the focus (a group of their own
+in the help: one block of every dashboard key would not fit beside the others at 120x35)."""
+
 DASHBOARD_BINDINGS: list[Binding] = [
     # Help and quit first: the footer lists the focused table's keys, then these, and 80 columns end early.
     Binding("question_mark", "app.help", "help", tooltip="Every key and what it does", id="app.help"),
@@ -90,19 +100,28 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
-    Binding("l", "logs", "logs", tooltip="Follow the log of the selected container or worker", id="item.logs"),
-    Binding(
-        "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
-    ),
+    _LOGS,
+    _INSPECT,
     remediation("workers.reap"),
     remediation("workers.resolve_phantoms"),
     remediation("host.optimize"),
+    _SHELL,  # after the crisis's own keys: at 120 columns the footer ends before it (? and the palette show it)
     remediation("host.prune", show=False),
     remediation("host.relieve_memory", show=False),
     remediation("host.cycle_swap", show=False),
     remediation("autoheal.toggle", show=False),
 ]
 """Keys of the dashboard, whatever is focused."""
+
+EXPLAIN_READ_ONLY = "explain_read_only"
+"""The action of a key that, read-only, says why its changing action is not there."""
+
+READ_ONLY_EXPLAINED: list[Binding] = [
+    # The same key as the shell's own binding: that one runs when it is allowed, this one only when it is not.
+    Binding(BY_ID["container.shell"].key, f"{EXPLAIN_READ_ONLY}('container.shell')", "shell", show=False),
+]
+"""Changing keys a person may well press in watch mode (a shell, to look around), which then say why nothing
+opens; the others are simply inert. No ids: they are in no footer, palette, help or keymap."""
 
 CONTAINER_BINDINGS: list[Binding] = [remediation("container.restart"), remediation("container.stop_start")]
 """Keys of the containers table, when it has the focus."""
@@ -127,9 +146,10 @@ LOG_BINDINGS: list[Binding] = [
 """Keys of the log view."""
 
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
-    ("Dashboard", DASHBOARD_BINDINGS),
-    ("Containers table", CONTAINER_BINDINGS),
-    ("Workers table", WORKER_BINDINGS),
+    ("Dashboard", [binding for binding in DASHBOARD_BINDINGS if binding not in SELECTION_BINDINGS]),
+    ("Selected container or worker", SELECTION_BINDINGS),
+    # One group for both tables (each key names its row): with the log view's keys, a group each would not fit.
+    ("Containers / workers table", [*CONTAINER_BINDINGS, *WORKER_BINDINGS]),
     ("Log view", LOG_BINDINGS),
     ("Anywhere", APP_BINDINGS),
 )
@@ -142,7 +162,10 @@ KNOWN_IDS: frozenset[str] = frozenset(
 
 
 def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...]) -> bool:
-    """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert."""
+    """False for a changing action in read-only mode: hidden from footer, palette and keymap, its key inert (or,
+    for the keys of READ_ONLY_EXPLAINED, saying why); their explanations are there in read-only mode only."""
+    if action == EXPLAIN_READ_ONLY:
+        return read_only
     if action != REMEDIATE:
         return True
     return allowed(str(parameters[0]) if parameters else "", read_only=read_only)

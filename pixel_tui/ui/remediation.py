@@ -13,12 +13,13 @@ from textual import work
 
 from pixel_tui.remediate.audit import person
 from pixel_tui.remediate.autoheal import AutohealState
-from pixel_tui.remediate.catalogue import BY_ID
+from pixel_tui.remediate.catalogue import BY_ID, READ_ONLY_REASON
 from pixel_tui.remediate.model import Outcome, Plan, outcome_event
 from pixel_tui.remediate.model import Step as PlanStep
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.keys import RemediationRequested
+from pixel_tui.ui.shell import SHELL, shell_target
 
 if TYPE_CHECKING:
     from pixel_tui.model import Snapshot
@@ -36,10 +37,16 @@ class Remediation:
     _last_raw: Snapshot | None
     notify: Any
     """Screen.notify (the screen provides it)."""
+    selection: Any
+    """DashboardScreen.selection: the container or worker under the cursor."""
 
     def action_remediate(self, action_id: str) -> None:
         """A host-wide or bulk action from the dashboard's own keys."""
         self._remediate(action_id, None)
+
+    def action_explain_read_only(self, action_id: str) -> None:
+        """Read-only: say why a changing key a person may expect to work does nothing."""
+        self.notify(f"{BY_ID[action_id].label}: not offered, {READ_ONLY_REASON}", severity="warning", timeout=5)
 
     def on_remediation_requested(self, message: RemediationRequested) -> None:
         """A container or worker action from a table."""
@@ -62,12 +69,19 @@ class Remediation:
         if self.acting is not None:
             self.notify(f"{spec.label}: wait, {self.acting}", severity="warning")
             return
+        if action_id == SHELL:
+            target, why_not = shell_target(self.selection(), self._last_raw, executor.backends.shell)
+            if why_not is not None and not executor.read_only:  # read-only: refused below, whatever the target
+                self.notify(why_not, title=spec.label, severity="warning", timeout=8)
+                return
         # Plans are made from the raw snapshot: ids and names exactly as the engine has them.
         plan = executor.plan(action_id, self._last_raw, target)
         if not plan.steps:
             self.notify(plan.nothing or "nothing to do", title=spec.label)
             return
-        if executor.read_only:  # reached only by running the action directly: refused and audited, not asked
+        if executor.read_only or action_id == SHELL:
+            # Read-only, reached only by running the action directly: refused and audited, not asked. A shell
+            # changes nothing by itself: it opens at once (re-validated, audited), and the person types the rest.
             self._execute(plan)
             return
         known_to_fail = executor.precheck(plan)

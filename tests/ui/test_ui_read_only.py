@@ -5,17 +5,19 @@ from __future__ import annotations
 import pytest
 from textual.widgets._footer import FooterKey
 
-from pixel_tui.remediate.catalogue import BY_ID, MUTATING_ACTIONS, is_mutating
+from pixel_tui.remediate.catalogue import BY_ID, MUTATING_ACTIONS, READ_ONLY_REASON, is_mutating
 from pixel_tui.remediate.host import MemoryFigures
 from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.containers import ContainerTable
-from pixel_tui.ui.keys import KNOWN_IDS, action_allowed, usable_keymap
+from pixel_tui.ui.keys import KNOWN_IDS, READ_ONLY_EXPLAINED, action_allowed, usable_keymap
 from pixel_tui.ui.workers import WorkerTable
 from tests.remediation import GiB, StandInHost
 from tests.ui.helpers import dashboard, make_app, record_notifications, replay, until
 
 CHANGING_KEYS = {BY_ID[action_id].key: action_id for action_id in MUTATING_ACTIONS}
+EXPLAINED_KEYS = {binding.key for binding in READ_ONLY_EXPLAINED}
+"""Changing keys that say why they do nothing in watch mode (the shell's)."""
 
 
 def offered(app: PixelApp) -> dict[str, set[str]]:
@@ -41,6 +43,7 @@ def test_the_changing_actions_are_the_remediations() -> None:
     expected = {
         "container.restart",
         "container.stop_start",
+        "container.shell",
         "worker.kill",
         "workers.reap",
         "workers.resolve_phantoms",
@@ -81,7 +84,7 @@ async def test_watch_mode_hides_every_changing_action() -> None:
             assert still <= view["keymap"]
 
 
-@pytest.mark.parametrize("key", sorted(CHANGING_KEYS))
+@pytest.mark.parametrize("key", sorted(set(CHANGING_KEYS) - EXPLAINED_KEYS))
 async def test_watch_mode_changing_keys_do_nothing(key: str) -> None:
     app, _ = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -96,7 +99,7 @@ async def test_watch_mode_changing_keys_do_nothing(key: str) -> None:
         assert (screen.sort_by, screen.metric, screen.paused, screen.filter_text, len(app.screen_stack)) == before
 
 
-@pytest.mark.parametrize("key", sorted(set(CHANGING_KEYS) - {"a"}))
+@pytest.mark.parametrize("key", sorted(set(CHANGING_KEYS) - {"a", "e"}))  # toggling and a shell ask nothing
 async def test_console_mode_changing_keys_ask_first(key: str) -> None:
     app, _ = make_app()
     assert app.executor is not None
@@ -120,6 +123,21 @@ async def test_console_mode_changing_keys_ask_first(key: str) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
+
+
+async def test_watch_mode_e_opens_no_shell_and_says_why() -> None:
+    app, _ = make_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot)
+        messages = record_notifications(app)
+        for table in (ContainerTable, WorkerTable):
+            app.screen.query_one(table).focus()
+            await pilot.press("e")
+            await pilot.pause()
+        assert messages == ["shell: not offered, " + READ_ONLY_REASON] * 2
+        assert app.screen is app.screen_stack[0]
+        records, _ = app.executor.backends.audit.read()
+        assert records == []  # the key never reached the action: nothing was attempted
 
 
 async def test_read_only_refuses_even_when_the_action_is_run_directly() -> None:
@@ -149,6 +167,9 @@ def test_action_allowed_is_the_single_rule() -> None:
     for action_id in MUTATING_ACTIONS:
         assert not action_allowed(True, "remediate", (action_id,))
         assert action_allowed(False, "remediate", (action_id,))
+    # The explanation of a hidden key is there in watch mode only (the key runs its action otherwise).
+    assert action_allowed(True, "explain_read_only", ("container.shell",))
+    assert not action_allowed(False, "explain_read_only", ("container.shell",))
     assert action_allowed(True, "remediate", ("item.logs",))
     assert action_allowed(True, "toggle_pause", ())
     keymap, unknown = usable_keymap({"worker.kill": "K", "item.logs": "L", "bogus": "b"}, read_only=True)

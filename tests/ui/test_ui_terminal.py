@@ -162,3 +162,33 @@ def test_escape_sequences_from_labels_and_logs_never_reach_the_terminal(engine):
         assert terminal.exit_status() == 0
     finally:
         terminal.kill()
+
+
+def test_e_opens_a_shell_in_the_selected_container_and_exit_brings_the_console_back(engine):
+    """The real thing: the console suspends, `docker exec -it` runs ash in the busybox container on the test
+    engine, what is typed runs there, and `exit` gives the terminal back to the console, audited."""
+    import json
+
+    from pixel_tui.paths import default_paths
+
+    shell_in = engine.run("sleep 600", name="aaa-shell")  # sorted first: the containers table's cursor is on it
+    engine.run("sleep 600", name="zzz-other")
+    terminal = Terminal("--docker-host", engine.url, "--interval", "0.5")
+    try:
+        terminal.wait_for("zzz-other")
+        os.write(terminal.fd, b"e")
+        terminal.wait_for("/ # ")  # ash's prompt, in the container
+        os.write(terminal.fd, b"echo hello-$((6*7)) in $(hostname)\r")
+        terminal.wait_for(f"hello-42 in {shell_in.id[:12]}")
+        os.write(terminal.fd, b"exit\r")
+        terminal.wait_for("/bin/ash ended with exit status 0")  # the console's notification: it is back
+        screen = terminal.text()
+        assert "pixel-tui" in screen and "NAME" in screen and "zzz-other" in screen
+        os.write(terminal.fd, b"q")
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.kill()
+    lines = [json.loads(line) for line in default_paths().audit_log.read_text().splitlines()]
+    assert [(line["action"], line["phase"]) for line in lines] == [("container.shell", "intent"),
+                                                                    ("container.shell", "outcome")]  # fmt: skip
+    assert lines[1]["outcome"] == "ok" and lines[1]["target"]["id"] == shell_in.id
