@@ -156,6 +156,17 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    """Where the engine's containers are measured (section `[engine]`)."""
+
+    proc_root: str = "/proc"
+    """The host's /proc: each container's main process says there which cgroup it is in. pixel-tui in a
+    container reads the host's mounted elsewhere (`-v /proc:/host/proc:ro`, `proc_root = "/host/proc"`)."""
+    cgroup_root: str = "/sys/fs/cgroup"
+    """Where the host's cgroup hierarchies are mounted (v2, or v1 and hybrid controllers side by side)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable; `Settings()` is the documented default."""
 
@@ -185,6 +196,8 @@ class Settings:
     """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """The fleet view (section `[fleet]`)."""
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    """Where containers are measured (section `[engine]`)."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
@@ -201,6 +214,7 @@ _SECTIONS = {
     "remediate": RemediateSettings,
     "autoheal": AutohealSettings,
     "fleet": FleetSettings,
+    "engine": EngineSettings,
 }
 _METRICS = ("swap", "memory", "cpu", "load")
 
@@ -267,6 +281,10 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
             re.compile(result.name_pattern)
         except re.error as error:
             raise ConfigError(f"{origin}: workers.name_pattern: not a regular expression: {error}") from None
+    if cls is EngineSettings:
+        for key in ("proc_root", "cgroup_root"):
+            if not getattr(result, key).startswith("/"):
+                raise ConfigError(f"{origin}: engine.{key}: expected an absolute path, got {getattr(result, key)!r}")
     if cls is UISettings and result.history_metric not in _METRICS:
         raise ConfigError(
             f"{origin}: ui.history_metric: expected one of {', '.join(_METRICS)}, got {result.history_metric!r}"

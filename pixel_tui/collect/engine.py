@@ -20,6 +20,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.listing import Inspected, list_health, list_name
@@ -55,6 +56,8 @@ class DockerEngine:
         reconcile_s: float = 30.0,
         inspect_refresh_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        cgroup_root: str = CGROUP_ROOT,
+        proc_root: str = PROC_ROOT,
     ) -> None:
         self.url = resolve_url(url)
         self._explicit_url = url
@@ -83,7 +86,13 @@ class DockerEngine:
         self._lock = threading.Lock()
         self._closed = False
         self._cycle_errors: list[str] = []
-        self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
+        self.metrics = ContainerMetrics(
+            local=self.url.startswith("unix://"),
+            executor=self._executor,
+            clock=clock,
+            cgroup_root=cgroup_root,
+            proc_root=proc_root,
+        )
         """CPU and memory of the running containers."""
         self.liveness = Liveness(
             lambda: self._client().ping(),

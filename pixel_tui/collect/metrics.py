@@ -62,7 +62,8 @@ class ContainerMetrics:
         executor: Callable[[], ThreadPoolExecutor],
         clock: Callable[[], float],
         handle_budget: int | None = None,
-        cgroup_root: Path = cgroups.CGROUP_ROOT,
+        cgroup_root: str | Path = cgroups.CGROUP_ROOT,
+        proc_root: str | Path = cgroups.PROC_ROOT,
     ) -> None:
         self.local = local
         """cgroup files describe this machine's containers only when the engine runs on this machine."""
@@ -74,7 +75,8 @@ class ContainerMetrics:
         """How many containers' cgroup files may be held open at once."""
         self._executor = executor
         self._clock = clock
-        self._root = cgroup_root
+        self._root = str(cgroup_root)
+        self._proc = str(proc_root)
         self._files: dict[str, cgroups.CgroupFiles | None] = {}  # None: looked for, not found
         self._handles: dict[str, cgroups.CgroupHandle] = {}  # held open: at most handle_budget
         self._cpu_prev: dict[str, tuple[int, float]] = {}
@@ -159,7 +161,7 @@ class ContainerMetrics:
         if not self.local or pid is None:
             return None
         if cid not in self._files:
-            self._files[cid] = cgroups.locate(cid, pid, self._root)
+            self._files[cid] = cgroups.locate(cid, pid, self._root, self._proc)
         files = self._files[cid]
         if files is None:
             return None
