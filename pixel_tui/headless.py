@@ -144,7 +144,7 @@ def render_table(snapshot: Snapshot) -> str:
                 c.health or "-",
                 fmt.duration(c.uptime_s),
                 "-" if c.restarts is None else str(c.restarts),
-                fmt.percent(c.cpu_percent),
+                ("~" if c.cpu_estimated else "") + fmt.percent(c.cpu_percent),
                 f"{fmt.size(c.mem_used)}/{fmt.size(c.mem_limit)}",
                 fmt.percent(c.mem_percent),
             )

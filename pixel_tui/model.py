@@ -181,6 +181,9 @@ class Container:
     mem_used: int | None
     mem_limit: int | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    cpu_estimated: bool = False
+    """The CPU % is an estimate: a remote engine's stats lacked its CPU count or its host CPU time
+    (podman's), so this machine's count or clock stood in."""
 
     @property
     def mem_percent(self) -> float | None:

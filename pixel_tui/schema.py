@@ -74,6 +74,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "uptime_s": _round(container.uptime_s, 1),
                 "restarts": container.restarts,
                 "cpu_percent": _round(container.cpu_percent),
+                "cpu_estimated": container.cpu_estimated,
                 "mem_used": container.mem_used,
                 "mem_limit": container.mem_limit,
                 "mem_percent": _round(container.mem_percent),

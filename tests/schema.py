@@ -91,6 +91,7 @@ def check_snapshot(doc: dict[str, Any]) -> None:
                 "uptime_s",
                 "restarts",
                 "cpu_percent",
+                "cpu_estimated",
                 "mem_used",
                 "mem_limit",
                 "mem_percent",
@@ -103,6 +104,7 @@ def check_snapshot(doc: dict[str, Any]) -> None:
         _number(container["uptime_s"], nullable=True, low=0)
         assert container["restarts"] is None or container["restarts"] >= 0
         _number(container["cpu_percent"], nullable=True, low=0)
+        assert isinstance(container["cpu_estimated"], bool)
         _size(container["mem_used"], True)
         _size(container["mem_limit"], True)
         _number(container["mem_percent"], nullable=True, low=0)

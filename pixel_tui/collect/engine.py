@@ -314,6 +314,7 @@ class DockerEngine:
                     mem_used=used,
                     mem_limit=limit if running else None,
                     labels=item.get("Labels") or {},
+                    cpu_estimated=cid in measured.estimated,
                 )
             )
             env_timeouts[cid] = info.env_timeout if info else None
