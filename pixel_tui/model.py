@@ -163,6 +163,8 @@ class DockerState:
     host: str
     error: str | None = None
     version: str | None = None
+    context: str | None = None
+    """The docker context `host` came from (--context, DOCKER_CONTEXT, the CLI's current one); None without."""
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "error": snapshot.docker.error,
             "host": snapshot.docker.host,
             "version": snapshot.docker.version,
+            "context": snapshot.docker.context,
         },
         "containers": [
             {

@@ -75,7 +75,8 @@ def check_snapshot(doc: dict[str, Any]) -> None:
     incident = any(w["timed_out"] or w["phantom"] for w in doc["workers"]) or bool(doc["lock"] and doc["lock"]["stale"])
     assert (order.index(doc["levels"]["workers"]) >= order.index("warning")) == incident
     docker = doc["docker"]
-    _keys(docker, {"reachable", "error", "host", "version"})
+    _keys(docker, {"reachable", "error", "host", "version", "context"})
+    assert docker["context"] is None or isinstance(docker["context"], str)
     assert isinstance(docker["reachable"], bool) and isinstance(docker["host"], str)
     assert (docker["error"] is None) == docker["reachable"]
     for container in doc["containers"]:

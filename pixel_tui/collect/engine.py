@@ -26,7 +26,7 @@ from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.listing import Inspected, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
-from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
+from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect_endpoint, describe_error, resolve, timed_out
 from pixel_tui.engine.inspect import SocketInspector
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 
@@ -49,6 +49,7 @@ class DockerEngine:
         self,
         url: str | None = None,
         *,
+        context: str | None = None,
         host_memory: int | None = None,
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
         request_timeout: float = TIMEOUT_CEILING_S,
@@ -59,8 +60,9 @@ class DockerEngine:
         cgroup_root: str = CGROUP_ROOT,
         proc_root: str = PROC_ROOT,
     ) -> None:
-        self.url = resolve_url(url)
-        self._explicit_url = url
+        self.endpoint = resolve(url, context)
+        """The engine to talk to, and the docker context it came from."""
+        self.url = self.endpoint.url
         self._host_memory = host_memory
         self._timeout_env = timeout_env
         self._request_timeout = request_timeout
@@ -109,7 +111,7 @@ class DockerEngine:
             if self._api is not None:
                 return self._api
         # Connected outside the lock: a probe connecting to a silent engine must not hold up a drop.
-        api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
+        api, about = connect_endpoint(self.endpoint, timeout=self._request_timeout)
         with self._lock:
             kept = self._api
             if kept is None and not self._closed:  # closed meanwhile: a probe's late connection is not kept
@@ -150,7 +152,7 @@ class DockerEngine:
         if self.liveness.down is not None:
             reason = self.liveness.check()
             if reason is not None:
-                return EngineReading(DockerState(False, self.url, reason))
+                return EngineReading(self._state(reason))
         try:
             api = self._client()
             self._ensure_events()
@@ -170,13 +172,16 @@ class DockerEngine:
             silent = self.liveness.check() if quiet and not early.vanished else None
             if silent is not None:
                 self._drop_client()
-                return EngineReading(DockerState(False, self.url, silent))
+                return EngineReading(self._state(silent))
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
-            return EngineReading(DockerState(False, self.url, self.liveness.failed(error)))
+            return EngineReading(self._state(self.liveness.failed(error)))
         events = self._events.drain_events() if self._events else ()
-        state = DockerState(True, self.url, None, self._version)
+        state = DockerState(True, self.url, None, self._version, self.endpoint.context)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
+
+    def _state(self, unreachable: str) -> DockerState:
+        return DockerState(False, self.url, unreachable, None, self.endpoint.context)
 
     def _quiet(self, changed: set[str]) -> bool:
         """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
@@ -244,7 +249,7 @@ class DockerEngine:
 
     def _new_client(self) -> docker.APIClient:
         version = self._api.api_version if self._api else None
-        return connect(self.url, explicit=self._explicit_url is not None, timeout=None, version=version)[0]
+        return connect_endpoint(self.endpoint, timeout=None, version=version)[0]
 
     def _refresh(
         self,

@@ -16,9 +16,9 @@ def real_executor(settings: Settings, paths: Paths) -> Executor:
     """An executor acting on the engine of `settings.docker_host`, read-only when the settings say so."""
     workers = settings.workers
     # Its reads time out as the collector's do: on a frozen engine an action is refused within seconds.
-    reads = request_timeout(settings.interval, settings.docker_host)
+    reads = request_timeout(settings.interval, settings.docker_host, settings.context)
     backends = Backends(
-        engine=DockerOps(settings.docker_host, request_timeout=reads),
+        engine=DockerOps(settings.docker_host, request_timeout=reads, context=settings.context),
         files=RealFiles(workers.ledger, workers.lock_file, max_bytes=workers.ledger_max_bytes),
         host=RealHost(),
         audit=AuditLog(paths.audit_log),
