@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,17 @@ def test_the_stream_reader_tells_the_changed_id_and_the_events(engine):
     reader._thread.join(5)
     assert reader.drain_changed() == {CID}  # before API 1.52's change: {CID}; after it the old code gave {""}
     assert [event.kind for event in reader.drain_events()][-1] == "container-died"
+
+
+def test_the_private_engines_own_events_read_the_same(engine):
+    """This suite's engine (Docker 20.10, API 1.41), its real stream: every change names the container by Actor.ID."""
+    since = time.time() - 1
+    container = engine.run("sh -c 'exit 3'", name="short-lived")
+    container.wait(timeout=30)
+    container.remove()
+    raw = list(engine.client.api.events(since=since, until=time.time() + 1, decode=True, filters={"type": "container"}))
+    changes = [read_event(event) for event in raw if (event.get("Actor") or {}).get("ID") == container.id]
+    assert [change.action for change in changes if change.changing] == ["create", "start", "die", "destroy"]
+    assert {change.container_id for change in changes} == {container.id}
+    (died,) = [change.event for change in changes if change.event is not None]
+    assert (died.kind, died.message) == ("container-died", "short-lived exited (3)")
