@@ -28,9 +28,9 @@ def payloads(engine: str) -> list[dict]:
     return [json.loads(line) for line in (FIXTURES / f"{engine}.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_change_names_the_container_by_its_actor_id(engine):
-    changes = [read_event(raw) for raw in payloads(engine)]
+@pytest.mark.parametrize("recorded", ENGINES)
+def test_every_change_names_the_container_by_its_actor_id(recorded):
+    changes = [read_event(raw) for raw in payloads(recorded)]
     changing = [change for change in changes if change.changing]
     assert changing and {change.container_id for change in changing} == {CID}
     actions = [change.action for change in changing]
@@ -39,12 +39,12 @@ def test_every_change_names_the_container_by_its_actor_id(engine):
     assert not any(change.changing for change in changes if change.action.startswith("exec_"))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_pane_events_of_each_engine(engine):
-    events = [change.event for change in map(read_event, payloads(engine)) if change.event is not None]
+@pytest.mark.parametrize("recorded", ENGINES)
+def test_pane_events_of_each_engine(recorded):
+    events = [change.event for change in map(read_event, payloads(recorded)) if change.event is not None]
     told = [(event.kind, event.target, event.message, event.level) for event in events]
     expected = [("container-health", "web", "web unhealthy", Level.WARNING)]
-    if engine.startswith("docker"):  # podman sends no oom event (its list and inspect say OOMKilled)
+    if recorded.startswith("docker"):  # podman sends no oom event (its list and inspect say OOMKilled)
         expected.append(("container-oom", "web", "web ran out of memory", Level.CRITICAL))
     expected.append(("container-died", "web", "web exited (137)", Level.WARNING))
     assert told == expected
@@ -71,14 +71,14 @@ def test_top_level_id_alone_still_works_and_actor_id_wins():
     assert read_event({"Action": "start", "Actor": {"ID": CID, "Attributes": {}}}).event is None
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_stream_reader_tells_the_changed_id_and_the_events(engine):
+@pytest.mark.parametrize("recorded", ENGINES)
+def test_the_stream_reader_tells_the_changed_id_and_the_events(recorded):
     """EngineEvents over a fake client whose stream yields the recorded payloads."""
     done = threading.Event()
 
     class Stream:
         def __iter__(self):
-            yield from payloads(engine)
+            yield from payloads(recorded)
             done.set()
 
         def close(self):
@@ -111,3 +111,23 @@ def test_the_private_engines_own_events_read_the_same(engine):
     assert {change.container_id for change in changes} == {container.id}
     (died,) = [change.event for change in changes if change.event is not None]
     assert (died.kind, died.message) == ("container-died", "short-lived exited (3)")
+
+
+def test_a_health_repeated_after_every_check_is_told_once():
+    """podman 4 sends health_status after every health check; Docker only when it changes."""
+    unhealthy = {"Action": "health_status", "HealthStatus": "unhealthy", "Actor": {"ID": CID, "Attributes": {}}}
+    healthy = {**unhealthy, "HealthStatus": "healthy"}
+    reader = EngineEvents(lambda: None, clock=lambda: 0.0)
+
+    class Api:
+        def events(self, **_):
+            return iter([unhealthy, unhealthy, unhealthy, healthy, healthy, unhealthy])
+
+        def close(self):
+            pass
+
+    reader._connect = Api
+    reader.start()
+    reader._thread.join(5)
+    assert [event.message for event in reader.drain_events()] == [f"{CID[:12]} unhealthy", f"{CID[:12]} unhealthy"]
+    assert reader.drain_changed() == {CID}

@@ -52,7 +52,7 @@ class FakePodman:
 @pytest.mark.parametrize("health", ["healthy", "unhealthy", "starting", None])
 def test_podman_row_health_comes_from_the_inspect(monkeypatch, health):
     api = FakePodman(health)
-    monkeypatch.setattr(engine_module, "connect", lambda *a, **k: (api, {"Version": "4.3.1"}))
+    monkeypatch.setattr(engine_module, "connect_endpoint", lambda *a, **k: (api, {"Version": "4.3.1"}))
     docker_engine = DockerEngine("tcp://podman.invalid:8080")
     try:
         reading = docker_engine.poll(utcnow())

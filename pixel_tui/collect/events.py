@@ -91,11 +91,6 @@ def _pane_event(
     return None
 
 
-def to_event(raw: dict[str, Any]) -> Event | None:
-    """The events-pane entry for one engine event, or None when it is not worth a line."""
-    return read_event(raw).event
-
-
 class EngineEvents:
     """Follows `/events` for containers in a daemon thread; `alive` turns False when the stream ends.
 
@@ -122,6 +117,7 @@ class EngineEvents:
         """True once the stream was open: only then can events have been missed when it ends."""
         self._changed: set[str] = set()
         self._events: deque[Event] = deque(maxlen=keep)
+        self._health: dict[str, str] = {}  # the last health told per container id
         self._lock = threading.Lock()
         self._api: Any = None
         self._stream: Any = None
@@ -154,6 +150,13 @@ class EngineEvents:
                 if self._stopping:
                     break
                 change = read_event(raw)
+                if change.health is not None:
+                    if self._health.get(change.container_id) == change.health:
+                        # podman 4 tells health after every check, not only when it changes as Docker does.
+                        continue
+                    self._health[change.container_id] = change.health
+                if change.action == "destroy":
+                    self._health.pop(change.container_id, None)
                 with self._lock:
                     if change.changing:
                         self._changed.add(change.container_id)
