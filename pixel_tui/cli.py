@@ -90,7 +90,13 @@ def _common() -> _Parser:
         "--docker-host",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="engine URL (default: DOCKER_HOST, then the local socket)",
+        help="engine URL (default: as the docker CLI: DOCKER_HOST, DOCKER_CONTEXT, its current context, the socket)",
+    )
+    common.add_argument(
+        "--context",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="a docker context (`docker context ls`) to reach the engine through",
     )
     common.add_argument(
         "--ledger", metavar="PATH", default=argparse.SUPPRESS, help="the orchestrator's task ledger (JSON)"
@@ -220,6 +226,7 @@ def load(args: argparse.Namespace, paths: Paths, *, strict: bool = False) -> Set
         settings,
         read_only=getattr(args, "read_only", None),
         docker_host=getattr(args, "docker_host", None),
+        context=getattr(args, "context", None),
         ledger=getattr(args, "ledger", None),
         interval=getattr(args, "interval", None),
         theme=getattr(args, "theme", None),
@@ -241,6 +248,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         command in ("watch", "snapshot", "locate", "act", "audit", "history", "export", "fleet") or plain
     ):
         return f"--autoheal cannot be used with {command}: it only watches"
+    if getattr(args, "docker_host", None) and getattr(args, "context", None):
+        return "--docker-host and --context each name the engine: give one (as the docker CLI's -H and --context)"
     if getattr(args, "autoheal", False) and getattr(args, "read_only", False):
         return "--autoheal and --read-only contradict each other"
     return None

@@ -42,6 +42,7 @@ def locate(paths: Paths, settings: Settings) -> int:
     """Print the paths in use, one `name: path` per line; a path another user could have set says so, and
     whether that refuses (as root) or warns (see pixel_tui.trust)."""
     from pixel_tui import trust
+    from pixel_tui.engine import contexts
 
     config = Path(settings.source or paths.config_file)
     absent = "" if config.exists() else "  (not present: defaults in use)"
@@ -63,6 +64,10 @@ def locate(paths: Paths, settings: Settings) -> int:
         problem = problems.get(name)
         verdict = f"  ({word}: {problem})" if problem is not None else ""
         print(f"{name}: {printable(str(path))}{verdict}")
+    endpoint = contexts.resolve(settings.docker_host, settings.context)
+    print(f"engine: {printable(endpoint.describe())}")
+    if endpoint.error is not None:
+        print(f"engine error: {printable(endpoint.error)}")
     sys.stdout.flush()
     return 0
 

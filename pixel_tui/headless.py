@@ -137,13 +137,14 @@ def render_table(snapshot: Snapshot) -> str:
     lines += _table(("GAUGE", "VALUE", "LEVEL", "DETAIL"), [(g, v, _mark(lv), d) for g, v, d, lv in gauges], {1})
     lines.append("")
     docker = snapshot.docker
+    context = f" (context {docker.context})" if docker.context else ""
     if docker.reachable:
         lines.append(
-            f"docker {docker.host}: engine {docker.version or '?'}, "
+            f"docker {docker.host}{context}: engine {docker.version or '?'}, "
             f"{snapshot.running_containers} running of {len(snapshot.containers)} containers"
         )
     else:
-        lines.append(f"docker {docker.host}: UNREACHABLE: {docker.error}")
+        lines.append(f"docker {docker.host}{context}: UNREACHABLE: {docker.error}")
     if snapshot.containers:
         rows = [
             (
@@ -153,7 +154,7 @@ def render_table(snapshot: Snapshot) -> str:
                 c.health or "-",
                 fmt.duration(c.uptime_s),
                 "-" if c.restarts is None else str(c.restarts),
-                fmt.percent(c.cpu_percent),
+                ("~" if c.cpu_estimated else "") + fmt.percent(c.cpu_percent),
                 f"{fmt.size(c.mem_used)}/{fmt.size(c.mem_limit)}",
                 fmt.percent(c.mem_percent),
             )

@@ -78,6 +78,8 @@ class DockerState:
     host: str
     error: str | None = None
     version: str | None = None
+    context: str | None = None
+    """The docker context `host` came from (--context, DOCKER_CONTEXT, the CLI's current one); None without."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class Container:
     mem_used: int | None
     mem_limit: int | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    cpu_estimated: bool = False
+    """The CPU % is an estimate: a remote engine's stats lacked its CPU count or its host CPU time
+    (podman's), so this machine's count or clock stood in."""
 
     @property
     def mem_percent(self) -> float | None:

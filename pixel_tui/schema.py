@@ -59,6 +59,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "error": snapshot.docker.error,
             "host": snapshot.docker.host,
             "version": snapshot.docker.version,
+            "context": snapshot.docker.context,
         },
         "containers": [
             {
@@ -71,6 +72,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "uptime_s": _round(container.uptime_s, 1),
                 "restarts": container.restarts,
                 "cpu_percent": _round(container.cpu_percent),
+                "cpu_estimated": container.cpu_estimated,
                 "mem_used": container.mem_used,
                 "mem_limit": container.mem_limit,
                 "mem_percent": _round(container.mem_percent),

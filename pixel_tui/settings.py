@@ -156,13 +156,25 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    """Where the engine's containers are measured (section `[engine]`)."""
+
+    proc_root: str = "/proc"
+    """The host's /proc, where a container's main process names its cgroup (in a container: `/host/proc`)."""
+    cgroup_root: str = "/sys/fs/cgroup"
+    """Where the host's cgroup hierarchies are mounted (v2, or v1 and hybrid controllers side by side)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable; `Settings()` is the documented default."""
 
     interval: float = 2.0
     """Seconds between two collections."""
     docker_host: str | None = None
-    """Docker engine URL; none means DOCKER_HOST, then the local socket."""
+    """Docker engine URL; none: as the docker CLI (DOCKER_HOST, DOCKER_CONTEXT, its current context, the socket)."""
+    context: str | None = None
+    """A docker context of the docker CLI's store, by name (`--context`); it wins over `docker_host` of the file."""
     read_only: bool = False
     """Watch only: no action that changes anything can run."""
     reconcile_s: float = 30.0
@@ -185,6 +197,8 @@ class Settings:
     """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """The fleet view (section `[fleet]`)."""
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    """Where containers are measured (section `[engine]`)."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
@@ -201,6 +215,7 @@ _SECTIONS = {
     "remediate": RemediateSettings,
     "autoheal": AutohealSettings,
     "fleet": FleetSettings,
+    "engine": EngineSettings,
 }
 _METRICS = tuple(metric.key for metric in SPARKLINE_METRICS)
 
@@ -267,6 +282,9 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
             re.compile(result.name_pattern)
         except re.error as error:
             raise ConfigError(f"{origin}: workers.name_pattern: not a regular expression: {error}") from None
+    for key in ("proc_root", "cgroup_root") if cls is EngineSettings else ():
+        if not getattr(result, key).startswith("/"):
+            raise ConfigError(f"{origin}: engine.{key}: expected an absolute path, got {getattr(result, key)!r}")
     if cls is UISettings and result.history_metric not in _METRICS:
         raise ConfigError(
             f"{origin}: ui.history_metric: expected one of {', '.join(_METRICS)}, got {result.history_metric!r}"
@@ -356,6 +374,8 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
         elif key == "autoheal":
             if value:
                 top[key] = dataclasses.replace(settings.autoheal, enabled=True)
+        elif key in ("docker_host", "context"):  # one choice: the command line's replaces the file's, either way
+            top["docker_host"], top["context"] = (value, None) if key == "docker_host" else (None, value)
         else:
             top[key] = value
     result = dataclasses.replace(

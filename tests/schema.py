@@ -75,7 +75,8 @@ def check_snapshot(doc: dict[str, Any]) -> None:
     incident = any(w["timed_out"] or w["phantom"] for w in doc["workers"]) or bool(doc["lock"] and doc["lock"]["stale"])
     assert (order.index(doc["levels"]["workers"]) >= order.index("warning")) == incident
     docker = doc["docker"]
-    _keys(docker, {"reachable", "error", "host", "version"})
+    _keys(docker, {"reachable", "error", "host", "version", "context"})
+    assert docker["context"] is None or isinstance(docker["context"], str)
     assert isinstance(docker["reachable"], bool) and isinstance(docker["host"], str)
     assert (docker["error"] is None) == docker["reachable"]
     for container in doc["containers"]:
@@ -91,6 +92,7 @@ def check_snapshot(doc: dict[str, Any]) -> None:
                 "uptime_s",
                 "restarts",
                 "cpu_percent",
+                "cpu_estimated",
                 "mem_used",
                 "mem_limit",
                 "mem_percent",
@@ -103,6 +105,7 @@ def check_snapshot(doc: dict[str, Any]) -> None:
         _number(container["uptime_s"], nullable=True, low=0)
         assert container["restarts"] is None or container["restarts"] >= 0
         _number(container["cpu_percent"], nullable=True, low=0)
+        assert isinstance(container["cpu_estimated"], bool)
         _size(container["mem_used"], True)
         _size(container["mem_limit"], True)
         _number(container["mem_percent"], nullable=True, low=0)

@@ -42,6 +42,7 @@ def test_snapshot_json_without_an_engine_is_valid_and_unknown(calm):
         "error": "no Docker socket at /nonexistent/pixel-test.sock",
         "host": MISSING,
         "version": None,
+        "context": None,
     }
     assert doc["containers"] == [] and doc["ledger"] is None and doc["lock"] is None
     assert doc["host"]["cpu_percent"] is not None, "two samples give a real CPU figure"

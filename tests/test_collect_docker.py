@@ -178,6 +178,8 @@ def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
     assert rows["busy"].cpu_percent > 20.0 and rows["busy"].cpu_percent > rows["idle"].cpu_percent + 20.0
     assert rows["idle"].cpu_percent < 5.0
     assert rows["busy"].mem_limit == 64 * MiB
+    # The engine's host CPU time and online_cpus, not this process's clock: a real figure, not an estimate.
+    assert not rows["busy"].cpu_estimated and rows["busy"].cpu_percent <= 100.0 * (os.cpu_count() or 1) + 1
 
 
 def test_inspect_only_what_changed(engine):

@@ -17,7 +17,7 @@ def test_every_setting_is_in_the_example():
     text = files("pixel_tui").joinpath("config.example.toml").read_text()
     document = tomllib.loads(text)
     settings = Settings()
-    for section in ("thresholds", "workers", "history", "ui"):
+    for section in ("thresholds", "workers", "history", "ui", "engine"):
         assert set(document[section]) == set(vars(getattr(settings, section))), section
     top = {"interval", "docker_host", "read_only", "reconcile_s", "autoheal"}
     assert top <= set(document)

@@ -44,8 +44,12 @@ default_timeout_s = 600
 theme = "pixel-light"
 [keys]
 "container.restart" = "ctrl+r"
+[engine]
+proc_root = "/host/proc"
+cgroup_root = "/host/sys/fs/cgroup"
 """,
     )
+    assert (settings.engine.proc_root, settings.engine.cgroup_root) == ("/host/proc", "/host/sys/fs/cgroup")
     assert settings.interval == 0.5 and settings.read_only
     assert settings.disks == ("/", "/var/lib/docker")
     assert settings.thresholds.swap == (5.0, 40.0, 70.0) and settings.thresholds.cpu == (50.0, 70.0, 90.0)
@@ -69,6 +73,7 @@ theme = "pixel-light"
         ("[disks]\nmounts = ['relative']", "disks.mounts"),
         ("[keys]\n'app.quit' = ''", "keys.app.quit"),
         ("interval = ", "not valid TOML"),
+        ("[engine]\nproc_root = 'host/proc'", "engine.proc_root: expected an absolute path"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, named):

@@ -35,6 +35,15 @@ def test_the_session_is_argv_only_and_names_the_console_engine():
                     "/bin/ash"]  # fmt: skip
 
 
+def test_a_docker_context_is_given_to_the_cli_by_name_not_by_url():
+    """A context carries its TLS material: the CLI reads it itself (`--context`), as the console's engine did."""
+    from pixel_tui.remediate.shell import ShellSessions
+
+    shell = ShellSessions("tcp://build.example:2376", lambda cid, argv: True, explicit=True, context="build")
+    argv = shell.argv("/usr/bin/docker", "c0ffee", "/bin/sh")
+    assert argv == ["/usr/bin/docker", "--context", "build", "exec", "-it", "c0ffee", "/bin/sh"]
+
+
 def test_the_first_shell_that_runs_is_the_one_opened():
     assert SHELLS == ("/bin/bash", "/bin/ash", "/bin/sh")
     assert sessions(shells=("/bin/sh", "/bin/ash")).check("c0ffee") == "/bin/ash"

@@ -54,10 +54,13 @@ class Collector:
             host = HostSampler(settings.disks)
             engine = DockerEngine(
                 settings.docker_host,
+                context=settings.context,
                 host_memory=host.sample().memory.total,
                 timeout_env=settings.workers.timeout_env,
                 reconcile_s=settings.reconcile_s,
-                request_timeout=request_timeout(settings.interval, settings.docker_host),
+                request_timeout=request_timeout(settings.interval, settings.docker_host, settings.context),
+                cgroup_root=settings.engine.cgroup_root,
+                proc_root=settings.engine.proc_root,
             )
             ledger = settings.workers.ledger
             reader = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None

@@ -21,29 +21,16 @@ from typing import Any
 import docker
 import docker.errors
 
+from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import env_value, list_health, list_name
+from pixel_tui.collect.listing import Inspected, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
-from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
+from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect_endpoint, describe_error, resolve, timed_out
 from pixel_tui.engine.inspect import SocketInspector
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
-from pixel_tui.values import parse_time_or_none
-
-
-@dataclass
-class _Inspected:
-    """What the sparse list lacks, kept per container id until that container changes."""
-
-    state_key: tuple[str, str | None]
-    started_at: datetime | None
-    restarts: int | None
-    mem_limit: int | None
-    pid: int | None
-    env_timeout: str | None
-    fetched: float
 
 
 @dataclass
@@ -64,6 +51,7 @@ class DockerEngine:
         self,
         url: str | None = None,
         *,
+        context: str | None = None,
         host_memory: int | None = None,
         timeout_env: str = "WORKER_TIMEOUT_SECONDS",
         request_timeout: float = TIMEOUT_CEILING_S,
@@ -71,9 +59,12 @@ class DockerEngine:
         reconcile_s: float = 30.0,
         inspect_refresh_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        cgroup_root: str = CGROUP_ROOT,
+        proc_root: str = PROC_ROOT,
     ) -> None:
-        self.url = resolve_url(url)
-        self._explicit_url = url
+        self.endpoint = resolve(url, context)
+        """The engine to talk to, and the docker context it came from."""
+        self.url = self.endpoint.url
         self._host_memory = host_memory
         self._timeout_env = timeout_env
         self._request_timeout = request_timeout
@@ -85,7 +76,7 @@ class DockerEngine:
         self._api: docker.APIClient | None = None
         self._inspector: SocketInspector | None = None
         self._version: str | None = None
-        self._inspected: dict[str, _Inspected] = {}
+        self._inspected: dict[str, Inspected] = {}
         self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
         self._listed_at = 0.0
         self._listed_with: EngineEvents | None = None  # the stream that has told every change since
@@ -99,7 +90,13 @@ class DockerEngine:
         self._lock = threading.Lock()
         self._closed = False
         self._cycle_errors: list[str] = []
-        self.metrics = ContainerMetrics(local=self.url.startswith("unix://"), executor=self._executor, clock=clock)
+        self.metrics = ContainerMetrics(
+            local=self.url.startswith("unix://"),
+            executor=self._executor,
+            clock=clock,
+            cgroup_root=cgroup_root,
+            proc_root=proc_root,
+        )
         """CPU and memory of the running containers."""
         self.liveness = Liveness(
             lambda: self._client().ping(),
@@ -116,7 +113,7 @@ class DockerEngine:
             if self._api is not None:
                 return self._api
         # Connected outside the lock: a probe connecting to a silent engine must not hold up a drop.
-        api, about = connect(self.url, explicit=self._explicit_url is not None, timeout=self._request_timeout)
+        api, about = connect_endpoint(self.endpoint, timeout=self._request_timeout)
         with self._lock:
             kept = self._api
             if kept is None and not self._closed:  # closed meanwhile: a probe's late connection is not kept
@@ -157,7 +154,7 @@ class DockerEngine:
         if self.liveness.down is not None:
             reason = self.liveness.check()
             if reason is not None:
-                return EngineReading(DockerState(False, self.url, reason))
+                return EngineReading(self._state(reason))
         try:
             api = self._client()
             self._ensure_events()
@@ -177,13 +174,16 @@ class DockerEngine:
             silent = self.liveness.check() if quiet and not early.vanished else None
             if silent is not None:
                 self._drop_client()
-                return EngineReading(DockerState(False, self.url, silent))
+                return EngineReading(self._state(silent))
         except Exception as error:  # noqa: BLE001 - any failure, even mid-cycle, means "unreachable, say why"
             self._drop_client()
-            return EngineReading(DockerState(False, self.url, self.liveness.failed(error)))
+            return EngineReading(self._state(self.liveness.failed(error)))
         events = self._events.drain_events() if self._events else ()
-        state = DockerState(True, self.url, None, self._version)
+        state = DockerState(True, self.url, None, self._version, self.endpoint.context)
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
+
+    def _state(self, unreachable: str) -> DockerState:
+        return DockerState(False, self.url, unreachable, None, self.endpoint.context)
 
     def _quiet(self, changed: set[str]) -> bool:
         """Whether the last list still stands: nothing changed that the healthy stream told of, not due."""
@@ -251,7 +251,7 @@ class DockerEngine:
 
     def _new_client(self, timeout: float | None = None) -> docker.APIClient:
         version = self._api.api_version if self._api else None
-        return connect(self.url, explicit=self._explicit_url is not None, timeout=timeout, version=version)[0]
+        return connect_endpoint(self.endpoint, timeout=timeout, version=version)[0]
 
     def _refresh(
         self,
@@ -312,7 +312,7 @@ class DockerEngine:
                     name=list_name(item),
                     image=item.get("Image", ""),
                     state=item.get("State", ""),
-                    health=list_health(item.get("Status", "")),
+                    health=list_health(item.get("Status", "")) or (info.health if info else None),
                     started_at=started,
                     # From the start time, not the list: it keeps ticking between two lists.
                     uptime_s=(now - started).total_seconds() if running and started else None,
@@ -321,6 +321,7 @@ class DockerEngine:
                     mem_used=used,
                     mem_limit=limit if running else None,
                     labels=item.get("Labels") or {},
+                    cpu_estimated=cid in measured.estimated,
                 )
             )
             env_timeouts[cid] = info.env_timeout if info else None
@@ -364,18 +365,7 @@ class DockerEngine:
             # Gone between the list and now: the row keeps what the list said, without metrics.
             self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
             return
-        state = data.get("State") or {}
-        host_config = data.get("HostConfig") or {}
-        env = (data.get("Config") or {}).get("Env") or []
-        self._inspected[cid] = _Inspected(
-            state_key=key,
-            started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
-            restarts=data.get("RestartCount"),
-            mem_limit=host_config.get("Memory") or None,
-            pid=state.get("Pid") or None,
-            env_timeout=env_value(env, self._timeout_env),
-            fetched=clock,
-        )
+        self._inspected[cid] = Inspected.read(data, key, self._timeout_env, clock)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:

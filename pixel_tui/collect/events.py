@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,24 +31,62 @@ _CHANGING = {
     "oom",
     "update",
 }
+# podman's compat socket names some actions its own way: `remove` for destroy, and (before podman 5
+# translated it) `died` for die, with the code in `containerExitCode`.
+_ALIASES = {"remove": "destroy", "died": "die"}
 
 
-def to_event(raw: dict[str, Any]) -> Event | None:
-    """The events-pane entry for one engine event, or None when it is not worth a line."""
-    action = str(raw.get("Action") or raw.get("status") or "")
-    attributes = (raw.get("Actor") or {}).get("Attributes") or {}
-    name = attributes.get("name") or str(raw.get("id", ""))[:12]
+@dataclass(frozen=True)
+class EngineChange:
+    """What one raw engine event means to the collector: which container, what happened, what to tell."""
+
+    container_id: str
+    """The container's full id ("" when the event names none)."""
+    action: str
+    """The action in Docker's words: `health_status` without its `: healthy` suffix, podman's `remove` as `destroy`."""
+    health: str | None
+    """For a health_status event, the new health: healthy, unhealthy or starting."""
+    changing: bool
+    """True when the container's listed state or cached inspect is out of date after it."""
+    event: Event | None
+    """The events-pane entry, None when it is not worth a line."""
+
+
+def read_event(raw: dict[str, Any]) -> EngineChange:
+    """One raw `/events` message, of any API version from 1.41 to 1.52 or podman's compat socket, made sense of.
+
+    The id is `Actor.ID`: every version sends it, while the top-level `id` (and `status`, `from`) is gone from
+    API 1.52 (Docker 29) and podman's answer at that version. Docker tells health in the action
+    (`health_status: unhealthy`), podman in a separate `HealthStatus` field with the action `health_status`.
+    """
+    actor = raw.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    container_id = str(actor.get("ID") or raw.get("id") or "")
+    text = str(raw.get("Action") or raw.get("status") or "")
+    action, _, detail = text.partition(":")
+    action = _ALIASES.get(action.strip(), action.strip())
+    health = None
+    if action == "health_status":
+        health = (detail.strip() or str(raw.get("HealthStatus") or "")) or None
+    changing = action in _CHANGING
+    name = str(attributes.get("name") or container_id[:12])
+    return EngineChange(container_id, action, health, changing, _pane_event(raw, action, health, name, attributes))
+
+
+def _pane_event(
+    raw: dict[str, Any], action: str, health: str | None, name: str, attributes: dict[str, Any]
+) -> Event | None:
     stamp = raw.get("timeNano")
     at = datetime.fromtimestamp(stamp / 1e9, UTC) if stamp else datetime.now(UTC)
     if action == "die":
-        code = attributes.get("exitCode", "?")
+        code = attributes.get("exitCode") or attributes.get("containerExitCode") or "?"
         level = Level.OK if code == "0" else Level.WARNING
         return Event(at, "container-died", name, f"{name} exited ({code})", level)
     if action == "restart":
         return Event(at, "container-restarted", name, f"{name} restarted", Level.CAREFUL)
     if action == "oom":
         return Event(at, "container-oom", name, f"{name} ran out of memory", Level.CRITICAL)
-    if action.startswith("health_status") and "unhealthy" in action:
+    if health == "unhealthy":
         return Event(at, "container-health", name, f"{name} unhealthy", Level.WARNING)
     return None
 
@@ -78,6 +117,7 @@ class EngineEvents:
         """True once the stream was open: only then can events have been missed when it ends."""
         self._changed: set[str] = set()
         self._events: deque[Event] = deque(maxlen=keep)
+        self._health: dict[str, str] = {}  # the last health told per container id
         self._lock = threading.Lock()
         self._api: Any = None
         self._stream: Any = None
@@ -109,13 +149,19 @@ class EngineEvents:
             for raw in self._stream:
                 if self._stopping:
                     break
-                action = str(raw.get("Action") or raw.get("status") or "").split(":")[0]
-                event = to_event(raw)
+                change = read_event(raw)
+                if change.health is not None:
+                    if self._health.get(change.container_id) == change.health:
+                        # podman 4 tells health after every check, not only when it changes as Docker does.
+                        continue
+                    self._health[change.container_id] = change.health
+                if change.action == "destroy":
+                    self._health.pop(change.container_id, None)
                 with self._lock:
-                    if action in _CHANGING:
-                        self._changed.add(str(raw.get("id", "")))
-                    if event is not None:
-                        self._events.append(event)
+                    if change.changing:
+                        self._changed.add(change.container_id)
+                    if change.event is not None:
+                        self._events.append(change.event)
         except Exception:  # noqa: BLE001 - a dropped stream is reported through `alive`
             pass
         finally:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from pixel_tui.values import parse_time_or_none
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
@@ -14,7 +18,11 @@ def list_name(item: dict[str, Any]) -> str:
 
 
 def list_health(status: str) -> str | None:
-    """Health as the list's Status text shows it: healthy, unhealthy, starting or None."""
+    """Health as the list's Status text shows it: healthy, unhealthy, starting or None.
+
+    podman's list has no health in its Status (`Up 5 minutes`): None here, and the row takes the health
+    of its cached inspect (`Inspected.health`), refreshed by podman's `health_status` events.
+    """
     found = _HEALTH.search(status)
     if found is None:
         return None
@@ -28,3 +36,36 @@ def env_value(env: list[str], name: str) -> str | None:
         if isinstance(entry, str) and entry.startswith(prefix):
             return entry[len(prefix) :]
     return None
+
+
+@dataclass
+class Inspected:
+    """What the sparse list lacks, kept per container id until that container changes."""
+
+    state_key: tuple[str, str | None]
+    started_at: datetime | None
+    restarts: int | None
+    mem_limit: int | None
+    pid: int | None
+    env_timeout: str | None
+    fetched: float
+    health: str | None = None
+    """State.Health.Status: what a row shows when the list has no health (podman's)."""
+
+    @classmethod
+    def read(cls, data: dict[str, Any], key: tuple[str, str | None], timeout_env: str, clock: float) -> Inspected:
+        """From an inspect document; `key` is the (state, health) the list showed, `clock` when it was asked."""
+        state = data.get("State") or {}
+        host_config = data.get("HostConfig") or {}
+        env = (data.get("Config") or {}).get("Env") or []
+        health = (state.get("Health") or {}).get("Status") or None
+        return cls(
+            state_key=key,
+            started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
+            restarts=data.get("RestartCount"),
+            mem_limit=host_config.get("Memory") or None,
+            pid=state.get("Pid") or None,
+            env_timeout=env_value(env, timeout_env),
+            fetched=clock,
+            health=health if health in ("healthy", "unhealthy", "starting") else None,
+        )

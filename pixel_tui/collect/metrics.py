@@ -13,6 +13,7 @@ from typing import Any
 import docker.errors
 
 from pixel_tui.collect import cgroups, fdlimit
+from pixel_tui.collect.stats import CpuCounters, read_stats
 from pixel_tui.engine.client import timed_out
 
 Reading = tuple[float | None, int | None, int | None]
@@ -35,6 +36,8 @@ class Measured:
     """Container id -> why its figures could not be read (a container that stopped is not one)."""
     vanished: frozenset[str] = frozenset()
     """Containers whose cgroup went away since it was found: they stopped, or are about to."""
+    estimated: frozenset[str] = frozenset()
+    """Containers whose CPU % is an estimate (see StatsFigures.estimated)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class ContainerMetrics:
         executor: Callable[[], ThreadPoolExecutor],
         clock: Callable[[], float],
         handle_budget: int | None = None,
-        cgroup_root: Path = cgroups.CGROUP_ROOT,
+        cgroup_root: str | Path = cgroups.CGROUP_ROOT,
+        proc_root: str | Path = cgroups.PROC_ROOT,
     ) -> None:
         self.local = local
         """cgroup files describe this machine's containers only when the engine runs on this machine."""
@@ -74,10 +78,12 @@ class ContainerMetrics:
         """How many containers' cgroup files may be held open at once."""
         self._executor = executor
         self._clock = clock
-        self._root = cgroup_root
+        self._root = str(cgroup_root)
+        self._proc = str(proc_root)
         self._files: dict[str, cgroups.CgroupFiles | None] = {}  # None: looked for, not found
         self._handles: dict[str, cgroups.CgroupHandle] = {}  # held open: at most handle_budget
         self._cpu_prev: dict[str, tuple[int, float]] = {}
+        self._stats_prev: dict[str, CpuCounters] = {}
 
     @property
     def held(self) -> int:
@@ -95,6 +101,7 @@ class ContainerMetrics:
         """The container is gone: forget everything about it."""
         self.forget(cid)
         self._cpu_prev.pop(cid, None)
+        self._stats_prev.pop(cid, None)
 
     def clear(self) -> None:
         """Forget every container (the engine was lost: what was cached is suspect)."""
@@ -102,6 +109,7 @@ class ContainerMetrics:
             self.forget(cid)
         self._files.clear()
         self._cpu_prev.clear()
+        self._stats_prev.clear()
 
     def sample_known(self, running: Iterable[tuple[str, int | None]]) -> Early:
         """Counters of the given (id, main pid) whose cgroup is already located, each with its time.
@@ -150,16 +158,17 @@ class ContainerMetrics:
                     continue
                 reading, wall = sampled
             results[cid] = (self._cpu(cid, reading.cpu_ns, wall), reading.mem_used, reading.mem_limit)
+        estimated: set[str] = set()
         if remote:
-            results.update(self._one_shot_stats(api, remote, failures))
-        return Measured(results, failures, frozenset(vanished))
+            results.update(self._one_shot_stats(api, remote, failures, estimated))
+        return Measured(results, failures, frozenset(vanished), frozenset(estimated))
 
     def _sample(self, cid: str, pid: int | None) -> Sample | None:
         """The container's counters from its cgroup, None when they are out of reach (use stats)."""
         if not self.local or pid is None:
             return None
         if cid not in self._files:
-            self._files[cid] = cgroups.locate(cid, pid, self._root)
+            self._files[cid] = cgroups.locate(cid, pid, self._root, self._proc)
         files = self._files[cid]
         if files is None:
             return None
@@ -190,8 +199,11 @@ class ContainerMetrics:
         # As `docker stats`: 100 % is one core fully busy.
         return 100.0 * (cpu_ns - previous[0]) / ((wall - previous[1]) * 1e9)
 
-    def _one_shot_stats(self, api: Any, ids: list[str], failures: dict[str, str]) -> dict[str, Reading]:
-        """One non-streaming, one-shot stats request per container, a bounded pool running them."""
+    def _one_shot_stats(
+        self, api: Any, ids: list[str], failures: dict[str, str], estimated: set[str]
+    ) -> dict[str, Reading]:
+        """One non-streaming, one-shot stats request per container, a bounded pool running them; the ids whose
+        CPU % is an estimate are added to `estimated`."""
 
         silent = threading.Event()
 
@@ -217,14 +229,12 @@ class ContainerMetrics:
             if not stats:
                 results[cid] = _UNMEASURED
                 continue
-            memory = stats.get("memory_stats") or {}
-            usage = memory.get("usage")
-            inner = memory.get("stats") or {}
-            inactive = inner.get("inactive_file", inner.get("total_inactive_file", 0))
-            used = usage - inactive if usage is not None and inactive < usage else usage
-            total = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
-            cpu = self._cpu(cid, total, self._clock()) if total is not None else None
-            results[cid] = (cpu, used, memory.get("limit"))
+            figures = read_stats(stats, self._stats_prev.get(cid), self._clock())
+            if figures.counters is not None:
+                self._stats_prev[cid] = figures.counters
+            if figures.estimated:
+                estimated.add(cid)
+            results[cid] = (figures.cpu_percent, figures.mem_used, figures.mem_limit)
         return results
 
 

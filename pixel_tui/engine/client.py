@@ -13,9 +13,12 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
+from docker.tls import TLSConfig
 from docker.utils import kwargs_from_env
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+from pixel_tui.engine.contexts import DEFAULT_SOCKET, ContextTLS, Endpoint, resolve
+
+__all__ = ["DEFAULT_SOCKET", "Endpoint", "connect", "connect_endpoint", "resolve", "resolve_url"]
 LOCAL_POOLS = 4
 """Idle connections kept to a local engine."""
 TIMEOUT_SHARE = 0.75
@@ -33,10 +36,10 @@ frozen engine.
 """
 
 
-def request_timeout(interval: float, url: str | None) -> float:
+def request_timeout(interval: float, url: str | None, context: str | None = None) -> float:
     """Seconds an engine request may wait for an answer at this collection interval: 1 to 5 s, and over
     ssh:// always 5 s (each new SSH channel starts the docker CLI on the remote host first)."""
-    if resolve_url(url).startswith("ssh://"):
+    if resolve_url(url, context).startswith("ssh://"):
         return TIMEOUT_CEILING_S
     return min(TIMEOUT_CEILING_S, max(TIMEOUT_FLOOR_S, TIMEOUT_SHARE * interval))
 
@@ -53,9 +56,9 @@ def timed_out(error: BaseException) -> bool:
     return False
 
 
-def resolve_url(url: str | None) -> str:
-    """The engine URL in use: the given one, else DOCKER_HOST, else the local socket."""
-    return url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+def resolve_url(url: str | None, context: str | None = None) -> str:
+    """The engine URL in use: the given one or context's, else the docker CLI's environment (contexts.resolve)."""
+    return resolve(url, context, os.environ).url
 
 
 def describe_error(error: BaseException, url: str) -> str:
@@ -68,6 +71,8 @@ def describe_error(error: BaseException, url: str) -> str:
         chain.append(following)
     root = chain[-1]
     text = str(root) or type(root).__name__
+    if url.startswith("docker context "):  # a context that could not be read: its reason says it all
+        return text
     where = url.removeprefix("unix://") if url.startswith("unix://") else url
     if url.startswith("ssh://"):
         from pixel_tui.engine import ssh  # paramiko is loaded for ssh:// engines only (pixel_tui/__init__.py)
@@ -88,13 +93,22 @@ def describe_error(error: BaseException, url: str) -> str:
     return f"{where}: {text.splitlines()[0][:200]}"
 
 
+def connect_endpoint(
+    endpoint: Endpoint, *, timeout: float | None, version: str | None = None
+) -> tuple[docker.APIClient, dict[str, Any] | None]:
+    """`connect` to an endpoint; one whose context could not be read raises ConnectionError with the reason."""
+    if endpoint.error is not None:
+        raise ConnectionError(endpoint.error)
+    return connect(endpoint.url, explicit=endpoint.explicit, timeout=timeout, version=version, tls=endpoint.tls)
+
+
 def connect(
-    url: str, *, explicit: bool, timeout: float | None, version: str | None = None
+    url: str, *, explicit: bool, timeout: float | None, version: str | None = None, tls: ContextTLS | None = None
 ) -> tuple[docker.APIClient, dict[str, Any] | None]:
     """A client for `url`, and with `version` None the engine's version document (else None, no request).
 
-    `explicit`: the URL came from the command line or the config, so DOCKER_TLS_* of the environment
-    do not apply to it.
+    `explicit`: the URL came from the command line, the config or a context, so DOCKER_TLS_* of the
+    environment do not apply to it. `tls`: a context's TLS material.
     """
     if url.startswith("ssh://"):
         from pixel_tui.engine import ssh
@@ -103,6 +117,10 @@ def connect(
     kwargs: dict[str, Any] = {} if explicit else kwargs_from_env()
     kwargs.pop("version", None)
     kwargs["base_url"] = url
+    if tls is not None:
+        kwargs["tls"] = TLSConfig(
+            client_cert=tls.client_cert, ca_cert=tls.ca_cert if tls.verify else None, verify=tls.verify
+        )
     api = docker.APIClient(version=version or "auto", timeout=timeout, **kwargs)
     if url.startswith("unix://"):
         limit_pools(api, LOCAL_POOLS)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import docker
 import docker.errors
 
-from pixel_tui.engine.client import CHANGE_TIMEOUT_S, TIMEOUT_CEILING_S, connect, describe_error, resolve_url
+from pixel_tui.engine.client import CHANGE_TIMEOUT_S, TIMEOUT_CEILING_S, connect_endpoint, describe_error, resolve
 from pixel_tui.model import Container
 from pixel_tui.values import parse_time_or_none
 
@@ -107,10 +107,12 @@ class DockerOps:
 
     def __init__(
         self, url: str | None = None, *, request_timeout: float = TIMEOUT_CEILING_S,
-        change_timeout: float = CHANGE_TIMEOUT_S,
+        change_timeout: float = CHANGE_TIMEOUT_S, context: str | None = None,
     ) -> None:  # fmt: skip
-        self.url = resolve_url(url)
-        self._explicit = url is not None
+        self._endpoint = resolve(url, context)
+        self.url = self._endpoint.url
+        self.context = self._endpoint.context
+        """The docker context the URL came from, None when none did."""
         self._timeouts = {"read": request_timeout, "change": change_timeout}
         self._apis: dict[str, docker.APIClient] = {}
         self._lock = threading.Lock()
@@ -119,7 +121,7 @@ class DockerOps:
         with self._lock:
             api = self._apis.get(kind)
             if api is None:
-                api = self._apis[kind] = connect(self.url, explicit=self._explicit, timeout=self._timeouts[kind])[0]
+                api = self._apis[kind] = connect_endpoint(self._endpoint, timeout=self._timeouts[kind])[0]
             return api
 
     def _call(self, doing: str, call: Callable[[docker.APIClient], Any], kind: str = "change") -> Any:

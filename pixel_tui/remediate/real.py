@@ -17,13 +17,13 @@ def real_executor(settings: Settings, paths: Paths) -> Executor:
     """An executor acting on the engine of `settings.docker_host`, read-only when the settings say so."""
     workers = settings.workers
     # Its reads time out as the collector's do: on a frozen engine an action is refused within seconds.
-    reads = request_timeout(settings.interval, settings.docker_host)
-    engine = DockerOps(settings.docker_host, request_timeout=reads)
+    reads = request_timeout(settings.interval, settings.docker_host, settings.context)
+    engine = DockerOps(settings.docker_host, request_timeout=reads, context=settings.context)
     backends = Backends(
         engine=engine,
         files=RealFiles(workers.ledger, workers.lock_file, max_bytes=workers.ledger_max_bytes),
         host=RealHost(),
         audit=AuditLog(paths.audit_log),
-        shell=ShellSessions(engine.url, engine.runs, explicit=settings.docker_host is not None),
+        shell=ShellSessions(engine.url, engine.runs, explicit=settings.docker_host is not None, context=engine.context),
     )
     return Executor(settings, backends, read_only=settings.read_only)

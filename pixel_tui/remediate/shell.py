@@ -61,11 +61,14 @@ class ShellSessions:
         probe: Probe,
         *,
         explicit: bool,
+        context: str | None = None,
         runner: Runner = run_attached,
         which: Callable[[str], str | None] = shutil.which,
     ) -> None:
         self.url = url
         """The engine URL the console uses, given to the CLI as `-H`."""
+        self.context = context
+        """The docker context the URL came from: the CLI is given the context (its TLS too), not the URL."""
         self._probe = probe
         self._explicit = explicit
         self._runner = runner
@@ -86,7 +89,8 @@ class ShellSessions:
 
     def argv(self, cli: str, container_id: str, shell: str) -> list[str]:
         """The command of a session: every part one argument, nothing read by a shell of this host."""
-        return [cli, "-H", self.url, "exec", "-it", container_id, shell]
+        engine = ["--context", self.context] if self.context else ["-H", self.url]
+        return [cli, *engine, "exec", "-it", container_id, shell]
 
     def environment(self) -> dict[str, str]:
         """The CLI's environment: this process's, without the TLS settings an explicit engine URL ignores."""

@@ -63,7 +63,12 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(clip(container.name, 28), "" if running else "muted"),
         Cell(container.state, _STATE_ROLE.get(container.state, "")),
         Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
-        Cell(percent(container.cpu_percent), _level_role(levels.cpu), right=True),
+        # "~": an estimate (a remote engine's stats without its CPU count or host CPU time).
+        Cell(
+            ("~" if container.cpu_estimated else "") + percent(container.cpu_percent),
+            _level_role(levels.cpu),
+            right=True,
+        ),
         Cell(percent(container.mem_percent), _level_role(levels.memory), right=True),
         Cell(short_size(container.mem_used), right=True),
         Cell(short_size(container.mem_limit), "muted", right=True),
@@ -77,8 +82,8 @@ def shown(container: Container) -> tuple[object, ...]:
     """Everything `cells` reads of a container, uptime as shown: equal values give equal cells."""
     c = container
     running = c.running
-    return (c.name, c.state, c.health, c.cpu_percent, c.mem_used, c.mem_limit, running and ticked(c.uptime_s),
-            c.restarts, c.image)  # fmt: skip
+    return (c.name, c.state, c.health, c.cpu_percent, c.cpu_estimated, c.mem_used, c.mem_limit,
+            running and ticked(c.uptime_s), c.restarts, c.image)  # fmt: skip
 
 
 class ContainerTable(ReadOnlyGuard, KeyedTable):

@@ -116,12 +116,14 @@ class StatusBar(Horizontal):
         self._set("host", snapshot.host.hostname, "")
         docker = snapshot.docker
         compact = self.size.width < 100
+        # The context's name is what the operator chose (`docker context use prod`): say it before its URL.
+        where = f"{docker.context} {docker.host}" if docker.context else docker.host
         if docker.reachable:
             version = f" {docker.version}" if docker.version else ""
-            self._set("engine", f"docker{version} {docker.host}", "")
+            self._set("engine", f"docker{version} {where}", "")
             self._set("updated", clock(snapshot.taken_at) if compact else f"updated {clock(snapshot.taken_at)}", "")
         else:
-            self._set("engine", f"ENGINE UNREACHABLE: {docker.error or 'no answer'} ({docker.host})", "-critical")
+            self._set("engine", f"ENGINE UNREACHABLE: {docker.error or 'no answer'} ({where})", "-critical")
             last = clock(self.last_good) if self.last_good else "never"
             self._set("updated", f"last good {last}", "-warning")
 
