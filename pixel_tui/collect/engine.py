@@ -22,26 +22,12 @@ import docker.errors
 
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
-from pixel_tui.collect.listing import env_value, list_health, list_name
+from pixel_tui.collect.listing import Inspected, exit_code_of, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect, describe_error, resolve_url, timed_out
 from pixel_tui.engine.inspect import SocketInspector
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
-from pixel_tui.values import parse_time_or_none
-
-
-@dataclass
-class _Inspected:
-    """What the sparse list lacks, kept per container id until that container changes."""
-
-    state_key: tuple[str, str | None]
-    started_at: datetime | None
-    restarts: int | None
-    mem_limit: int | None
-    pid: int | None
-    env_timeout: str | None
-    fetched: float
 
 
 @dataclass
@@ -83,7 +69,7 @@ class DockerEngine:
         self._api: docker.APIClient | None = None
         self._inspector: SocketInspector | None = None
         self._version: str | None = None
-        self._inspected: dict[str, _Inspected] = {}
+        self._inspected: dict[str, Inspected] = {}
         self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
         self._listed_at = 0.0
         self._listed_with: EngineEvents | None = None  # the stream that has told every change since
@@ -319,6 +305,8 @@ class DockerEngine:
                     mem_used=used,
                     mem_limit=limit if running else None,
                     labels=item.get("Labels") or {},
+                    exit_code=None if running else exit_code_of(item, info),
+                    oom_killed=not running and info is not None and info.oom_killed,
                 )
             )
             env_timeouts[cid] = info.env_timeout if info else None
@@ -362,18 +350,7 @@ class DockerEngine:
             # Gone between the list and now: the row keeps what the list said, without metrics.
             self._cycle_errors.append(f"container {cid[:12]} disappeared during collection")
             return
-        state = data.get("State") or {}
-        host_config = data.get("HostConfig") or {}
-        env = (data.get("Config") or {}).get("Env") or []
-        self._inspected[cid] = _Inspected(
-            state_key=key,
-            started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
-            restarts=data.get("RestartCount"),
-            mem_limit=host_config.get("Memory") or None,
-            pid=state.get("Pid") or None,
-            env_timeout=env_value(env, self._timeout_env),
-            fetched=clock,
-        )
+        self._inspected[cid] = Inspected.read(data, key, self._timeout_env, clock)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from pixel_tui.values import parse_time_or_none
+
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXITED = re.compile(r"^Exited \((-?\d{1,10})\)")
 
 
 def list_name(item: dict[str, Any]) -> str:
@@ -21,6 +26,12 @@ def list_health(status: str) -> str | None:
     return "starting" if found.group(1) == "health: starting" else found.group(1)
 
 
+def list_exit_code(status: str) -> int | None:
+    """The exit code the list's Status text gives an exited container ("Exited (137) 5 minutes ago"), else None."""
+    found = _EXITED.match(status)
+    return None if found is None else int(found.group(1))
+
+
 def env_value(env: list[str], name: str) -> str | None:
     """The text of one variable of a container's environment (the worker rules judge it), None when unset."""
     prefix = name + "="
@@ -28,3 +39,47 @@ def env_value(env: list[str], name: str) -> str | None:
         if isinstance(entry, str) and entry.startswith(prefix):
             return entry[len(prefix) :]
     return None
+
+
+@dataclass
+class Inspected:
+    """What the sparse list lacks, kept per container id until that container changes."""
+
+    state_key: tuple[str, str | None]
+    started_at: datetime | None
+    restarts: int | None
+    mem_limit: int | None
+    pid: int | None
+    env_timeout: str | None
+    fetched: float
+    exit_code: int | None = None
+    """Its exit code while exited or dead."""
+    oom_killed: bool = False
+
+    @classmethod
+    def read(cls, data: dict[str, Any], key: tuple[str, str | None], timeout_env: str, fetched: float) -> Inspected:
+        """What an inspect document says; `timeout_env` names the worker's timeout variable."""
+        state = data.get("State") or {}
+        host_config = data.get("HostConfig") or {}
+        env = (data.get("Config") or {}).get("Env") or []
+        code = state.get("ExitCode")
+        return cls(
+            state_key=key,
+            started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
+            restarts=data.get("RestartCount"),
+            mem_limit=host_config.get("Memory") or None,
+            pid=state.get("Pid") or None,
+            env_timeout=env_value(env, timeout_env),
+            fetched=fetched,
+            # Read from the inspect a stop already causes (its state changed): no request of their own.
+            exit_code=code if type(code) is int and state.get("Status") in ("exited", "dead") else None,
+            oom_killed=state.get("OOMKilled") is True,
+        )
+
+
+def exit_code_of(item: dict[str, Any], inspected: Inspected | None) -> int | None:
+    """A stopped container's exit code: the list's Status text has it, else its cached inspect."""
+    code = list_exit_code(item.get("Status", ""))
+    if code is None and inspected is not None:
+        return inspected.exit_code
+    return code
