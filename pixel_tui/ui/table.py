@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
@@ -39,10 +39,11 @@ class KeyedTable(DataTable[CellText]):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     """(column key, header label, right-aligned)."""
-    FIT: ClassVar[tuple[str, int, Callable[[str, int], str]] | None] = None
-    """(column key, narrowest width, how to cut its text): the column that gives up room when the columns are
-    wider than the table, so that the others stay whole instead of the last being cut at the edge; None to
-    leave every column whole and scroll sideways."""
+    FIT: ClassVar[tuple[tuple[str, int, Callable[[str, int], str]], ...]] = ()
+    """(column key, narrowest width, how to cut its text), the first to give up room first: the columns that are
+    cut, each down to its narrowest before the next is touched, when the table is narrower than its columns
+    whole, so that the others stay whole instead of the last being cut at the edge. Every column is whole
+    whenever the table is wide enough; empty to leave every column whole and scroll sideways."""
     _holding = False  # class level: DataTable's __init__ already refreshes
     _held = False
     _whole = False
@@ -64,6 +65,11 @@ class KeyedTable(DataTable[CellText]):
         self._widths: dict[str, int] = {}
         self._palette = Palette({})
         self._shown_title: str | None = None
+        self._natural = 0
+        self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}
+        """Row key -> its cells and their widths, measured once per new cells."""
+        self._cut_rows: dict[str, tuple[tuple[Cell, ...], dict[int, int], tuple[Cell, ...]]] = {}
+        """Row key -> its cells, the limits they were cut to, and the cells as cut."""
 
     def on_mount(self) -> None:
         """Create the columns, follow the theme, show what is bound already."""
@@ -79,6 +85,7 @@ class KeyedTable(DataTable[CellText]):
 
     def mark_sorted(self, column: str | None, arrow: str = "") -> None:
         """Put `arrow` after the header of `column` (the sorted one), and none after the others."""
+        changed = False
         for key, label, right in self.COLUMNS:
             wanted = f" {label}{arrow}" if key == column else f" {label}"
             header = self.columns.get(ColumnKey(key))
@@ -86,14 +93,22 @@ class KeyedTable(DataTable[CellText]):
                 header.label = Text(wanted, justify="right" if right else "left")
                 self._require_update_dimensions = True
                 self.refresh()
+                changed = True
+        if changed and self.FIT:
+            self.show_data()  # the widths count the headers: the arrow may widen a column
 
     def show_data(self) -> None:
         """Build the rows from the bound data and `sync` them; subclasses implement it."""
 
     def on_resize(self) -> None:
-        """Another width: the fitted column takes what is left."""
-        if self.FIT is not None:
+        """Another width: the fitted columns take what is left."""
+        if self.FIT:
             self.show_data()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """The width that shows every column whole (a table sized `auto` asks for it; the fitted columns
+        are cut only when the layout gives less)."""
+        return self._natural or super().get_content_width(container, viewport)
 
     def on_focus(self) -> None:
         """Focused: the cursor row in the cursor's colors, readable on its strong background."""
@@ -153,36 +168,84 @@ class KeyedTable(DataTable[CellText]):
                 self.move_cursor(row=index)
 
     def _fit(self, rows: Sequence[Row]) -> Sequence[Row]:
-        """`rows` with the FIT column's text cut to what the other columns leave of the width."""
-        if self.FIT is None or not self.size.width:
+        """`rows` with the FIT columns' text cut to what the table's width leaves them."""
+        if not self.FIT:
             return rows
-        column, narrowest, cut = self.FIT
-        index = [key for key, _, _ in self.COLUMNS].index(column)
-        widths = dict(self._widths)
-        for _, cells in rows:
-            for (key, _, _), cell in zip(self.COLUMNS, cells, strict=True):
-                widths[key] = max(widths[key], cell_len(cell.text) + 1)
-        others = sum(width for key, width in widths.items() if key != column)
-        room = max(self.size.width - self.styles.scrollbar_size_vertical - others - 1, narrowest)
-        if self._widths[column] > room + 1:
-            # DataTable columns only grow (see _grows): a column that must narrow means a new table.
-            self.clear(columns=True)
-            self._cells.clear()
-            self._widths.clear()
-            self._add_columns()
+        keys = [key for key, _, _ in self.COLUMNS]
+        measured = self._measured
+        row_widths = []
+        for key, cells in rows:
+            known = measured.get(key)
+            if known is None or known[0] is not cells:  # rows whose cells did not change are not measured again
+                known = measured[key] = (cells, tuple(cell_len(cell.text) + 1 for cell in cells))  # one-space gutter
+            row_widths.append(known[1])
+        if len(measured) > len(rows):
+            present = {key for key, _ in rows}
+            self._measured = {key: known for key, known in measured.items() if key in present}
+        headers = [self._header_width(key, label) for key, label, _ in self.COLUMNS]
+        natural = {key: max(column) for key, column in zip(keys, zip(headers, *row_widths, strict=True), strict=True)}
+        scrollbar = self.styles.scrollbar_size_vertical
+        wanted = sum(natural.values()) + scrollbar
+        if wanted != self._natural:
+            self._natural = wanted
+            if self.styles.width is not None and self.styles.width.is_auto:
+                self.refresh(layout=True)  # a table sized to its content: the layout gives it the new width
+        if not self.size.width:
+            self._set_widths(natural)
+            return rows
+        excess = wanted - self.size.width
+        limits: dict[int, int] = {}
+        for column, narrowest, _ in self.FIT:
+            if excess <= 0:
+                break
+            give = min(excess, natural[column] - 1 - narrowest)
+            if give > 0:
+                limits[keys.index(column)] = natural[column] - 1 - give
+                excess -= give
+        self._set_widths(
+            {key: limits[index] + 1 if index in limits else natural[key] for index, key in enumerate(keys)}
+        )
+        if not limits:
+            return rows
+        cuts = {keys.index(column): cut for column, _, cut in self.FIT}
+        cut_rows = self._cut_rows
         fitted: list[Row] = []
         for key, cells in rows:
-            text = cells[index].text
-            short = cut(text, room)
-            fitted.append(
-                (
-                    key,
-                    cells
-                    if short == text
-                    else (*cells[:index], cells[index]._replace(text=short), *cells[index + 1 :]),
-                )
-            )
+            done = cut_rows.get(key)
+            if done is not None and done[0] is cells and done[1] == limits:
+                fitted.append((key, done[2]))  # the same object: sync sees nothing changed
+                continue
+            cut_cells = list(cells)
+            for index, room in limits.items():
+                short = cuts[index](cells[index].text, room)
+                if short != cells[index].text:
+                    cut_cells[index] = cells[index]._replace(text=short)
+            shown = cells if cut_cells == list(cells) else tuple(cut_cells)
+            cut_rows[key] = (cells, limits, shown)
+            fitted.append((key, shown))
+        if len(cut_rows) > len(rows):
+            present = {key for key, _ in rows}
+            self._cut_rows = {key: done for key, done in cut_rows.items() if key in present}
         return fitted
+
+    def _set_widths(self, widths: dict[str, int]) -> None:
+        """Give the columns these widths, fixed: they narrow as well as grow, with no new table (DataTable
+        only ever widens a column sized to its content), and DataTable measures no cell."""
+        changed = False
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and (column.auto_width or column.width != width):
+                column.auto_width, column.width = False, width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True  # the scrollable width, on idle
+            self._clear_caches()
+            self.refresh()
+
+    def _header_width(self, key: str, label: str) -> int:
+        """The header's width: its label, with the sort arrow when it has one."""
+        header = self.columns.get(ColumnKey(key))
+        return header.label.cell_len if header is not None else cell_len(label) + 1
 
     def _apply(
         self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any
@@ -206,7 +269,7 @@ class KeyedTable(DataTable[CellText]):
                 elif old != cells:
                     for column, before, after in zip(columns, old, cells, strict=True):
                         if before != after:
-                            grows = self._grows(column, after)
+                            grows = not self.FIT and self._grows(column, after)  # FIT: _fit sets the widths
                             self._whole |= grows
                             self.update_cell(key, column, render(after), update_width=grows)
                     touched.append(key)
