@@ -44,9 +44,29 @@ def order(containers: tuple[Container, ...], sort: str, reverse: bool) -> list[C
 
 
 def matches(container: Container, text: str) -> bool:
-    """True when every word of `text` is in the name, image, state or health (case-insensitive)."""
-    haystack = f"{container.name} {container.image} {container.state} {container.health or ''}".casefold()
+    """True when every word of `text` is in the name, image, state (with its exit code) or health (case-insensitive)."""
+    haystack = f"{container.name} {container.image} {state_text(container)} {container.health or ''}".casefold()
     return all(word in haystack for word in text.casefold().split())
+
+
+def state_text(container: Container) -> str:
+    """The state, with how a stopped container ended: 'exited 137 OOM', 'exited 0', 'running'."""
+    if container.running:
+        return container.state
+    words = [container.state]
+    if container.exit_code is not None:
+        words.append(str(container.exit_code))
+    if container.oom_killed:
+        words.append("OOM")
+    return " ".join(words)
+
+
+def _state_role(container: Container) -> str:
+    if container.oom_killed:
+        return "warning"
+    if container.exit_code:  # stopped on a failure (a worker killed by its timeout says 124, SIGKILL 137)
+        return "careful"
+    return _STATE_ROLE.get(container.state, "")
 
 
 def _level_role(value: float | None, limits: tuple[float, float, float]) -> str:
@@ -59,8 +79,8 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
     running = container.running
     restarts = container.restarts
     return (
-        Cell(clip(container.name, 28), "" if running else "muted"),
-        Cell(container.state, _STATE_ROLE.get(container.state, "")),
+        Cell(container.name, "" if running else "muted"),  # whole: the table cuts it only when it lacks room
+        Cell(state_text(container), _state_role(container)),
         Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
         Cell(percent(container.cpu_percent), _level_role(container.cpu_percent, thresholds.cpu), right=True),
         Cell(percent(container.mem_percent), _level_role(container.mem_percent, thresholds.memory), right=True),
@@ -68,7 +88,7 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(short_size(container.mem_limit), "muted", right=True),
         Cell(uptime(container.uptime_s) if running else "-", right=True),
         Cell("-" if restarts is None else str(restarts), "careful" if restarts else "", right=True),
-        Cell(clip(container.image, 40), "muted"),
+        Cell(container.image, "muted"),
     )
 
 
@@ -77,7 +97,7 @@ def shown(container: Container) -> tuple[object, ...]:
     c = container
     running = c.running
     return (c.name, c.state, c.health, c.cpu_percent, c.mem_used, c.mem_limit, running and ticked(c.uptime_s),
-            c.restarts, c.image)  # fmt: skip
+            c.restarts, c.image, c.exit_code, c.oom_killed)  # fmt: skip
 
 
 class ContainerTable(ReadOnlyGuard, KeyedTable):
@@ -97,6 +117,7 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         ("restarts", "RST", True),
         ("image", "IMAGE", False),
     )
+    FIT = (("image", 6, clip), ("name", 16, clip))  # the image gives up room first; names keep their start
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot shown (its CPU % already smoothed by the screen)."""

@@ -9,10 +9,11 @@ from textual.reactive import reactive
 
 from pixel_tui import format as fmt
 from pixel_tui.domain.workers import urgency
-from pixel_tui.model import Snapshot, Worker
+from pixel_tui.model import Container, Snapshot, Worker
+from pixel_tui.ui.containers import state_text
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration, ticking
+from pixel_tui.ui.text import Cell, clip_middle, short_duration, ticking
 
 
 def flags(worker: Worker) -> str:
@@ -35,15 +36,20 @@ def left(worker: Worker) -> Cell:
     return Cell(ticking(remaining, exact_below=CAREFUL_LEFT_S), "careful" if careful else "", right=True)
 
 
-def cells(worker: Worker) -> tuple[Cell, ...]:
-    """One worker (or ghost task) as table cells."""
+def cells(worker: Worker, stopped: Container | None = None) -> tuple[Cell, ...]:
+    """One worker (or ghost task) as table cells; `stopped` is its container when it has stopped (its exit code)."""
     marks = flags(worker)
     flag_role = "critical" if worker.timed_out else "warning" if worker.phantom else ""
     state_role = "warning" if worker.state == "missing" else "" if worker.state == "running" else "muted"
+    state = worker.state
+    if stopped is not None and worker.state == stopped.state:
+        state = state_text(stopped)
+        state_role = "warning" if stopped.oom_killed else "careful" if stopped.exit_code else state_role
     return (
-        Cell(clip(worker.container, 28) if worker.container else "(no container)", "" if worker.container else "muted"),
+        # Whole: the table cuts the name, in its middle, only when it lacks room.
+        Cell(worker.container or "(no container)", "" if worker.container else "muted"),
         Cell(worker.task_id[:8] if worker.task_id else "-", "" if worker.task_id else "muted"),
-        Cell(worker.state, state_role),
+        Cell(state, state_role),
         Cell(ticking(worker.age_s), right=True),
         Cell(short_duration(worker.timeout_s), "muted", right=True),
         left(worker),
@@ -88,7 +94,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         ("flags", "FLAGS", False),
         ("ledger", "LEDGER", False),
     )
-    FIT = ("container", len("(no container)"), clip_middle)  # the task column repeats the name's hex
+    FIT = (("container", len("(no container)"), clip_middle),)  # cut in the middle: the task column repeats its hex
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot whose workers are shown."""
@@ -105,7 +111,8 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         if snapshot is None or not self.is_mounted:
             return
         ordered = sorted(snapshot.workers, key=urgency)
-        rows: list[Row] = [(worker.key, cells(worker)) for worker in ordered]
+        stopped = {c.id: c for c in snapshot.containers if c.exit_code is not None or c.oom_killed}
+        rows: list[Row] = [(worker.key, cells(worker, stopped.get(worker.container_id or ""))) for worker in ordered]
         self.sync(rows)
         self.show_title(title(snapshot))
         problems = {worker.key for worker in ordered if worker.timed_out or worker.phantom or worker.conflict}
