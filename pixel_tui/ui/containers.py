@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from pixel_tui.model import Container, Level, Snapshot, Thresholds, level_for
 from pixel_tui.ui.keys import CONTAINER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, percent, short_size, ticked, uptime
+from pixel_tui.ui.text import Cell, clip, clip_name, percent, short_size, ticked, uptime
 
 SORTS: tuple[str, ...] = ("name", "cpu", "memory", "state")
 """Sort orders, in the order the sort key cycles them."""
@@ -117,7 +117,8 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         ("restarts", "RST", True),
         ("image", "IMAGE", False),
     )
-    FIT = (("image", 6, clip), ("name", 16, clip))  # the image gives up room first; names keep their start
+    # The image gives up room first; a name keeps its end when it is an id or a number (a worker's task hex).
+    FIT = (("image", 6, clip), ("name", 16, clip_name))
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot shown (its CPU % already smoothed by the screen)."""
