@@ -68,6 +68,8 @@ class KeyedTable(DataTable[CellText]):
         self._natural = 0
         self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}
         """Row key -> its cells and their widths, measured once per new cells."""
+        self._widest: tuple[tuple[int, ...], dict[str, int]] | None = None
+        """The header widths, and each column's widest cell or header with them."""
         self._cut_rows: dict[str, tuple[tuple[Cell, ...], dict[int, int], tuple[Cell, ...]]] = {}
         """Row key -> its cells, the limits they were cut to, and the cells as cut."""
 
@@ -173,17 +175,20 @@ class KeyedTable(DataTable[CellText]):
             return rows
         keys = [key for key, _, _ in self.COLUMNS]
         measured = self._measured
-        row_widths = []
+        changed = len(rows) != len(measured)
         for key, cells in rows:
             known = measured.get(key)
-            if known is None or known[0] is not cells:  # rows whose cells did not change are not measured again
-                known = measured[key] = (cells, tuple(cell_len(cell.text) + 1 for cell in cells))  # one-space gutter
-            row_widths.append(known[1])
+            if known is None or (known[0] is not cells and known[0] != cells):  # the same cells: measured already
+                measured[key] = (cells, tuple(cell_len(cell.text) + 1 for cell in cells))  # one-space gutter
+                changed = True
         if len(measured) > len(rows):
             present = {key for key, _ in rows}
-            self._measured = {key: known for key, known in measured.items() if key in present}
-        headers = [self._header_width(key, label) for key, label, _ in self.COLUMNS]
-        natural = {key: max(column) for key, column in zip(keys, zip(headers, *row_widths, strict=True), strict=True)}
+            measured = self._measured = {key: known for key, known in measured.items() if key in present}
+        headers = tuple(self._header_width(key, label) for key, label, _ in self.COLUMNS)
+        if changed or self._widest is None or self._widest[0] != headers:  # on a quiet host, most cycles
+            widest = zip(headers, *(widths for _, widths in measured.values()), strict=True)
+            self._widest = (headers, dict(zip(keys, map(max, widest), strict=True)))
+        natural = self._widest[1]
         scrollbar = self.styles.scrollbar_size_vertical
         wanted = sum(natural.values()) + scrollbar
         if wanted != self._natural:
@@ -212,7 +217,7 @@ class KeyedTable(DataTable[CellText]):
         fitted: list[Row] = []
         for key, cells in rows:
             done = cut_rows.get(key)
-            if done is not None and done[0] is cells and done[1] == limits:
+            if done is not None and (done[0] is cells or done[0] == cells) and done[1] == limits:
                 fitted.append((key, done[2]))  # the same object: sync sees nothing changed
                 continue
             cut_cells = list(cells)
