@@ -190,19 +190,25 @@ def _run_until_signalled(main: Callable[[], Awaitable[None]]) -> None:
 
 def console(settings: Settings, paths: Paths) -> int:
     """Run the Textual console on the real collector and executor."""
-    from pixel_tui.history.recorder import HistoryRecorder
-    from pixel_tui.remediate.real import real_executor
-    from pixel_tui.ui.app import run_console
+    from pixel_tui.prefetch import Prefetched
 
-    collector = _collector(settings)
-    executor = real_executor(settings, paths)
-    recorder = HistoryRecorder(paths.history_db, settings.history)
+    # The first collection starts before Textual is imported: at 1 000 containers it waits half a second
+    # for dockerd's inspects, and that wait now overlaps the console's start.
+    collector = Prefetched(_collector(settings))
     try:
-        return run_console(settings=settings, source=collector, paths=paths, executor=executor, history=recorder)
+        from pixel_tui.history.recorder import HistoryRecorder
+        from pixel_tui.remediate.real import real_executor
+        from pixel_tui.ui.app import run_console
+
+        executor = real_executor(settings, paths)
+        recorder = HistoryRecorder(paths.history_db, settings.history)
+        try:
+            return run_console(settings=settings, source=collector, paths=paths, executor=executor, history=recorder)
+        finally:
+            recorder.close()
+            executor.backends.engine.close()  # type: ignore[union-attr]
     finally:
         collector.close()
-        recorder.close()
-        executor.backends.engine.close()  # type: ignore[union-attr]
 
 
 def measured_snapshot(settings: Settings, sample_s: float) -> Snapshot:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from pixel_tui import format as fmt
-from pixel_tui.model import Level, Snapshot
+from pixel_tui.levels import HOST_METRICS, Metric
+from pixel_tui.model import Host, Level, Snapshot
 from pixel_tui.safe import displayable
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -48,11 +49,7 @@ def status_line(snapshot: Snapshot) -> str:
     words = [
         snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         f"overall={snapshot.levels.overall.value}",
-        f"cpu={fmt.number(host.cpu_percent)}",
-        f"mem={fmt.number(host.memory.percent)}",
-        f"swap={fmt.swap_figure(host.swap.total, host.swap.percent, fmt.number)}",
-        f"disk={fmt.number(host.disk_percent)}",
-        f"load={host.load_per_core:.2f}",
+        *(f"{metric.short.lower()}={_figure(metric, host, plain=True)}" for metric in HOST_METRICS),
         f"containers={snapshot.running_containers}/{len(snapshot.containers)}",
         f"workers={snapshot.running_workers}",
         f"timed_out={len(snapshot.timed_out)}",
@@ -88,6 +85,29 @@ def _mark(level: Level | None) -> str:
     return {Level.OK: "ok", Level.CAREFUL: "careful", Level.WARNING: "WARNING", Level.CRITICAL: "CRITICAL"}[level]
 
 
+def _figure(metric: Metric, host: Host, *, plain: bool = False) -> str:
+    """A metric's figure as `snapshot` writes it (`12.3%`, load `0.50`), or bare for `key=value` (`plain`)."""
+
+    def render(value: float | None) -> str:
+        bare = plain or metric.unit != "%"
+        return fmt.number(value, metric.digits) if bare else fmt.percent(value, metric.digits)
+
+    if metric.key == "swap":
+        return fmt.swap_figure(host.swap.total, host.swap.percent, render)
+    return render(metric.read(host))
+
+
+_DETAIL: dict[str, Callable[[Host], str]] = {
+    "cpu": lambda host: f"{host.cores} cores",
+    "memory": lambda host: f"{fmt.size(host.memory.used)} of {fmt.size(host.memory.total)}",
+    "swap": lambda host: (
+        f"{fmt.size(host.swap.used)} of {fmt.size(host.swap.total)}" if host.swap.total else "no swap configured"
+    ),
+    "load": lambda host: "load " + " ".join(f"{value:.2f}" for value in host.load),
+}
+"""The DETAIL column of `snapshot`'s gauges, by metric key (each disk has its own line)."""
+
+
 def render_table(snapshot: Snapshot) -> str:
     """The snapshot as plain text for a person: gauges, containers, workers, ledger, lock and problems.
 
@@ -100,27 +120,16 @@ def render_table(snapshot: Snapshot) -> str:
         f"  overall: {_mark(levels.overall)}",
         "",
     ]
-    gauges: list[tuple[str, str, str, Level | None]] = [
-        ("cpu", fmt.percent(host.cpu_percent), f"{host.cores} cores", levels.cpu),
-        (
-            "memory",
-            fmt.percent(host.memory.percent),
-            f"{fmt.size(host.memory.used)} of {fmt.size(host.memory.total)}",
-            levels.memory,
-        ),
-        (
-            "swap",
-            fmt.swap_figure(host.swap.total, host.swap.percent, fmt.percent),
-            f"{fmt.size(host.swap.used)} of {fmt.size(host.swap.total)}" if host.swap.total else "no swap configured",
-            levels.swap,
-        ),
-    ]
-    for index, disk in enumerate(host.disks):
-        detail = disk.error or f"{fmt.size(disk.used)} of {fmt.size(disk.total)}"
-        level = levels.disks[index] if index < len(levels.disks) else levels.disk
-        gauges.append((f"disk {disk.mount}", fmt.percent(disk.percent), detail, level))
-    load = " ".join(f"{value:.2f}" for value in host.load)
-    gauges.append(("load/core", f"{host.load_per_core:.2f}", f"load {load}", levels.load))
+    gauges: list[tuple[str, str, str, Level | None]] = []
+    for metric in HOST_METRICS:
+        if metric.key == "disk":
+            for index, disk in enumerate(host.disks):
+                detail = disk.error or f"{fmt.size(disk.used)} of {fmt.size(disk.total)}"
+                name = f"{metric.label} {disk.mount}"
+                gauges.append((name, fmt.percent(disk.percent), detail, levels.of_disk(index)))
+            continue
+        name = metric.label.lower()
+        gauges.append((name, _figure(metric, host), _DETAIL[metric.key](host), levels.of_metric(metric.key)))
     incidents = f"{len(snapshot.timed_out)} timed out, {len(snapshot.phantoms)} phantoms"
     if snapshot.lock is not None and snapshot.lock.stale:
         incidents += ", stale lock"

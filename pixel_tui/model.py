@@ -1,63 +1,18 @@
-"""The data model: one immutable snapshot per collection cycle, levels, and derived events."""
+"""The data model: one immutable snapshot per collection cycle, and derived events.
+
+Levels and the metrics they judge live in `pixel_tui.levels`; `Level`, `Levels` and `Thresholds` are named here
+too, as the snapshot's parts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
-
-class Level(StrEnum):
-    """Severity of a gauge; ordered, so the worst of several is `max(levels, key=Level.rank)`."""
-
-    OK = "ok"
-    CAREFUL = "careful"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        """0 for ok up to 3 for critical."""
-        return _LEVEL_ORDER.index(self)
-
-    @classmethod
-    def worst(cls, levels: list[Level] | tuple[Level, ...]) -> Level:
-        """The most severe of `levels` (ok when there are none)."""
-        return max(levels, key=lambda level: level.rank, default=cls.OK)
-
-
-_LEVEL_ORDER = (Level.OK, Level.CAREFUL, Level.WARNING, Level.CRITICAL)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The (careful, warning, critical) limits of each gauge; a value at or above a limit reaches it."""
-
-    cpu: tuple[float, float, float] = (50.0, 70.0, 90.0)
-    """CPU %, all cores."""
-    memory: tuple[float, float, float] = (70.0, 80.0, 90.0)
-    """Memory used %."""
-    swap: tuple[float, float, float] = (10.0, 50.0, 80.0)
-    """Swap used %."""
-    disk: tuple[float, float, float] = (70.0, 75.0, 85.0)
-    """Disk used %, per mount; the disk level is the worst mount."""
-    load: tuple[float, float, float] = (1.0, 1.5, 2.0)
-    """1-minute load average divided by the number of cores."""
-
-
-def level_for(value: float | None, limits: tuple[float, float, float]) -> Level:
-    """The level a value reaches against (careful, warning, critical) limits; ok when unmeasured."""
-    if value is None:
-        return Level.OK
-    careful, warning, critical = limits
-    if value >= critical:
-        return Level.CRITICAL
-    if value >= warning:
-        return Level.WARNING
-    if value >= careful:
-        return Level.CAREFUL
-    return Level.OK
+from pixel_tui.levels import Level as Level
+from pixel_tui.levels import Levels as Levels
+from pixel_tui.levels import Thresholds as Thresholds
 
 
 @dataclass(frozen=True)
@@ -113,46 +68,6 @@ class Host:
         """The fullest measured disk, in %."""
         values = [disk.percent for disk in self.disks if disk.percent is not None]
         return max(values) if values else None
-
-
-@dataclass(frozen=True)
-class Levels:
-    """The level of each gauge, of the workers, and the worst of them."""
-
-    cpu: Level
-    memory: Level
-    swap: Level
-    disk: Level
-    """The worst measured mount."""
-    load: Level
-    workers: Level = Level.OK
-    """At least warning while a worker is timed out, a phantom exists or the lock is stale."""
-    disks: tuple[Level | None, ...] = ()
-    """Each configured mount's level, in the order of `Host.disks`; None where it could not be measured."""
-
-    @property
-    def overall(self) -> Level:
-        """The worst gauge, the workers included: a stuck worker is an incident even on a calm host."""
-        return Level.worst((self.cpu, self.memory, self.swap, self.disk, self.load, self.workers))
-
-    @property
-    def unmeasured_disks(self) -> bool:
-        """True when a configured mount could not be measured (a check cannot call it fine)."""
-        return any(level is None for level in self.disks)
-
-    @classmethod
-    def of(cls, host: Host, thresholds: Thresholds, *, workers: Level = Level.OK) -> Levels:
-        """Levels of `host` against `thresholds`, with the workers' level as `workers_level` gave it."""
-        disks = tuple(None if disk.percent is None else level_for(disk.percent, thresholds.disk) for disk in host.disks)
-        return cls(
-            cpu=level_for(host.cpu_percent, thresholds.cpu),
-            memory=level_for(host.memory.percent, thresholds.memory),
-            swap=level_for(host.swap.percent if host.swap.total else 0.0, thresholds.swap),
-            disk=Level.worst([level for level in disks if level is not None]),
-            load=level_for(host.load_per_core, thresholds.load),
-            workers=workers,
-            disks=disks,
-        )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,11 @@ class Paths:
         return self.state_dir / "audit.jsonl"
 
     @property
+    def saved_logs_dir(self) -> Path:
+        """Where the log view saves a container's log (`s`)."""
+        return self.data_dir / "logs"
+
+    @property
     def log_dir(self) -> Path:
         """Where diagnostic logs go."""
         return self.state_dir / "log"

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from pixel_tui.levels import HOST_METRICS
 from pixel_tui.model import Snapshot, iso
 
 SCHEMA_VERSION = 1
@@ -49,11 +50,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
             "uptime_s": round(host.uptime_s, 1),
         },
         "levels": {
-            "cpu": levels.cpu.value,
-            "memory": levels.memory.value,
-            "swap": levels.swap.value,
-            "disk": levels.disk.value,
-            "load": levels.load.value,
+            **{metric.key: levels.of_metric(metric.key).value for metric in HOST_METRICS},
             "workers": levels.workers.value,
             "overall": levels.overall.value,
         },

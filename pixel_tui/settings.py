@@ -14,7 +14,7 @@ from typing import Any
 
 from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
-from pixel_tui.model import Thresholds
+from pixel_tui.levels import SPARKLINE_METRICS, Thresholds
 
 CONFIG_MAX_BYTES = 1024 * 1024
 """A config file larger than this is not one."""
@@ -202,7 +202,7 @@ _SECTIONS = {
     "autoheal": AutohealSettings,
     "fleet": FleetSettings,
 }
-_METRICS = ("swap", "memory", "cpu", "load")
+_METRICS = tuple(metric.key for metric in SPARKLINE_METRICS)
 
 
 def load_settings(

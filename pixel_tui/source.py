@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pixel_tui.loglines import LogStream
 from pixel_tui.model import ContainerDetail, Snapshot
 
 
@@ -20,6 +21,11 @@ class SnapshotSource(Protocol):
 
     def logs(self, container_id: str, tail: int = 200) -> str:
         """The last `tail` lines of a container's log (raises LookupError when it is gone)."""
+        ...
+
+    def follow_logs(self, container_id: str, tail: int) -> LogStream:
+        """A container's log from its last `tail` lines on, followed, timestamps included (LookupError when it
+        is gone). Blocking while it connects; the stream is read, and may be closed, from any thread."""
         ...
 
     def close(self) -> None:

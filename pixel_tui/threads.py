@@ -178,7 +178,11 @@ def wait_for_signal(timeout: float) -> None:
         os.set_blocking(write_end, False)
         previous = signal.set_wakeup_fd(write_end)
         try:
-            select.select([read_end], [], [], max(timeout, 0.0))
+            # poll, not select: at a thousand containers the collector holds more than 1 024 descriptors,
+            # and select() refuses any descriptor numbered above that.
+            poller = select.poll()
+            poller.register(read_end, select.POLLIN)
+            poller.poll(max(timeout, 0.0) * 1000)
         finally:
             signal.set_wakeup_fd(previous)
     finally:

@@ -106,6 +106,18 @@ async def open_worker_detail(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def open_worker_log(pilot: Pilot) -> None:
+    """The stuck worker's log, followed: timestamps shown, `push` searched for and jumped to."""
+    await pilot.press("tab", "l")
+    for _ in range(250):  # the stream is read in a thread worker
+        await pilot.pause(0.02)
+        screen = pilot.app.screen
+        if type(screen).__name__ == "LogScreen" and len(screen.buffer.lines) == 27:  # type: ignore[attr-defined]
+            break
+    await pilot.press("t", "slash", *"push", "enter")
+    await pilot.pause()
+
+
 async def open_history(pilot: Pilot) -> None:
     """The history screen, once the store was read (in a worker) and the chart drawn (in a thread)."""
     await pilot.press("h")
@@ -166,6 +178,7 @@ async def main() -> int:
         await shoot("dashboard-80x24", (80, 24)),
         await shoot("help", (120, 40), then=open_help),
         await shoot("worker-detail", (120, 40), then=open_worker_detail),
+        await shoot("worker-log", (120, 35), then=open_worker_log),
     ]
     with tempfile.TemporaryDirectory(prefix="pixel-screenshots-") as directory:
         history = imported_history(Path(directory))

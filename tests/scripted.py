@@ -6,8 +6,9 @@ Tests and screenshots run the real console on these: no Docker engine, no clock,
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -69,6 +70,8 @@ class ScriptedSource:
         self._gone: set[str] = set()
         self.calls = 0
         """How many times collect() was called."""
+        self.streams: dict[str, list[QueueLogStream]] = {}
+        """The followed logs opened, by container id."""
         self.closed = False
         """True once close() was called."""
 
@@ -95,6 +98,20 @@ class ScriptedSource:
         lines = text.splitlines()
         return "\n".join(lines[-tail:]) if tail > 0 else ""
 
+    def follow_logs(self, container_id: str, tail: int) -> QueueLogStream:
+        """The canned log's last `tail` lines, then whatever `push` sends; LookupError when unknown or removed."""
+        stream = QueueLogStream(self.logs(container_id, tail).splitlines())
+        with self._lock:
+            self.streams.setdefault(container_id, []).append(stream)
+        return stream
+
+    def push(self, container_id: str, lines: Iterable[str]) -> None:
+        """New lines for every stream open on the container."""
+        with self._lock:
+            streams = list(self.streams.get(container_id, ()))
+        for stream in streams:
+            stream.put(lines)
+
     def remove(self, container_id: str) -> None:
         """Make a container vanish for detail() and logs(), as if removed behind the console's back."""
         with self._lock:
@@ -103,6 +120,37 @@ class ScriptedSource:
     def close(self) -> None:
         """Nothing to release; remembers it was called."""
         self.closed = True
+
+
+class QueueLogStream:
+    """A followed log fed by the test: its first lines, then what `put` sends, until `end` or `close`."""
+
+    def __init__(self, first: Iterable[str] = ()) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.put(first)
+        self.ended: str | None = None
+        """Why the lines ended, once they have."""
+        self._why = "closed"
+
+    def put(self, lines: Iterable[str]) -> None:
+        """More lines."""
+        for line in lines:
+            self._queue.put(line)
+
+    def end(self, why: str) -> None:
+        """End the log as the engine would (the container exited)."""
+        self._why = why
+        self._queue.put(None)
+
+    def __iter__(self) -> Iterator[str]:
+        """The lines until the end."""
+        while (line := self._queue.get()) is not None:
+            yield line
+        self.ended = self._why
+
+    def close(self) -> None:
+        """End at once."""
+        self._queue.put(None)
 
 
 def _default_details(snapshots: Iterable[Snapshot]) -> dict[str, ContainerDetail]:

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +128,29 @@ def test_collector_over_ssh_measures_cpu_and_memory_with_one_shot_stats(engine, 
     for name in ("busy", "idle"):
         assert after[name].mem_used and after[name].mem_used > 0, name
     assert after["idle"].mem_limit == 64 * 1024 * 1024
+
+
+def test_a_log_is_followed_over_ssh_and_closing_ends_it_at_once(engine, sshd, home):
+    container = engine.run(["sh", "-c", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.1; done"], name="ticking")
+    collector = Collector(Settings(docker_host=sshd.url()))
+    try:
+        stream = collector.follow_logs(container.id, tail=1)
+        got: list[str] = []
+        reader = threading.Thread(target=lambda: got.extend(stream), name="ssh-follow")
+        reader.start()
+        deadline = time.monotonic() + 20
+        while len(got) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        stream.close()  # docker-py's own close refuses over ssh://: the stream's client goes with it
+        reader.join(5)
+        assert not reader.is_alive() and time.monotonic() - started < 3
+    finally:
+        collector.close()
+    assert len(got) >= 4 and stream.ended == "closed"
+    numbers = [int(line.rsplit("tick-", 1)[1]) for line in got]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "every line, in order, over ssh"
+    assert all(line[:4].isdigit() and "Z tick-" in line for line in got), "with the engine's timestamps"
 
 
 FAILURES = {

@@ -147,3 +147,31 @@ def test_a_signal_taken_by_another_thread_still_ends_an_interruptible_sleep():
         signal.signal(signal.SIGUSR1, previous)
         helper.join()
     assert time.monotonic() - started < 5
+
+
+def test_an_interruptible_sleep_works_with_more_than_1024_descriptors_open():
+    """At a thousand containers the collector holds over 1 024 cgroup files open; `snapshot --sample` then
+    slept on a descriptor numbered above 1 024, which select() refuses (ValueError, the snapshot lost)."""
+    import os
+    import resource
+    import time
+
+    import pytest
+
+    from pixel_tui.threads import sleep_interruptibly
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit on open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held: list[int] = []
+    try:
+        while not held or held[-1] < 1100:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        started = time.monotonic()
+        sleep_interruptibly(0.05)
+        assert 0.04 < time.monotonic() - started < 5
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

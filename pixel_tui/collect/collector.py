@@ -14,6 +14,7 @@ from pixel_tui.collect.host import HostSampler
 from pixel_tui.domain import LockJudge, WorkerTracker
 from pixel_tui.engine.client import request_timeout
 from pixel_tui.ledger import LedgerReader, LockReading, TaskIndex, read_lock
+from pixel_tui.loglines import LogStream
 from pixel_tui.model import Container, ContainerDetail, Event, Levels, LockState, Snapshot, utcnow, workers_level
 from pixel_tui.settings import Settings
 
@@ -25,7 +26,7 @@ class CollectorParts:
     host: Any
     """Has `sample() -> Host`."""
     engine: Any
-    """Has `poll(now) -> EngineReading`, `detail(id)`, `logs(id, tail)`, `close()`."""
+    """Has `poll(now) -> EngineReading`, `detail(id)`, `logs(id, tail)`, `follow_logs(id, tail)`, `close()`."""
     ledger: Any | None
     """Has `read() -> LedgerReading`; None when no ledger is configured."""
     read_lock: Callable[[str], LockReading]
@@ -128,6 +129,11 @@ class Collector:
     def logs(self, container_id: str, tail: int = 200) -> str:
         """A container's last log lines (LookupError when gone)."""
         return self._engine.logs(container_id, tail)
+
+    def follow_logs(self, container_id: str, tail: int) -> LogStream:
+        """A container's log, followed (LookupError when gone)."""
+        stream: LogStream = self._engine.follow_logs(container_id, tail)
+        return stream
 
     def close(self) -> None:
         """Release the engine's connections and threads."""

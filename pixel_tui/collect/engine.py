@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import docker
@@ -22,6 +23,7 @@ import docker.errors
 
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
+from pixel_tui.collect.follow import DockerLogStream, follow
 from pixel_tui.collect.listing import Inspected, exit_code_of, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
@@ -233,9 +235,9 @@ class DockerEngine:
         self._listed = None
         self.metrics.clear()
 
-    def _new_client(self) -> docker.APIClient:
+    def _new_client(self, timeout: float | None = None) -> docker.APIClient:
         version = self._api.api_version if self._api else None
-        return connect(self.url, explicit=self._explicit_url is not None, timeout=None, version=version)[0]
+        return connect(self.url, explicit=self._explicit_url is not None, timeout=timeout, version=version)[0]
 
     def _refresh(
         self,
@@ -368,3 +370,7 @@ class DockerEngine:
         """The last `tail` lines of a container's output, stdout and stderr interleaved."""
         raw = ask(self.liveness, self._client, self.url, container_id, lambda api: api.logs(container_id, tail=tail))
         return raw.decode("utf-8", "replace")
+
+    def follow_logs(self, container_id: str, tail: int) -> DockerLogStream:
+        """The log followed, on a client of its own (its request timeout holds until the engine answers)."""
+        return follow(self.liveness, partial(self._new_client, self._request_timeout), self.url, container_id, tail)

@@ -20,7 +20,7 @@ from pixel_tui.demo.source import DEMO_ENGINE, LEDGER_PATH, LOCK_PATH, demo_coll
 from pixel_tui.demo.world import World
 from pixel_tui.history.model import Cycle
 from pixel_tui.history.recorder import HistoryRecorder
-from pixel_tui.model import Level
+from pixel_tui.levels import METRIC, Thresholds
 from pixel_tui.paths import Paths
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
@@ -73,20 +73,21 @@ def build_demo(
     settings = demo_settings(settings, speed)
     world = World(cycle_s=settings.history.cycle_s, clock=clock, wall=wall)
     history = HistoryRecorder(workdir / "history.sqlite3", settings.history, clock=clock)
-    _seed(history, settings.history.cycle_s, wall())
+    _seed(history, settings.history.cycle_s, wall(), settings.thresholds)
     backends = Backends(SimEngineOps(world), SimFiles(world), SimHost(world), AuditLog(workdir / "audit.jsonl"))
     executor = Executor(settings, backends, read_only=settings.read_only, clock=wall)
     return Demo(world, settings, demo_collector(world, settings), executor, history, workdir)
 
 
-def _seed(history: HistoryRecorder, cycle_s: float, now: datetime) -> None:
-    """Cycles 9-13 of the arc, so the history starts with the build-up to the crisis."""
+def _seed(history: HistoryRecorder, cycle_s: float, now: datetime, thresholds: Thresholds) -> None:
+    """Cycles 9-13 of the arc, so the history starts with the build-up to the crisis, each at the level its swap
+    reaches."""
     store = history.store
     store.continue_after(min(BUILD_UP) - 1)
     start = now - timedelta(seconds=cycle_s * len(BUILD_UP))
     for offset, (number, swap) in enumerate(sorted(BUILD_UP.items())):
         began = start + timedelta(seconds=cycle_s * offset)
-        level = Level.CRITICAL if swap >= 80 else Level.WARNING if swap >= 50 else Level.CAREFUL
+        level = METRIC["swap"].level(swap, thresholds)  # the arc is told by its swap
         store.add_own(
             Cycle(
                 None,

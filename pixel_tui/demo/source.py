@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pixel_tui.collect import Collector
 from pixel_tui.collect.collector import CollectorParts
 from pixel_tui.collect.engine import EngineReading
+from pixel_tui.demo.chatter import DemoLogStream
 from pixel_tui.demo.world import SWAP_TOTAL, TOTAL_MEMORY, World
 from pixel_tui.ledger import LedgerReading, LockReading, parse_ledger
 from pixel_tui.model import (
@@ -115,6 +116,13 @@ class DemoEngine:
         if sim is None:
             raise LookupError(f"container {container_id[:12]} no longer exists")
         return "\n".join(sim.log[-tail:])
+
+    def follow_logs(self, container_id: str, tail: int) -> DemoLogStream:
+        """Its last lines, then new ones as the world goes on."""
+        sim = self.world.container(container_id)
+        if sim is None:
+            raise LookupError(f"container {container_id[:12]} no longer exists")
+        return DemoLogStream(self.world, sim, tail)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -17,7 +17,7 @@ re-checks the same facts live (`has_live_worker`) and trusts the graces the snap
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pixel_tui.domain.workers import ALIVE_STATES, WorkerRules, urgency
 from pixel_tui.ledger import Task, TaskIndex
@@ -199,3 +199,12 @@ def live_worker_of(
         ),
         None,
     )
+
+
+def last_container(workers: Sequence[Worker], task_id: str | None) -> Worker | None:
+    """The worker row of the container that ran `task_id` last (an exited one the engine still has, for a
+    ghost), None when the engine has none left."""
+    if not task_id:
+        return None
+    held = [worker for worker in workers if worker.task_id == task_id and worker.container_id]
+    return max(held, key=lambda worker: worker.started_at or datetime.min.replace(tzinfo=UTC), default=None)

@@ -18,6 +18,7 @@ from pixel_tui import __version__
 from pixel_tui.export.audit_counts import ACTOR_KINDS, OUTCOMES, AuditCounts
 from pixel_tui.ledger.format import STATUSES
 from pixel_tui.ledger.reader import OTHER_STATUS
+from pixel_tui.levels import HOST_METRICS
 from pixel_tui.model import Snapshot
 from pixel_tui.remediate.catalogue import MUTATING_ACTIONS
 
@@ -25,8 +26,8 @@ REMEDIATIONS = tuple(sorted(MUTATING_ACTIONS - {"autoheal.toggle"}))
 """The actions the audit log records (turning autoheal on or off is a setting, not a remediation)."""
 
 PREFIX = "pixel_tui"
-RESOURCES = ("overall", "cpu", "memory", "swap", "disk", "load", "workers")
-"""The resources whose level is exported (`overall` is the worst of the others)."""
+RESOURCES = ("overall", *(metric.key for metric in HOST_METRICS), "workers")
+"""The resources whose level is exported: the host metrics of the table, the workers, and `overall`, the worst."""
 WORKER_STATES = ("running", "timed_out", "ghost", "orphan", "conflict")
 """The worker states counted: running (alive, in time), timed out, the two phantoms, two tasks claiming one."""
 
@@ -85,7 +86,7 @@ def _judged(snapshot: Snapshot) -> Iterator[Metric]:
         labels=["resource"],
     )  # fmt: skip
     for resource in RESOURCES:
-        levels.add_metric([resource], getattr(snapshot.levels, resource).rank)
+        levels.add_metric([resource], getattr(snapshot.levels, resource).rank)  # the snapshot's, judged once
     yield levels
     workers = GaugeMetricFamily(f"{PREFIX}_workers", "Worker containers and tasks by state.", labels=["state"])
     for state, count in worker_counts(snapshot).items():

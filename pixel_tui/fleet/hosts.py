@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pixel_tui.fleet.prom import PromClient, PromError, Result
+from pixel_tui.levels import METRIC, Metric
 from pixel_tui.model import Level, utcnow
 
 LEVELS = (Level.OK, Level.CAREFUL, Level.WARNING, Level.CRITICAL)
@@ -29,11 +30,15 @@ class Column:
     """How a value reads: level (0-3), count, lock (0 free, 1 held, 2 stale), flag (0/1), age (seconds)."""
 
 
+def _level_column(metric: Metric) -> Column:
+    """The column of a host metric's level, as the exporter exports it (`resource` is the metric's key)."""
+    promql = 'pixel_tui_level{{job="{job}",resource="' + metric.key + '"}}'  # `{job}` is filled per query
+    return Column(metric.key, metric.label.lower(), promql, "level")
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("overall", "level", 'pixel_tui_level{{job="{job}",resource="overall"}}', "level"),
-    Column("swap", "swap", 'pixel_tui_level{{job="{job}",resource="swap"}}', "level"),
-    Column("memory", "memory", 'pixel_tui_level{{job="{job}",resource="memory"}}', "level"),
-    Column("load", "load/core", 'pixel_tui_level{{job="{job}",resource="load"}}', "level"),
+    *(_level_column(METRIC[key]) for key in ("swap", "memory", "load")),
     Column("timed_out", "timed out", 'pixel_tui_workers{{job="{job}",state="timed_out"}}', "count"),
     Column(
         "phantoms", "phantoms", 'sum by (instance) (pixel_tui_workers{{job="{job}",state=~"ghost|orphan"}})', "count"

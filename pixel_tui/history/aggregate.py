@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pixel_tui.history.model import OWN_SOURCE, Cycle
+from pixel_tui.levels import HOST_METRICS
 from pixel_tui.model import Level, Snapshot
 
 
@@ -91,11 +92,9 @@ class _Open:
         self.samples += 1
         self.last, self.last_at = now, snapshot.taken_at
         self.level = Level.worst((self.level, snapshot.levels.overall))
-        self.swap.add(host.swap.percent if host.swap.total else 0.0)
-        self.memory.add(host.memory.percent)
-        self.cpu.add(host.cpu_percent)
-        self.disk.add(host.disk_percent)
-        self.load.add(host.load_per_core)
+        for metric in HOST_METRICS:  # each figure as its level was judged on (no swap: 0 %)
+            figure: _Figure = getattr(self, metric.key)
+            figure.add(metric.read(host))
         if snapshot.docker.reachable:  # an engine that did not answer counted nothing: not zero containers
             self.containers.add(snapshot.running_containers)
             self.workers.add(sum(1 for worker in snapshot.workers if worker.container_id))

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pixel_tui.history.model import Cycle
-from pixel_tui.model import Level, Thresholds, level_for
+from pixel_tui.levels import figure_levels
+from pixel_tui.model import Level, Thresholds
 from pixel_tui.values import BadValue, parse_time
 
 STATUS_LEVELS = {
@@ -123,16 +124,9 @@ def read_status(record: dict[str, Any], key: str) -> Level | None:
 
 
 def cycle_level(figures: dict[str, float | None], thresholds: Thresholds, *others: Level | None) -> Level | None:
-    """The worst of the levels the figures reach and the levels a source states; None when nothing says."""
-    limits = {
-        "swap": thresholds.swap,
-        "memory": thresholds.memory,
-        "cpu": thresholds.cpu,
-        "disk": thresholds.disk,
-        "load": thresholds.load,
-    }
-    levels = [level_for(value, limits[name]) for name, value in figures.items() if value is not None]
-    levels += [level for level in others if level is not None]
+    """The worst of the levels the figures (by metric key) reach and the levels a source states; None when nothing
+    says."""
+    levels = [*figure_levels(figures, thresholds).values(), *(level for level in others if level is not None)]
     return Level.worst(levels) if levels else None
 
 

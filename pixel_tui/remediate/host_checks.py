@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pixel_tui import format as fmt
-from pixel_tui.model import Level, level_for
+from pixel_tui.levels import METRIC
+from pixel_tui.model import Level
 from pixel_tui.remediate.host import HostSystem
 from pixel_tui.settings import Settings
 
@@ -19,11 +20,12 @@ def host_refusal(op: str, host: HostSystem, settings: Settings, *, sample_traffi
     memory = host.memory()
     thresholds = settings.thresholds
     if op == "drop-caches":
-        level = level_for(memory.percent, thresholds.memory)
+        metric = METRIC["memory"]
+        level = metric.level(memory.percent, thresholds)
         if level.rank < Level.WARNING.rank:
             return (
                 f"memory is at {memory.percent:.1f} % ({level.value}); the page cache is only dropped at "
-                f"warning ({thresholds.memory[1]:g} %) or worse"
+                f"warning ({metric.limits(thresholds)[1]:g} %) or worse"
             )
         return None
     remediate = settings.remediate

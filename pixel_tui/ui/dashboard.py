@@ -18,27 +18,28 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from pixel_tui.domain.phantoms import last_container
 from pixel_tui.model import ContainerDetail, Snapshot, Worker
+from pixel_tui.paths import default_paths
 from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import displayable
 from pixel_tui.settings import Settings
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, SessionSamples, Trend, cycle_points, read_history
-from pixel_tui.ui.detail import DetailScreen, LogsScreen, container_sections, worker_section
+from pixel_tui.ui.detail import DetailScreen, container_sections, worker_section
 from pixel_tui.ui.events import EventsPane, EventsScreen
 from pixel_tui.ui.footer import KeyFooter
 from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, ReadOnlyGuard
+from pixel_tui.ui.logs import LogScreen
 from pixel_tui.ui.remediation import Remediation, autoheal_words
 from pixel_tui.ui.status import StatusBar, clock
 from pixel_tui.ui.workers import WorkerTable
 
 T = TypeVar("T")
 
-LOG_TAIL = 200
-"""Log lines the log view asks for."""
 SPARK_CYCLES = 360
 """Recent cycles the sparkline reads from the history: more than the widest pane has columns."""
 
@@ -255,7 +256,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     def action_cycle_metric(self) -> None:
         """Next sparkline metric: swap, memory, CPU, load."""
-        names = [metric.name for metric in METRICS]
+        names = [metric.key for metric in METRICS]
         self.metric = names[(names.index(self.metric) + 1) % len(names)]
 
     def action_show_history(self) -> None:
@@ -328,17 +329,40 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             self.notify("nothing selected", severity="warning")
         elif target.container_id is None:
             sections = [worker_section(target.worker, self._data_time())] if target.worker else []
-            self.app.push_screen(DetailScreen(target.name, sections, has_logs=False))
+            ghost_log = self._ghost_container(target) is not None
+            self.app.push_screen(DetailScreen(target.name, sections, has_logs=ghost_log), partial(self._then, target))
         else:
             self._load_detail(target)
 
     def action_logs(self) -> None:
-        """Last log lines of the selection, read off the UI thread."""
+        """Follow the log of the selection: a container, a worker's, or the last container a ghost task had."""
         target = self.selection()
-        if target is None or target.container_id is None:
-            self.notify("no container selected: a ghost task has no log", severity="warning")
-            return
-        self._load_logs(target)
+        if target is None:
+            self.notify("nothing selected", severity="warning")
+        else:
+            self._open_logs(target)
+
+    def _open_logs(self, target: Target) -> None:
+        if target.container_id is None:
+            last = self._ghost_container(target)
+            if last is None:
+                self.notify(f"{target.name}: the engine has no container of it left, so no log to show",
+                            severity="warning", markup=False)  # fmt: skip
+                return
+            target = Target(f"{target.name} · its last container {last.container} ({last.state})", last.container_id)
+        assert target.container_id is not None
+        save_dir = (self.app.paths or default_paths()).saved_logs_dir
+        self.app.push_screen(LogScreen(self.source, target.container_id, target.name, save_dir=save_dir))
+
+    def _ghost_container(self, target: Target) -> Worker | None:
+        """The exited container a ghost task last ran in, if the engine still has it."""
+        worker, snapshot = target.worker, self.snapshot
+        return last_container(snapshot.workers, worker.task_id) if worker and snapshot else None
+
+    def _then(self, target: Target, result: str | None) -> None:
+        """After a detail: its `l` asks for the log."""
+        if result == "logs":
+            self._open_logs(target)
 
     def _ask_source(self, target: Target, doing: str, call: Callable[[str], T]) -> T | None:
         """Call the source from a worker thread; a failure becomes a notification, never an exception."""
@@ -367,16 +391,4 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         detail = displayable(detail)  # labels, env and command come from whoever started the container
         now = self._data_time()
         sections = ([worker_section(target.worker, now)] if target.worker else []) + container_sections(detail, now)
-
-        def then(result: str | None) -> None:
-            if result == "logs":
-                self._load_logs(target)
-
-        self.app.push_screen(DetailScreen(target.name, sections, has_logs=True), then)
-
-    @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
-    def _load_logs(self, target: Target) -> None:
-        text = self._ask_source(target, "read the log of", lambda cid: self.source.logs(cid, LOG_TAIL))
-        if text is not None:
-            title = f"{target.name} · last {LOG_TAIL} lines"
-            self.app.call_from_thread(self.app.push_screen, LogsScreen(title, text))
+        self.app.push_screen(DetailScreen(target.name, sections, has_logs=True), partial(self._then, target))

@@ -8,14 +8,14 @@ record (docs/domain.md, "Cycles and history").
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from pixel_tui.history.model import Cycle
 from pixel_tui.history.store import HistoryStore
-from pixel_tui.model import Level, Snapshot, Thresholds, level_for
+from pixel_tui.levels import SPARKLINE_METRICS
+from pixel_tui.model import Snapshot
 from pixel_tui.pipeline import HistorySink
 from pixel_tui.safe import printable
 
@@ -53,31 +53,8 @@ class CpuSmoother:
         return replace(snapshot, containers=tuple(containers))
 
 
-@dataclass(frozen=True)
-class Metric:
-    """A host metric the sparkline and the history chart show."""
-
-    name: str
-    """Its key in the config (`ui.history_metric`)."""
-    label: str
-    """How the pane titles it."""
-    unit: str
-    """Unit after the figure."""
-    limits: Callable[[Thresholds], tuple[float, float, float]]
-    """Its (careful, warning, critical) thresholds."""
-    ceiling: float | None = 100.0
-    """Top of the sparkline's scale (which starts at 0); None when the figure has no natural top."""
-
-
-METRICS: tuple[Metric, ...] = (
-    Metric("swap", "swap", "%", lambda t: t.swap),
-    Metric("memory", "memory", "%", lambda t: t.memory),
-    Metric("cpu", "CPU", "%", lambda t: t.cpu),
-    Metric("load", "load/core", "", lambda t: t.load, ceiling=None),
-)
-"""The metrics in the order the key cycles them."""
-
-METRIC_BY_NAME = {metric.name: metric for metric in METRICS}
+METRICS = SPARKLINE_METRICS
+"""The sparkline's metrics in the order the key cycles them (the model's table holds them)."""
 
 
 @dataclass(frozen=True)
@@ -114,21 +91,6 @@ class Trend:
     """"history unavailable: <why>" when the history could not be read; the points are then what could be."""
 
 
-def scale(metric: Metric, values: Sequence[float], thresholds: Thresholds) -> tuple[float, float]:
-    """The (bottom, top) of a metric's axis, in the sparkline and the history chart alike: 0 to 100 for a
-    percentage, so that 1.9 % -> 2.0 % stays a flat line at the bottom instead of filling the height; for load per
-    core, 0 to its critical threshold or the highest value, whichever is larger (an idle host draws low, an
-    overloaded one still fits)."""
-    if metric.ceiling is not None:
-        return 0.0, metric.ceiling
-    return 0.0, max([metric.limits(thresholds)[2], *values]) or 1.0
-
-
-def level_of(metric: str, value: float | None, thresholds: Thresholds) -> Level:
-    """The level `value` reaches for `metric`."""
-    return level_for(value, METRIC_BY_NAME[metric].limits(thresholds))
-
-
 class SessionSamples:
     """This session's samples (one per collection), for the sparkline of a console that keeps no history."""
 
@@ -140,15 +102,9 @@ class SessionSamples:
         """Record one collection; returns the recent samples, oldest first."""
         self._count += 1
         host = snapshot.host
+        figure = {metric.key: metric.read(host) for metric in SPARKLINE_METRICS}  # as the levels read them
         self._points.append(
-            Point(
-                number=self._count,
-                at=snapshot.taken_at,
-                swap=host.swap.percent if host.swap.total else 0.0,
-                memory=host.memory.percent,
-                cpu=host.cpu_percent,
-                load=host.load_per_core,
-            )
+            Point(self._count, snapshot.taken_at, figure["swap"], figure["memory"], figure["cpu"], figure["load"])
         )
         return Trend(tuple(self._points), "sample")
 

@@ -1,21 +1,19 @@
-"""The detail view of a container or worker (labels, ports, mounts, command, masked env) and the log view."""
+"""The detail view of a container or worker (labels, ports, mounts, command, masked env)."""
 
 from __future__ import annotations
 
 import signal
 from datetime import datetime
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, RichLog, Static
+from textual.widgets import Static
 
 from pixel_tui import format as fmt
 from pixel_tui.model import ContainerDetail, HealthCheck, Worker, utcnow
-from pixel_tui.safe import sgr_only
 from pixel_tui.ui.workers import flags
 
 Section = tuple[str, list[tuple[str, str]]]
@@ -152,7 +150,7 @@ class DetailScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         CLOSE,
-        Binding("l", "show_logs", "logs", tooltip="Last log lines of this container", id="detail.logs"),
+        Binding("l", "show_logs", "logs", tooltip="Follow the log of this container", id="detail.logs"),
     ]
 
     def __init__(self, title: str, sections: list[Section], *, has_logs: bool) -> None:
@@ -176,36 +174,3 @@ class DetailScreen(ModalScreen[str | None]):
     def action_show_logs(self) -> None:
         """Close, asking the dashboard for the logs."""
         self.dismiss("logs")
-
-
-class LogsScreen(ModalScreen[None]):
-    """The last lines of a container's log, scrolled to the end, in its own colours and nothing else.
-
-    The log is the container's to write: only its SGR colour sequences are rendered; every other
-    escape sequence and control character arrives as visible text (`pixel_tui.safe.sgr_only`).
-    """
-
-    BINDINGS = [CLOSE]
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        """A framed log."""
-        with Vertical(id="dialog") as dialog:
-            dialog.border_title = Content(self.title_text)  # a container name: not markup
-            dialog.border_subtitle = "esc close"
-            if self.text.strip():
-                yield RichLog(id="log", highlight=False, markup=False, wrap=False, auto_scroll=True)
-            else:
-                yield Label("the log is empty", id="log-empty")
-
-    def on_mount(self) -> None:
-        """Fill the log."""
-        if self.text.strip():
-            log = self.query_one(RichLog)
-            for line in sgr_only(self.text).splitlines():
-                log.write(Text.from_ansi(line))
-            log.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -11,7 +12,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from pixel_tui import format as fmt
-from pixel_tui.model import Level, Snapshot, Thresholds, level_for
+from pixel_tui.levels import HOST_METRICS, METRIC
+from pixel_tui.model import Disk, Host, Level, Snapshot, Thresholds
 from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, clip, level_class, level_label, short_size
 
 LABEL_WIDTH = 5
@@ -34,59 +36,40 @@ class GaugeReading:
 
 
 def readings(snapshot: Snapshot, thresholds: Thresholds) -> tuple[GaugeReading, ...]:
-    """The gauges of a snapshot, in display order; levels come from the model."""
+    """The gauges of a snapshot, in the metric table's order, one per configured disk; levels are the snapshot's."""
     host, levels = snapshot.host, snapshot.levels
-    swap_pct = host.swap.percent if host.swap.total else None
-    gauges = [
-        GaugeReading(
-            "cpu", "CPU", _fraction(host.cpu_percent), _pct(host.cpu_percent), f"{host.cores} cores", levels.cpu
-        ),
-        GaugeReading(
-            "memory",
-            "MEM",
-            _fraction(host.memory.percent),
-            _pct(host.memory.percent),
-            f"{short_size(host.memory.used)}/{short_size(host.memory.total)}",
-            levels.memory,
-        ),
-        GaugeReading(
-            "swap",
-            "SWAP",
-            _fraction(swap_pct),
-            fmt.swap_figure(host.swap.total, host.swap.percent, _pct),
-            f"{short_size(host.swap.used)}/{short_size(host.swap.total)}" if host.swap.total else "",
-            levels.swap,
-        ),
-    ]
-    for index, disk in enumerate(host.disks):
-        detail = disk.error or f"{short_size(disk.used)}/{short_size(disk.total)}"
-        gauges.append(
-            GaugeReading(
-                f"disk-{index}",
-                "DISK",
-                _fraction(disk.percent),
-                _pct(disk.percent),
-                f"{clip(disk.mount, 6)} {detail}",
-                level_for(disk.percent, thresholds.disk),
-            )
-        )
-    per_core = host.load_per_core
-    critical = thresholds.load[2] or 1.0
-    gauges.append(
-        GaugeReading(
-            "load",
-            "LOAD",
-            min(per_core / critical, 1.0),
-            f"{per_core:.2f}/c",
-            " ".join(f"{value:.2f}" for value in host.load),
-            levels.load,
-        )
-    )
+    gauges = []
+    for metric in HOST_METRICS:
+        if metric.key == "disk":
+            gauges += [_disk(index, disk, levels.of_disk(index), thresholds) for index, disk in enumerate(host.disks)]
+            continue
+        value, detail = _SHOWN[metric.key](host)
+        fraction = metric.fraction(metric.read(host), thresholds)  # no swap: 0, an empty bar beside "none"
+        gauges.append(GaugeReading(metric.key, metric.short, fraction, value, detail, levels.of_metric(metric.key)))
     return tuple(gauges)
 
 
-def _fraction(percent: float | None) -> float | None:
-    return None if percent is None else max(0.0, min(percent / 100.0, 1.0))
+_SHOWN: dict[str, Callable[[Host], tuple[str, str]]] = {
+    "cpu": lambda host: (_pct(host.cpu_percent), f"{host.cores} cores"),
+    "memory": lambda host: (
+        _pct(host.memory.percent),
+        f"{short_size(host.memory.used)}/{short_size(host.memory.total)}",
+    ),
+    "swap": lambda host: (
+        fmt.swap_figure(host.swap.total, host.swap.percent, _pct),
+        f"{short_size(host.swap.used)}/{short_size(host.swap.total)}" if host.swap.total else "",
+    ),
+    "load": lambda host: (f"{host.load_per_core:.2f}/c", " ".join(f"{value:.2f}" for value in host.load)),
+}
+"""A gauge's value and detail, by metric key (the disks have one gauge per mount)."""
+
+
+def _disk(index: int, disk: Disk, level: Level | None, thresholds: Thresholds) -> GaugeReading:
+    detail = disk.error or f"{short_size(disk.used)}/{short_size(disk.total)}"
+    fraction = METRIC["disk"].fraction(disk.percent, thresholds)
+    # An unmeasured mount shows n/a and no alarm: `snapshot` calls it unknown, the gauge leaves it ok.
+    return GaugeReading(f"disk-{index}", METRIC["disk"].short, fraction, _pct(disk.percent),
+                        f"{clip(disk.mount, 6)} {detail}", level or Level.OK)  # fmt: skip
 
 
 def _pct(percent: float | None) -> str:
@@ -160,8 +143,10 @@ class HostGauges(Vertical):
 
     def compose(self) -> ComposeResult:
         """One gauge per figure, one per configured disk."""
-        for key in ("cpu", "memory", "swap", *(f"disk-{index}" for index in range(self.disks)), "load"):
-            yield Gauge(id=_gauge_id(key))
+        for metric in HOST_METRICS:
+            keys = [f"disk-{index}" for index in range(self.disks)] if metric.key == "disk" else [metric.key]
+            for key in keys:
+                yield Gauge(id=_gauge_id(key))
 
     async def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         """New data: hand each gauge its reading."""

@@ -14,15 +14,16 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, Sparkline
 
+from pixel_tui.levels import METRIC, Metric
 from pixel_tui.model import Level, Thresholds
-from pixel_tui.ui.derive import METRIC_BY_NAME, Metric, Trend, level_of, scale
+from pixel_tui.ui.derive import Trend
 from pixel_tui.ui.text import LEVEL_CLASSES, LEVEL_SYMBOL, level_class, level_label
 
 
 def _figure(value: float | None, metric: Metric, *, unit: bool = True) -> str:
     if value is None:
         return "n/a"
-    text = f"{value:.1f}" if metric.unit == "%" else f"{value:.2f}"
+    text = f"{value:.{metric.digits}f}"
     return text + metric.unit if unit else text
 
 
@@ -124,12 +125,12 @@ class HistoryPane(Vertical):
     def _update(self) -> None:
         if not self.is_mounted:
             return
-        metric = METRIC_BY_NAME[self.metric]
+        metric = METRIC[self.metric]
         trend = self.trend
-        values = [point.value(metric.name) for point in trend.points]
+        values = [point.value(metric.key) for point in trend.points]
         measured = [value for value in values if value is not None]
         current = values[-1] if values else None
-        level = level_of(metric.name, current, self.thresholds)
+        level = metric.level(current, self.thresholds)
         for name in LEVEL_CLASSES:
             self.set_class(name == level_class(level), name)
         # The labels are as wide as the pane whatever they say: no layout pass needed.
@@ -137,7 +138,7 @@ class HistoryPane(Vertical):
         # Width-many recent points: one column each once there are enough.
         spark = self.query_one(ScaledSparkline)
         spark.data = measured[-max(spark.size.width, 1) :] if spark.size.width else measured
-        spark.bounds = scale(metric, spark.data, self.thresholds)
+        spark.bounds = metric.scale(spark.data, self.thresholds)
         self.query_one("#history-range", Label).update(self._range_text(trend, metric, spark.data), layout=False)
 
     def _now_text(self, trend: Trend, metric: Metric, current: float | None, level: Level) -> str:

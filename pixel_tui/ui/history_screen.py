@@ -8,6 +8,7 @@ when the screen opens. Imported text (sources, methods, actions) passes through 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from textual import work
@@ -20,7 +21,8 @@ from textual.widgets import Label
 from pixel_tui import format as fmt
 from pixel_tui.history.model import Cycle, recovery_line
 from pixel_tui.history.output import method_and_actions
-from pixel_tui.model import Level, Thresholds, level_for
+from pixel_tui.levels import METRIC, figure_levels
+from pixel_tui.model import Level, Thresholds
 from pixel_tui.safe import printable
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.derive import RecordedHistory, read_history
@@ -35,24 +37,25 @@ SCREEN_CYCLES = 500
 _TIME = "%Y-%m-%d %H:%M"
 
 
-def _figure_cell(value: float | None, limits: tuple[float, float, float], *, percent: bool = True) -> Cell:
+def _figure_cell(cycle: Cycle, key: str, levels: Mapping[str, Level]) -> Cell:
     """A cycle's figure (a percentage, or a load per core), in the color of the level it reached."""
+    value = cycle.figure(key)
     if value is None:
         return Cell("-", "muted", right=True)
-    level = level_for(value, limits)
-    return Cell(fmt.percent(value) if percent else f"{value:.2f}", "" if level is Level.OK else level.value, right=True)
+    level = levels[key]
+    text = fmt.percent(value) if METRIC[key].unit == "%" else f"{value:.2f}"
+    return Cell(text, "" if level is Level.OK else level.value, right=True)
 
 
 def cells(cycle: Cycle, thresholds: Thresholds) -> tuple[Cell, ...]:
     """One cycle as table cells: the columns of `pixel-tui history`, the duration before the method and actions."""
     level = cycle.level
+    figures = ("swap", "memory", "disk", "load")
+    levels = figure_levels({key: cycle.figure(key) for key in figures}, thresholds)
     return (
         Cell("?" if cycle.cycle is None else str(cycle.cycle), right=True),
         Cell(cycle.started_at.strftime(_TIME), "muted"),
-        _figure_cell(cycle.swap_percent, thresholds.swap),
-        _figure_cell(cycle.memory_percent, thresholds.memory),
-        _figure_cell(cycle.disk_percent, thresholds.disk),
-        _figure_cell(cycle.load_per_core, thresholds.load, percent=False),
+        *(_figure_cell(cycle, key, levels) for key in figures),
         Cell("-", "muted") if level is None else Cell(level_label(level), "" if level is Level.OK else level.value),
         Cell(fmt.duration(cycle.duration_s), right=True),
         Cell(printable(method_and_actions(cycle))),

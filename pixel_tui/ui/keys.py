@@ -90,7 +90,7 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
-    Binding("l", "logs", "logs", tooltip="Last log lines of the selected container or worker", id="item.logs"),
+    Binding("l", "logs", "logs", tooltip="Follow the log of the selected container or worker", id="item.logs"),
     Binding(
         "i", "inspect", "inspect", show=False, tooltip="Detail of the selected container or worker", id="item.inspect"
     ),
@@ -110,10 +110,27 @@ CONTAINER_BINDINGS: list[Binding] = [remediation("container.restart"), remediati
 WORKER_BINDINGS: list[Binding] = [remediation("worker.kill")]
 """Keys of the workers table, when it has the focus."""
 
+LOG_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "close", tooltip="Clear the search, else the filter, else close", id="logs.back"),
+    Binding("q", "dismiss", "close", show=False, tooltip="Close the log view", id="logs.close"),
+    Binding("f", "toggle_follow", "follow", tooltip="Follow new lines, or pause", id="logs.follow"),
+    Binding("slash", "search", "search", tooltip="Search: matches lit, enter jumps to one", id="logs.search"),
+    Binding("n", "next_match", "next", show=False, tooltip="Next match of the search", id="logs.next"),
+    Binding("N", "previous_match", "previous", show=False, tooltip="Previous match", id="logs.previous"),
+    Binding(
+        "vertical_line,ctrl+f", "filter", "filter", tooltip="Show only the lines containing a text", id="logs.filter"
+    ),
+    Binding("t", "toggle_stamps", "time", tooltip="Show or hide the timestamps", id="logs.timestamps"),
+    Binding("w", "toggle_wrap", "wrap", tooltip="Wrap long lines or scroll sideways", id="logs.wrap"),
+    Binding("s", "save", "save", tooltip="Save the lines shown to a new file", id="logs.save"),
+]
+"""Keys of the log view."""
+
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
     ("Dashboard", DASHBOARD_BINDINGS),
     ("Containers table", CONTAINER_BINDINGS),
     ("Workers table", WORKER_BINDINGS),
+    ("Log view", LOG_BINDINGS),
     ("Anywhere", APP_BINDINGS),
 )
 """The console's own bindings as the help screen groups them."""

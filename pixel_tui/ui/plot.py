@@ -6,7 +6,7 @@ A widget that owns its figure, as textual-plotext's `PlotextPlot` does: plotext'
 ANSI output into Rich Text, in a thread (plotext is pure Python and takes a while). Each series has its own marker,
 named in the legend line above the chart, so the chart reads without colour (NO_COLOR): swap `#`, memory `o`, CPU
 `+`, load `x`. Percentages use the left axis, 0-100; load per core the right
-one, from 0 to its critical threshold or the highest load (`derive.scale`, as the sparkline).
+one, from 0 to its critical threshold or the highest load (`Metric.scale`, as the sparkline).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from textual.theme import Theme
 from textual.widget import Widget
 
 from pixel_tui.history.model import Cycle
+from pixel_tui.levels import METRIC
 from pixel_tui.model import Thresholds
-from pixel_tui.ui.derive import METRIC_BY_NAME, scale
 
 RGB = tuple[int, int, int]
 
@@ -116,7 +116,7 @@ def build_chart(
             color = colors.get(series.color, "default")
             figure.plot(xs, ys, marker=series.marker, color=color, yside="right" if series.right else "left")
     loads = [value for cycle in cycles if (value := cycle.figure("load")) is not None]
-    bottom, top = scale(METRIC_BY_NAME["load"], loads, thresholds)
+    bottom, top = METRIC["load"].scale(loads, thresholds)
     figure.ylim(0, 100, yside="left")
     figure.ylim(bottom, top, yside="right")
     rows = 5 if height >= 12 else 3

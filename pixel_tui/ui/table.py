@@ -17,10 +17,35 @@ from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from pixel_tui.ui.fit import ColumnFit, Fit, Row
 from pixel_tui.ui.text import Cell, CellText, Palette
 
-Row = tuple[str, tuple[Cell, ...]]
-"""A row as data: its key and its cells."""
+
+class CellCache:
+    """A row's cells kept while what they show is unchanged: `cells_of(key, shown, build)` returns the very
+    tuple built last time when `shown` (everything the cells read, durations as shown) is equal, so the
+    table skips the row. At 1 000 containers and 250 workers, building every row's cells each collection
+    was most of the event loop's work, and on a quiet host few rows change."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, tuple[object, tuple[Cell, ...]]] = {}
+
+    def cells_of(self, key: str, shown: object, build: Callable[[], tuple[Cell, ...]]) -> tuple[Cell, ...]:
+        """The cells of row `key`: kept when `shown` equals what they were built from, else `build()`."""
+        built = self._built.get(key)
+        if built is not None and built[0] == shown:
+            return built[1]
+        made = build()
+        self._built[key] = (shown, made)
+        return made
+
+    def keep_only(self, keys: set[str] | frozenset[str]) -> None:
+        """Forget the rows no longer shown (called when the cache holds more rows than there are)."""
+        self._built = {key: built for key, built in self._built.items() if key in keys}
+
+    def __len__(self) -> int:
+        return len(self._built)
+
 
 CELL_CACHE = 4096
 """Rendered cells kept: every visible cell, with and without the cursor, many times over."""
@@ -39,7 +64,7 @@ class KeyedTable(DataTable[CellText]):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     """(column key, header label, right-aligned)."""
-    FIT: ClassVar[tuple[tuple[str, int, Callable[[str, int], str]], ...]] = ()
+    FIT: ClassVar[tuple[Fit, ...]] = ()
     """(column key, narrowest width, how to cut its text), the first to give up room first: the columns that are
     cut, each down to its narrowest before the next is touched, when the table is narrower than its columns
     whole, so that the others stay whole instead of the last being cut at the edge. Every column is whole
@@ -66,12 +91,7 @@ class KeyedTable(DataTable[CellText]):
         self._palette = Palette({})
         self._shown_title: str | None = None
         self._natural = 0
-        self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}
-        """Row key -> its cells and their widths, measured once per new cells."""
-        self._widest: tuple[tuple[int, ...], dict[str, int]] | None = None
-        """The header widths, and each column's widest cell or header with them."""
-        self._cut_rows: dict[str, tuple[tuple[Cell, ...], dict[int, int], tuple[Cell, ...]]] = {}
-        """Row key -> its cells, the limits they were cut to, and the cells as cut."""
+        self._columns = ColumnFit()
 
     def on_mount(self) -> None:
         """Create the columns, follow the theme, show what is bound already."""
@@ -170,27 +190,13 @@ class KeyedTable(DataTable[CellText]):
                 self.move_cursor(row=index)
 
     def _fit(self, rows: Sequence[Row]) -> Sequence[Row]:
-        """`rows` with the FIT columns' text cut to what the table's width leaves them."""
+        """`rows` with the FIT columns' text cut to what the table's width leaves them; every column's width set."""
         if not self.FIT:
             return rows
         keys = [key for key, _, _ in self.COLUMNS]
-        measured = self._measured
-        changed = len(rows) != len(measured)
-        for key, cells in rows:
-            known = measured.get(key)
-            if known is None or (known[0] is not cells and known[0] != cells):  # the same cells: measured already
-                measured[key] = (cells, tuple(cell_len(cell.text) + 1 for cell in cells))  # one-space gutter
-                changed = True
-        if len(measured) > len(rows):
-            present = {key for key, _ in rows}
-            measured = self._measured = {key: known for key, known in measured.items() if key in present}
         headers = tuple(self._header_width(key, label) for key, label, _ in self.COLUMNS)
-        if changed or self._widest is None or self._widest[0] != headers:  # on a quiet host, most cycles
-            widest = zip(headers, *(widths for _, widths in measured.values()), strict=True)
-            self._widest = (headers, dict(zip(keys, map(max, widest), strict=True)))
-        natural = self._widest[1]
-        scrollbar = self.styles.scrollbar_size_vertical
-        wanted = sum(natural.values()) + scrollbar
+        natural = self._columns.natural(rows, keys, headers)
+        wanted = sum(natural.values()) + self.styles.scrollbar_size_vertical
         if wanted != self._natural:
             self._natural = wanted
             if self.styles.width is not None and self.styles.width.is_auto:
@@ -198,40 +204,11 @@ class KeyedTable(DataTable[CellText]):
         if not self.size.width:
             self._set_widths(natural)
             return rows
-        excess = wanted - self.size.width
-        limits: dict[int, int] = {}
-        for column, narrowest, _ in self.FIT:
-            if excess <= 0:
-                break
-            give = min(excess, natural[column] - 1 - narrowest)
-            if give > 0:
-                limits[keys.index(column)] = natural[column] - 1 - give
-                excess -= give
-        self._set_widths(
-            {key: limits[index] + 1 if index in limits else natural[key] for index, key in enumerate(keys)}
-        )
+        limits = self._columns.limits(natural, self.FIT, keys, wanted - self.size.width)
+        self._set_widths({key: limits[i] + 1 if i in limits else natural[key] for i, key in enumerate(keys)})
         if not limits:
             return rows
-        cuts = {keys.index(column): cut for column, _, cut in self.FIT}
-        cut_rows = self._cut_rows
-        fitted: list[Row] = []
-        for key, cells in rows:
-            done = cut_rows.get(key)
-            if done is not None and (done[0] is cells or done[0] == cells) and done[1] == limits:
-                fitted.append((key, done[2]))  # the same object: sync sees nothing changed
-                continue
-            cut_cells = list(cells)
-            for index, room in limits.items():
-                short = cuts[index](cells[index].text, room)
-                if short != cells[index].text:
-                    cut_cells[index] = cells[index]._replace(text=short)
-            shown = cells if cut_cells == list(cells) else tuple(cut_cells)
-            cut_rows[key] = (cells, limits, shown)
-            fitted.append((key, shown))
-        if len(cut_rows) > len(rows):
-            present = {key for key, _ in rows}
-            self._cut_rows = {key: done for key, done in cut_rows.items() if key in present}
-        return fitted
+        return self._columns.cut(rows, limits, {keys.index(column): cut for column, _, cut in self.FIT})
 
     def _set_widths(self, widths: dict[str, int]) -> None:
         """Give the columns these widths, fixed: they narrow as well as grow, with no new table (DataTable

@@ -12,8 +12,8 @@ from pixel_tui.domain.workers import urgency
 from pixel_tui.model import Container, Snapshot, Worker
 from pixel_tui.ui.containers import state_text
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
-from pixel_tui.ui.table import KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip_middle, short_duration, ticking
+from pixel_tui.ui.table import CellCache, KeyedTable, Row
+from pixel_tui.ui.text import Cell, clip_middle, short_duration, ticked, ticking
 
 
 def flags(worker: Worker) -> str:
@@ -56,6 +56,18 @@ def cells(worker: Worker, stopped: Container | None = None) -> tuple[Cell, ...]:
         Cell(marks or "-", flag_role if marks else "muted"),
         Cell(worker.task_status or "-", "muted"),
     )
+
+
+def shown(worker: Worker, stopped: Container | None = None) -> tuple[object, ...]:
+    """Everything `cells` reads of a worker (and of its stopped container), durations as shown: equal values give
+    equal cells."""
+    w = worker
+    remaining = w.remaining_s
+    left_shown = (
+        None if remaining is None else ticked(-remaining) if remaining < 0 else ticked(remaining, CAREFUL_LEFT_S)
+    )
+    return (w.container, w.task_id, w.state, ticked(w.age_s), w.timeout_s, left_shown, w.timed_out, w.phantom,
+            w.conflict, w.task_status, stopped and (stopped.state, stopped.exit_code, stopped.oom_killed))  # fmt: skip
 
 
 def title(snapshot: Snapshot) -> str:
@@ -101,6 +113,11 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
     _problems: frozenset[str] | set[str] = frozenset()
     """The keys of the rows that were problems (timed out, phantom, conflict) at the last refresh."""
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._built = CellCache()
+        """By row key: 250 workers' cells built anew each collection were a third of the event loop's work."""
+
     def watch_snapshot(self) -> None:
         """New data: update the rows in place."""
         self.show_data()
@@ -111,8 +128,14 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         if snapshot is None or not self.is_mounted:
             return
         ordered = sorted(snapshot.workers, key=urgency)
+        built = self._built
         stopped = {c.id: c for c in snapshot.containers if c.exit_code is not None or c.oom_killed}
-        rows: list[Row] = [(worker.key, cells(worker, stopped.get(worker.container_id or ""))) for worker in ordered]
+        rows: list[Row] = []
+        for w in ordered:
+            end = stopped.get(w.container_id or "")
+            rows.append((w.key, built.cells_of(w.key, shown(w, end), lambda w=w, end=end: cells(w, end))))  # type: ignore[misc]
+        if len(built) > len(rows):
+            built.keep_only({key for key, _ in rows})
         self.sync(rows)
         self.show_title(title(snapshot))
         problems = {worker.key for worker in ordered if worker.timed_out or worker.phantom or worker.conflict}

@@ -316,12 +316,12 @@ async def test_the_sparkline_draws_percentages_on_a_0_to_100_scale() -> None:
 
 
 def test_the_sparkline_scale_is_0_to_100_for_percentages_and_from_0_for_load() -> None:
+    from pixel_tui.levels import METRIC
     from pixel_tui.model import Thresholds
-    from pixel_tui.ui.derive import METRIC_BY_NAME, scale
 
     thresholds = Thresholds()
     for name in ("swap", "memory", "cpu"):
-        assert scale(METRIC_BY_NAME[name], [1.9, 2.0], thresholds) == (0.0, 100.0)
-    load = METRIC_BY_NAME["load"]
-    assert scale(load, [0.16, 0.2], thresholds) == (0.0, thresholds.load[2])  # 2.0 by default
-    assert scale(load, [0.5, 3.5], thresholds) == (0.0, 3.5)
+        assert METRIC[name].scale([1.9, 2.0], thresholds) == (0.0, 100.0)
+    load = METRIC["load"]
+    assert load.scale([0.16, 0.2], thresholds) == (0.0, thresholds.load[2])  # 2.0 by default
+    assert load.scale([0.5, 3.5], thresholds) == (0.0, 3.5)

@@ -1,5 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot): the dashboard at 40x12, 80x24 and 160x45, the high-contrast theme, and
-the history screen at 80x24 and 160x45.
+"""Snapshot tests (pytest-textual-snapshot): the dashboard at 40x12, 80x24 and 160x45, the high-contrast theme, the
+history screen at 80x24 and 160x45, and the log view at 80x24 and 120x35.
 
 Deterministic by construction: scripted snapshots with fixed timestamps, no clock on screen, no blinking
 cursor, a collector that only steps when told; the history is the imported audit fixture (fixed times) and its
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
-from tests.ui.helpers import make_app, open_history, recorded_history, replay
+from pixel_tui.ui.logs import LogScreen
+from tests.ui.helpers import make_app, open_history, recorded_history, replay, until
 
 
 async def _crisis(pilot: Pilot) -> None:
@@ -53,3 +54,24 @@ def test_history_screen_80x24(snap_compare) -> None:
 def test_history_screen_160x45(snap_compare) -> None:
     app, _ = make_app(history=recorded_history())
     assert snap_compare(app, terminal_size=(160, 45), run_before=_history)
+
+
+async def _worker_log(pilot: Pilot) -> None:
+    """The stuck worker's log (its 27 canned lines), timestamps shown, `push` searched for."""
+    screen = await replay(pilot)
+    await pilot.press("tab", "l")  # the workers table; its first row is the overdue worker
+    await until(pilot, lambda: isinstance(pilot.app.screen, LogScreen) and len(pilot.app.screen.buffer.lines) == 27)
+    await pilot.press("t", "slash", *"push", "enter", "f")
+    await pilot.pause()
+    assert pilot.app.screen is not screen
+
+
+def test_log_screen_80x24(snap_compare) -> None:
+    """The followed log: timestamps, a search match highlighted and jumped to, the status line."""
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_worker_log)
+
+
+def test_log_screen_120x35(snap_compare) -> None:
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=(120, 35), run_before=_worker_log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -112,6 +113,8 @@ def test_watch_mode_shows_the_read_only_badge_and_a_missing_engine(tmp_path):
         terminal.kill()
 
 
+BEATS = "i=0; while :; do i=$((i+1)); echo beat-$i; sleep 0.5; done"
+"""A shell loop writing a numbered line twice a second."""
 EVIL_TASK = "\x1b]0;pwned\x07\x1b[41mEVIL\x1b[2J"
 """A task label that would retitle the terminal, paint it red and clear it if it reached the terminal raw."""
 
@@ -119,7 +122,8 @@ EVIL_TASK = "\x1b]0;pwned\x07\x1b[41mEVIL\x1b[2J"
 def test_escape_sequences_from_labels_and_logs_never_reach_the_terminal(engine):
     # Sorted first, so the containers table's cursor starts on it; its log mixes colour with hostile sequences.
     engine.run(
-        ["sh", "-c", r"printf '\033]0;logtitle\007\033[31mRED\033[0m plain\033[2J\n'; sleep 600"], name="aaa-log"
+        ["sh", "-c", r"printf '\033]0;logtitle\007\033[31mRED\033[0m plain\033[2J\n'; " + BEATS],
+        name="aaa-log",
     )
     engine.run("sleep 600", name="pixel-worker-deadbeef", labels={"pixel.task": EVIL_TASK})
     terminal = Terminal("--docker-host", engine.url, "--interval", "0.5")
@@ -136,6 +140,7 @@ def test_escape_sequences_from_labels_and_logs_never_reach_the_terminal(engine):
         terminal.wait_for(r"\x1b]0;p")  # the task id, escaped (and clipped to its column), in the workers table
         os.write(terminal.fd, b"l")
         terminal.wait_for("plain")
+        terminal.wait_for("following")
         screen = terminal.text()
         assert r"\x1b]0;logtitle\x07" in screen and r"\x1b[2J" in screen  # shown, not obeyed
         row = next(y for y, line in enumerate(terminal.screen.display) if "plain" in line)
@@ -145,6 +150,12 @@ def test_escape_sequences_from_labels_and_logs_never_reach_the_terminal(engine):
         assert b"pwned\x07" not in raw and b"\x1b]0;pwned" not in raw and b"logtitle\x07" not in raw
         assert b"\x1b[41mEVIL" not in raw
         assert terminal.screen.title != "pwned" and terminal.screen.title != "logtitle"
+        # The log view follows: lines written after it opened arrive.
+        first = max(map(int, re.findall(r"beat-(\d+)", terminal.text())), default=0)
+        deadline = time.monotonic() + 20
+        while max(map(int, re.findall(r"beat-(\d+)", terminal.text())), default=0) < first + 2:
+            assert time.monotonic() < deadline, f"no new line after beat-{first}:\n{terminal.text()}"
+            terminal.pump(0.1)
         os.write(terminal.fd, b"\x1b")
         terminal.pump(0.5)
         os.write(terminal.fd, b"q")

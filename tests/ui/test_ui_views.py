@@ -6,14 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 from pixel_tui.model import MASK
 from pixel_tui.paths import Paths
 from pixel_tui.ui.containers import ContainerTable
-from pixel_tui.ui.detail import DetailScreen, LogsScreen
+from pixel_tui.ui.detail import DetailScreen
 from pixel_tui.ui.help import HelpScreen
 from pixel_tui.ui.keys import KNOWN_IDS
+from pixel_tui.ui.logs import LogScreen
 from pixel_tui.ui.workers import WorkerTable
 from tests.scripted import GHOST_TASK, STUCK_WORKER, UNHEALTHY, container_id
 from tests.ui.helpers import make_app, record_notifications, replay, until
@@ -53,10 +54,10 @@ async def test_enter_on_the_stuck_worker_shows_worker_and_container_then_l_its_l
         assert "overdue by 2m00s" in text and "TIMEOUT" in text and "timeout 2700 node dist/worker.js" in text
         assert re.search(rf"OPENAI_API_KEY +{re.escape(MASK)}", text) and STUCK_WORKER in text
         await pilot.press("l")
-        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        log = app.screen.query_one(RichLog)
-        await until(pilot, lambda: len(log.lines) == 27)
-        assert "(waiting for input)" in log.lines[-1].text
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        lines = app.screen.buffer.lines  # type: ignore[attr-defined]
+        await until(pilot, lambda: len(lines) == 27)
+        assert lines[-1].plain == "(waiting for input)" and lines[-1].stamp == "2025-06-12T13:30:12Z"
         await pilot.press("escape")
         assert app.screen is app.screen_stack[0]
 
@@ -69,7 +70,7 @@ async def test_a_ghost_task_has_a_detail_but_no_logs() -> None:
         _select(app.screen.query_one(WorkerTable), f"task:{GHOST_TASK}")
         await pilot.press("l")
         await pilot.pause()
-        assert messages == ["no container selected: a ghost task has no log"]
+        assert messages == ["ghost task 7c5e19b2: the engine has no container of it left, so no log to show"]
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         text = _text(app.screen)
@@ -85,10 +86,10 @@ async def test_l_on_a_container_shows_its_last_lines() -> None:
         await replay(pilot)
         _select(app.screen.query_one(ContainerTable), container_id(UNHEALTHY))
         await pilot.press("l")
-        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        log = app.screen.query_one(RichLog)
-        await until(pilot, lambda: bool(log.lines))
-        assert "health check failed" in log.lines[0].text
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        lines = app.screen.buffer.lines  # type: ignore[attr-defined]
+        await until(pilot, lambda: bool(lines))
+        assert "health check failed" in lines[0].plain
 
 
 async def test_a_container_gone_gives_a_message_not_a_crash() -> None:
