@@ -101,6 +101,10 @@ class Container:
     cpu_estimated: bool = False
     """The CPU % is an estimate: a remote engine's stats lacked its CPU count or its host CPU time
     (podman's), so this machine's count or clock stood in."""
+    exit_code: int | None = None
+    """How an exited or dead container ended (the list's "Exited (137) ..."), None while it runs or when unknown."""
+    oom_killed: bool = False
+    """True when the kernel's OOM killer ended it, as its last inspect said (never asked for only this)."""
 
     @property
     def mem_percent(self) -> float | None:
@@ -247,6 +251,22 @@ def iso(moment: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class HealthCheck:
+    """A container's health check as the engine last judged it (`State.Health` of an inspect)."""
+
+    status: str
+    """healthy, unhealthy, starting or none."""
+    failing_streak: int = 0
+    """Checks failed in a row."""
+    output: tuple[str, ...] = ()
+    """The last check's output, line by line: the container's own text."""
+    exit_code: int | None = None
+    """The last check's exit code (0 passed, 1 failed)."""
+    ended_at: datetime | None = None
+    """When the last check ended."""
+
+
+@dataclass(frozen=True)
 class ContainerDetail:
     """What the detail view shows of one container; secret-looking env values are already masked."""
 
@@ -261,6 +281,20 @@ class ContainerDetail:
     mounts: tuple[str, ...]
     env: tuple[tuple[str, str], ...]
     restart_policy: str | None = None
+    restart_retries: int | None = None
+    """The policy's MaximumRetryCount (on-failure); None or 0 when it has none."""
+    restart_count: int | None = None
+    """How many times the engine restarted it."""
+    started_at: datetime | None = None
+    """Its last start; None when it never started."""
+    finished_at: datetime | None = None
+    """When it last stopped; None when it never did (docker says 0001-01-01)."""
+    exit_code: int | None = None
+    """Its last exit code; None while it has never exited."""
+    oom_killed: bool = False
+    """True when the kernel's OOM killer ended it."""
+    health: HealthCheck | None = None
+    """Its health check, None when it has none."""
 
 
 _SECRET_HINTS = ("PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", "PRIVATE", "DSN", "COOKIE", "SESSION")

@@ -8,8 +8,10 @@ orchestrator's audit log of the crisis (tests/fixtures/orchestrator-audit.jsonl)
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -169,6 +171,8 @@ async def demo_healed(directory: Path, size: tuple[int, int]) -> Path:
 
 async def main() -> int:
     """Every screenshot; prints the files written."""
+    os.environ["TZ"] = "UTC"  # the detail shows times in the local zone: the same pictures wherever they are made
+    time.tzset()
     made = [
         await shoot("dashboard-160x45", (160, 45)),
         await shoot("dashboard-80x24", (80, 24)),

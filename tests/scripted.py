@@ -33,6 +33,7 @@ from pixel_tui.model import (
     ContainerDetail,
     Disk,
     DockerState,
+    HealthCheck,
     Host,
     LedgerState,
     Levels,
@@ -210,6 +211,8 @@ class _Spec:
     restarts: int = 0
     labels: Mapping[str, str] | None = None
     state: str = "running"
+    exit_code: int | None = None
+    oom_killed: bool = False
 
 
 _HOST_MEMORY = 16 * GiB
@@ -244,8 +247,8 @@ _SPECS = (
         256 * MiB,
         labels={"com.docker.compose.service": "worker-logs", "pixel.role": "logs"},
     ),
-    _Spec("pixel-backup", "restic/restic:0.17.1", None, 0.0, 0, 0, state="exited"),
-    _Spec(DONE_WORKER, _WORKER_IMAGE, None, 0.0, 0, 0, labels=_WORKER_LABELS, state="exited"),
+    _Spec("pixel-backup", "restic/restic:0.17.1", None, 0.0, 0, 0, state="exited", exit_code=137, oom_killed=True),
+    _Spec(DONE_WORKER, _WORKER_IMAGE, None, 0.0, 0, 0, labels=_WORKER_LABELS, state="exited", exit_code=0),
 )
 
 
@@ -284,6 +287,8 @@ def _container(spec: _Spec, cycle: int, now: datetime) -> Container:
         mem_used=mem,
         mem_limit=spec.limit if running else None,
         labels=dict(spec.labels or {}),
+        exit_code=None if running else spec.exit_code,
+        oom_killed=not running and spec.oom_killed,
     )
 
 
@@ -416,8 +421,31 @@ def crisis_details() -> dict[str, ContainerDetail]:
             mounts=mounts,
             env=tuple((name, mask_env(name, value)) for name, value in env),
             restart_policy="unless-stopped" if spec.image != _WORKER_IMAGE or spec.name == LOG_TAILER else "no",
+            restart_count=spec.restarts,
+            started_at=None if spec.started is None else CRISIS_START - spec.started,
+            finished_at=None if spec.state == "running" else CRISIS_START - timedelta(hours=1, minutes=21),
+            exit_code=spec.exit_code,
+            oom_killed=spec.oom_killed,
+            health=_health(spec),
         )
     return details
+
+
+GRAFANA_HEALTH_OUTPUT = (
+    "GET /api/health: 503 Service Unavailable",
+    "\x1b]0;owned\x07[bold red]database[/] is locked\x1b[2J",
+)
+"""The unhealthy dashboard's last health check output: what a container prints is its own, escapes and markup too."""
+
+
+def _health(spec: _Spec) -> HealthCheck | None:
+    """A health check for the containers that have one: grafana's failing, with a hostile output."""
+    if spec.health is None:
+        return None
+    checked = CRISIS_START - timedelta(seconds=12)
+    if spec.name == UNHEALTHY:
+        return HealthCheck("unhealthy", 7, GRAFANA_HEALTH_OUTPUT, 1, checked)
+    return HealthCheck("healthy", 0, ("ok",), 0, checked)
 
 
 def crisis_logs() -> dict[str, str]:

@@ -11,7 +11,7 @@ import docker.errors
 
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.engine.client import describe_error
-from pixel_tui.model import ContainerDetail, mask_env
+from pixel_tui.model import ContainerDetail, HealthCheck, mask_env
 from pixel_tui.values import parse_time_or_none
 
 
@@ -53,16 +53,46 @@ def detail_from_inspect(data: dict[str, Any]) -> ContainerDetail:
         name, _, value = entry.partition("=")
         env.append((name, mask_env(name, value)))
     command = " ".join(str(part) for part in (config.get("Entrypoint") or []) + (config.get("Cmd") or []))
+    state = data.get("State") or {}
+    policy = host_config.get("RestartPolicy") or {}
+    finished = parse_time_or_none(state.get("FinishedAt"))  # 0001-01-01: never
     return ContainerDetail(
         id=data["Id"],
         name=data.get("Name", "").lstrip("/"),
         image=config.get("Image", ""),
-        state=(data.get("State") or {}).get("Status", ""),
+        state=state.get("Status", ""),
         command=command,
         created=parse_time_or_none(data.get("Created")),
         labels=config.get("Labels") or {},
         ports=tuple(ports),
         mounts=mounts,
         env=tuple(env),
-        restart_policy=(host_config.get("RestartPolicy") or {}).get("Name") or None,
+        restart_policy=policy.get("Name") or None,
+        restart_retries=_integer(policy.get("MaximumRetryCount")) or None,
+        restart_count=_integer(data.get("RestartCount")),
+        started_at=parse_time_or_none(state.get("StartedAt")),
+        finished_at=finished,
+        exit_code=_integer(state.get("ExitCode")) if finished is not None or state.get("Status") == "exited" else None,
+        oom_killed=state.get("OOMKilled") is True,
+        health=health_from_inspect(state.get("Health")),
     )
+
+
+def health_from_inspect(health: Any) -> HealthCheck | None:
+    """`State.Health`: its status and failing streak, and what the last check printed and returned."""
+    if not isinstance(health, dict) or not health.get("Status"):
+        return None
+    log = [entry for entry in health.get("Log") or [] if isinstance(entry, dict)]
+    last = log[-1] if log else {}
+    output = str(last.get("Output") or "").replace("\r\n", "\n").expandtabs(4).rstrip("\n")
+    return HealthCheck(
+        status=str(health["Status"]),
+        failing_streak=_integer(health.get("FailingStreak")) or 0,
+        output=tuple(output.split("\n")) if output else (),
+        exit_code=_integer(last.get("ExitCode")),
+        ended_at=parse_time_or_none(last.get("End")),
+    )
+
+
+def _integer(value: Any) -> int | None:
+    return value if type(value) is int else None

@@ -25,7 +25,7 @@ from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import Inspected, list_health, list_name
+from pixel_tui.collect.listing import Inspected, exit_code_of, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect_endpoint, describe_error, resolve, timed_out
@@ -322,6 +322,8 @@ class DockerEngine:
                     mem_limit=limit if running else None,
                     labels=item.get("Labels") or {},
                     cpu_estimated=cid in measured.estimated,
+                    exit_code=None if running else exit_code_of(item, info),
+                    oom_killed=not running and info is not None and info.oom_killed,
                 )
             )
             env_timeouts[cid] = info.env_timeout if info else None

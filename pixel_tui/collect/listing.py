@@ -10,6 +10,7 @@ from typing import Any
 from pixel_tui.values import parse_time_or_none
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXITED = re.compile(r"^Exited \((-?\d{1,10})\)")
 
 
 def list_name(item: dict[str, Any]) -> str:
@@ -27,6 +28,12 @@ def list_health(status: str) -> str | None:
     if found is None:
         return None
     return "starting" if found.group(1) == "health: starting" else found.group(1)
+
+
+def list_exit_code(status: str) -> int | None:
+    """The exit code the list's Status text gives an exited container ("Exited (137) 5 minutes ago"), else None."""
+    found = _EXITED.match(status)
+    return None if found is None else int(found.group(1))
 
 
 def env_value(env: list[str], name: str) -> str | None:
@@ -51,6 +58,9 @@ class Inspected:
     fetched: float
     health: str | None = None
     """State.Health.Status: what a row shows when the list has no health (podman's)."""
+    exit_code: int | None = None
+    """Its exit code while exited or dead."""
+    oom_killed: bool = False
 
     @classmethod
     def read(cls, data: dict[str, Any], key: tuple[str, str | None], timeout_env: str, clock: float) -> Inspected:
@@ -59,6 +69,7 @@ class Inspected:
         host_config = data.get("HostConfig") or {}
         env = (data.get("Config") or {}).get("Env") or []
         health = (state.get("Health") or {}).get("Status") or None
+        code = state.get("ExitCode")
         return cls(
             state_key=key,
             started_at=parse_time_or_none(state.get("StartedAt")),  # 0001-01-01: never started
@@ -68,4 +79,15 @@ class Inspected:
             env_timeout=env_value(env, timeout_env),
             fetched=clock,
             health=health if health in ("healthy", "unhealthy", "starting") else None,
+            # Read from the inspect a stop already causes (its state changed): no request of their own.
+            exit_code=code if type(code) is int and state.get("Status") in ("exited", "dead") else None,
+            oom_killed=state.get("OOMKilled") is True,
         )
+
+
+def exit_code_of(item: dict[str, Any], inspected: Inspected | None) -> int | None:
+    """A stopped container's exit code: the list's Status text has it, else its cached inspect."""
+    code = list_exit_code(item.get("Status", ""))
+    if code is None and inspected is not None:
+        return inspected.exit_code
+    return code

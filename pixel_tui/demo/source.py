@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pixel_tui.collect import Collector
 from pixel_tui.collect.collector import CollectorParts
@@ -11,7 +11,18 @@ from pixel_tui.collect.engine import EngineReading
 from pixel_tui.demo.chatter import DemoLogStream
 from pixel_tui.demo.world import SWAP_TOTAL, TOTAL_MEMORY, World
 from pixel_tui.ledger import LedgerReading, LockReading, parse_ledger
-from pixel_tui.model import Container, ContainerDetail, Disk, DockerState, Host, LedgerState, Memory, Swap, mask_env
+from pixel_tui.model import (
+    Container,
+    ContainerDetail,
+    Disk,
+    DockerState,
+    HealthCheck,
+    Host,
+    LedgerState,
+    Memory,
+    Swap,
+    mask_env,
+)
 from pixel_tui.settings import Settings
 from pixel_tui.values import parse_time_or_none
 
@@ -72,6 +83,8 @@ class DemoEngine:
                     mem_used=sim.mem if running else None,
                     mem_limit=sim.limit if running else None,
                     labels=dict(sim.labels),
+                    exit_code=None if running else sim.exit_code,
+                    oom_killed=not running and sim.oom_killed,
                 )
             )
             env_timeouts[sim.id] = next(
@@ -85,8 +98,17 @@ class DemoEngine:
         if sim is None:
             raise LookupError(f"container {container_id[:12]} no longer exists")
         env = tuple((name, mask_env(name, value)) for name, _, value in (e.partition("=") for e in sim.env))
-        return ContainerDetail(sim.id, sim.name, sim.image, sim.state, sim.command, sim.started_at,
-                               dict(sim.labels), (), (), env)  # fmt: skip
+        health = None
+        if sim.health is not None:
+            failing = sim.health == "unhealthy"
+            output = sim.health_output or ("ok",)
+            checked = self.world.now() - timedelta(seconds=12)
+            health = HealthCheck(sim.health, sim.failing_streak, output, 1 if failing else 0, checked)
+        return ContainerDetail(
+            sim.id, sim.name, sim.image, sim.state, sim.command, sim.started_at, dict(sim.labels), (), (), env,
+            restart_policy=sim.restart_policy, restart_count=sim.restarts, started_at=sim.started_at,
+            finished_at=sim.finished_at, exit_code=sim.exit_code, oom_killed=sim.oom_killed, health=health,
+        )  # fmt: skip
 
     def logs(self, container_id: str, tail: int = 200) -> str:
         """Its last lines."""

@@ -81,6 +81,14 @@ class SimContainer:
     env: tuple[str, ...] = ()
     command: str = ""
     log: tuple[str, ...] = ()
+    exit_code: int | None = None
+    """How it last ended, while stopped."""
+    oom_killed: bool = False
+    finished_at: datetime | None = None
+    health_output: tuple[str, ...] = ()
+    """What its last health check printed."""
+    failing_streak: int = 0
+    restart_policy: str = "unless-stopped"
 
     @property
     def id(self) -> str:
@@ -201,6 +209,7 @@ class World:
         with self._lock:
             container = self._get(cid)
             container.state, container.health = "exited", None
+            container.exit_code, container.finished_at = 143, self._wall()  # SIGTERM: docker stop
             if container.name == STUCK_WORKER:
                 container.log += ("timeout: sending signal TERM to command 'node' (the kill switch, far too late)",)
 
@@ -209,6 +218,7 @@ class World:
         with self._lock:
             container = self._get(cid)
             container.state, container.started_at = "running", self._wall()
+            container.exit_code, container.oom_killed = None, False
 
     def restart(self, cid: str) -> None:
         """Restart: a fresh start, healthy again."""
@@ -216,8 +226,9 @@ class World:
             container = self._get(cid)
             container.state, container.started_at = "running", self._wall()
             container.restarts += 1
+            container.exit_code, container.oom_killed = None, False
             if container.health is not None:
-                container.health = "healthy"
+                container.health, container.failing_streak, container.health_output = "healthy", 0, ("ok",)
 
     def remove(self, cid: str) -> None:
         """Remove a stopped container."""
@@ -282,7 +293,9 @@ def _containers(now: datetime) -> list[SimContainer]:
                      command="nginx -g 'daemon off;'"),
         SimContainer(UNHEALTHY, "grafana/grafana:11.2.0", "running", ago(hours=2, minutes=14), 310 * MiB, 1 * GiB,
                      1.8, "unhealthy", 3, {"pixel.autoheal": "true"}, command="/run.sh",
-                     log=("logger=cleanup t=now level=error msg=\"health check failed: database is locked\"",)),
+                     log=("logger=cleanup t=now level=error msg=\"health check failed: database is locked\"",),
+                     health_output=("GET /api/health: 503 Service Unavailable",
+                                    '{"database": "failing", "error": "database is locked"}'), failing_streak=7),
         SimContainer("pixel-prometheus", "prom/prometheus:v2.54.1", "running", ago(days=13, hours=7), 780 * MiB,
                      2 * GiB, 2.9, command="/bin/prometheus"),
         SimContainer(STUCK_WORKER, WORKER_IMAGE, "running", ago(minutes=48), int(3.6 * GiB), 4 * GiB, 12.4, None, 0,
@@ -297,8 +310,11 @@ def _containers(now: datetime) -> list[SimContainer]:
                      ("worker: task 9b04e7aa done; exit code 0", "(still running)")),
         SimContainer(LOG_TAILER, WORKER_IMAGE, "running", ago(days=6, hours=3), 38 * MiB, 256 * MiB, 0.3, None, 0,
                      {"com.docker.compose.service": "worker-logs", "pixel.role": "logs"}),
-        SimContainer("pixel-backup", "restic/restic:0.17.1", "exited", None, 0, 0, 0.0),
-        SimContainer(DONE_WORKER, WORKER_IMAGE, "exited", None, 0, 0, 0.0, None, 0, dict(WORKER_LABELS)),
+        SimContainer("pixel-backup", "restic/restic:0.17.1", "exited", ago(hours=3, minutes=12), 0, 0, 0.0,
+                     command="restic backup /data", exit_code=137, oom_killed=True, finished_at=ago(hours=3, minutes=2),
+                     log=("scanning /data ...", "Killed"), restart_policy="no"),
+        SimContainer(DONE_WORKER, WORKER_IMAGE, "exited", ago(hours=2), 0, 0, 0.0, None, 0, dict(WORKER_LABELS),
+                     exit_code=0, finished_at=ago(hours=1, minutes=21), restart_policy="no"),
     ]  # fmt: skip
 
 

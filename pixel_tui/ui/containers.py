@@ -12,7 +12,7 @@ from pixel_tui.levels import ContainerLevels
 from pixel_tui.model import Container, Level, Snapshot, Thresholds
 from pixel_tui.ui.keys import CONTAINER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import CellCache, KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, percent, short_size, ticked, uptime
+from pixel_tui.ui.text import Cell, clip, clip_name, percent, short_size, ticked, uptime
 
 SORTS: tuple[str, ...] = ("name", "cpu", "memory", "state")
 """Sort orders, in the order the sort key cycles them."""
@@ -45,9 +45,29 @@ def order(containers: tuple[Container, ...], sort: str, reverse: bool) -> list[C
 
 
 def matches(container: Container, text: str) -> bool:
-    """True when every word of `text` is in the name, image, state or health (case-insensitive)."""
-    haystack = f"{container.name} {container.image} {container.state} {container.health or ''}".casefold()
+    """True when every word of `text` is in the name, image, state (with its exit code) or health (case-insensitive)."""
+    haystack = f"{container.name} {container.image} {state_text(container)} {container.health or ''}".casefold()
     return all(word in haystack for word in text.casefold().split())
+
+
+def state_text(container: Container) -> str:
+    """The state, with how a stopped container ended: 'exited 137 OOM', 'exited 0', 'running'."""
+    if container.running:
+        return container.state
+    words = [container.state]
+    if container.exit_code is not None:
+        words.append(str(container.exit_code))
+    if container.oom_killed:
+        words.append("OOM")
+    return " ".join(words)
+
+
+def _state_role(container: Container) -> str:
+    if container.oom_killed:
+        return "warning"
+    if container.exit_code:  # stopped on a failure (a worker killed by its timeout says 124, SIGKILL 137)
+        return "careful"
+    return _STATE_ROLE.get(container.state, "")
 
 
 def _level_role(level: Level) -> str:
@@ -60,8 +80,8 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
     restarts = container.restarts
     levels = ContainerLevels.of(container, thresholds)
     return (
-        Cell(clip(container.name, 28), "" if running else "muted"),
-        Cell(container.state, _STATE_ROLE.get(container.state, "")),
+        Cell(container.name, "" if running else "muted"),  # whole: the table cuts it only when it lacks room
+        Cell(state_text(container), _state_role(container)),
         Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
         # "~": an estimate (a remote engine's stats without its CPU count or host CPU time).
         Cell(
@@ -74,7 +94,7 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(short_size(container.mem_limit), "muted", right=True),
         Cell(uptime(container.uptime_s) if running else "-", right=True),
         Cell("-" if restarts is None else str(restarts), "careful" if restarts else "", right=True),
-        Cell(clip(container.image, 40), "muted"),
+        Cell(container.image, "muted"),
     )
 
 
@@ -83,7 +103,7 @@ def shown(container: Container) -> tuple[object, ...]:
     c = container
     running = c.running
     return (c.name, c.state, c.health, c.cpu_percent, c.cpu_estimated, c.mem_used, c.mem_limit,
-            running and ticked(c.uptime_s), c.restarts, c.image)  # fmt: skip
+            running and ticked(c.uptime_s), c.restarts, c.image, c.exit_code, c.oom_killed)  # fmt: skip
 
 
 class ContainerTable(ReadOnlyGuard, KeyedTable):
@@ -103,6 +123,8 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         ("restarts", "RST", True),
         ("image", "IMAGE", False),
     )
+    # The image gives up room first; a name keeps its end when it is an id or a number (a worker's task hex).
+    FIT = (("image", 6, clip), ("name", 16, clip_name))
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot shown (its CPU % already smoothed by the screen)."""

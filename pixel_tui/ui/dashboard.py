@@ -328,7 +328,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         if target is None:
             self.notify("nothing selected", severity="warning")
         elif target.container_id is None:
-            sections = [worker_section(target.worker)] if target.worker else []
+            sections = [worker_section(target.worker, self._data_time())] if target.worker else []
             ghost_log = self._ghost_container(target) is not None
             self.app.push_screen(DetailScreen(target.name, sections, has_logs=ghost_log), partial(self._then, target))
         else:
@@ -377,6 +377,10 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             self.app.call_from_thread(self.notify, message, severity="error", markup=False)
         return None
 
+    def _data_time(self) -> datetime | None:
+        """When the data shown was collected: the detail's ages count from it, as the tables' do."""
+        return self.snapshot.taken_at if self.snapshot is not None else None
+
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
     def _load_detail(self, target: Target) -> None:
         detail = self._ask_source(target, "inspect", self.source.detail)
@@ -385,5 +389,6 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     def _show_detail(self, target: Target, detail: ContainerDetail) -> None:
         detail = displayable(detail)  # labels, env and command come from whoever started the container
-        sections = ([worker_section(target.worker)] if target.worker else []) + container_sections(detail)
+        now = self._data_time()
+        sections = ([worker_section(target.worker, now)] if target.worker else []) + container_sections(detail, now)
         self.app.push_screen(DetailScreen(target.name, sections, has_logs=True), partial(self._then, target))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from datetime import datetime
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -10,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pixel_tui import format as fmt
-from pixel_tui.model import ContainerDetail, Worker, iso
+from pixel_tui.model import ContainerDetail, HealthCheck, Worker, utcnow
 from pixel_tui.ui.workers import flags
 
 Section = tuple[str, list[tuple[str, str]]]
@@ -19,7 +22,7 @@ Section = tuple[str, list[tuple[str, str]]]
 CLOSE = Binding("escape,q", "dismiss", "close", tooltip="Close this view", id="modal.close")
 
 
-def worker_section(worker: Worker) -> Section:
+def worker_section(worker: Worker, now: datetime | None = None) -> Section:
     """What the worker table knows of a worker or ghost task."""
     remaining = worker.remaining_s
     if remaining is None:
@@ -35,7 +38,7 @@ def worker_section(worker: Worker) -> Section:
             ("ledger status", worker.task_status or "-"),
             ("container", worker.container or "(none: the ledger says running, no container runs it)"),
             ("state", worker.state),
-            ("started", iso(worker.started_at) or "-"),
+            ("started", moment(worker.started_at, now or utcnow())),
             ("age", fmt.duration(worker.age_s)),
             ("timeout", fmt.duration(worker.timeout_s)),
             ("left", left),
@@ -44,26 +47,85 @@ def worker_section(worker: Worker) -> Section:
     )
 
 
-def container_sections(detail: ContainerDetail) -> list[Section]:
-    """A container's inspect result; env values that look secret arrive already masked."""
+HEALTH_LINES = 40
+"""Lines of a health check's output shown (docker keeps at most 4 KiB of it)."""
+
+
+def moment(at: datetime | None, now: datetime) -> str:
+    """A time in the local zone and how long ago: '12:03:04, 5m00s ago' (a date before it when not today)."""
+    if at is None:
+        return "-"
+    local = at.astimezone()
+    shown = (
+        local.strftime("%H:%M:%S") if local.date() == now.astimezone().date() else local.strftime("%Y-%m-%d %H:%M:%S")
+    )
+    seconds = (now - at).total_seconds()
+    return f"{shown}, {fmt.duration(seconds)} ago" if seconds >= 0 else f"{shown}, in {fmt.duration(-seconds)}"
+
+
+def exit_text(code: int | None) -> str:
+    """'137: killed by SIGKILL' (a shell's 128 + signal), '0', '-' when it never exited."""
+    if code is None:
+        return "-"
+    if 128 < code < 160:
+        try:
+            return f"{code}: killed by {signal.Signals(code - 128).name}"
+        except ValueError:
+            pass
+    return str(code)
+
+
+def restart_text(detail: ContainerDetail) -> str:
+    """'on-failure, at most 5 retries', 'unless-stopped', '-'."""
+    policy = detail.restart_policy or "-"
+    if detail.restart_retries:
+        policy += f", at most {detail.restart_retries} retries"
+    return policy
+
+
+def container_sections(detail: ContainerDetail, now: datetime | None = None) -> list[Section]:
+    """A container's inspect result; env values that look secret arrive already masked, and every string
+    (the health check's output too) already made printable (`pixel_tui.safe.displayable`)."""
+    now = now or utcnow()
+    rows = [
+        ("name", detail.name),
+        ("id", detail.id[:12]),
+        ("image", detail.image),
+        ("state", detail.state),
+        ("created", moment(detail.created, now)),
+        ("started", moment(detail.started_at, now) if detail.started_at else "never"),
+        ("finished", moment(detail.finished_at, now) if detail.finished_at else "never"),
+        ("exit code", exit_text(detail.exit_code)),
+        ("OOM killed", "yes: the kernel's OOM killer ended it" if detail.oom_killed else "no"),
+        ("restart policy", restart_text(detail)),
+        ("restarts", "-" if detail.restart_count is None else str(detail.restart_count)),
+        ("command", detail.command or "-"),
+    ]
+    sections: list[Section] = [("Container", rows)]
+    if detail.health is not None:
+        sections.append(health_section(detail.health, now))
     return [
-        (
-            "Container",
-            [
-                ("name", detail.name),
-                ("id", detail.id[:12]),
-                ("image", detail.image),
-                ("state", detail.state),
-                ("created", iso(detail.created) or "-"),
-                ("restart policy", detail.restart_policy or "-"),
-                ("command", detail.command or "-"),
-            ],
-        ),
+        *sections,
         ("Ports", [(port, "") for port in detail.ports]),
         ("Mounts", [(mount, "") for mount in detail.mounts]),
         ("Labels", sorted(detail.labels.items())),
         ("Environment", list(detail.env)),
     ]
+
+
+def health_section(health: HealthCheck, now: datetime) -> Section:
+    """Status, failing streak, and the last check: when it ended, its exit code, what it printed."""
+    last = "-"
+    if health.ended_at is not None or health.exit_code is not None:
+        code = "-" if health.exit_code is None else str(health.exit_code)
+        last = f"exit code {code}, ended {moment(health.ended_at, now)}"
+    rows = [("status", health.status), ("failing streak", str(health.failing_streak)), ("last check", last)]
+    lines = health.output[:HEALTH_LINES]
+    if len(health.output) > HEALTH_LINES:
+        lines += (f"… {len(health.output) - HEALTH_LINES} more lines",)
+    # The container's own text, one row a line; an empty line stays a line (a space: an empty value is a title).
+    rows += [("output" if index == 0 else "", line or " ") for index, line in enumerate(lines or ("(none)",))]
+    return ("Health", rows)
 
 
 def render_sections(sections: list[Section]) -> Content:

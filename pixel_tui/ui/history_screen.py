@@ -86,7 +86,7 @@ class CycleTable(KeyedTable):
     # The free text gives up room and comes after the figures, so that 80 columns show every figure whole and
     # the start of the method; the rest, and the source, are a sideways scroll away (`pixel-tui history` puts the
     # duration after the method: a printed line is as long as it needs).
-    FIT = ("actions", 16, clip)
+    FIT = (("actions", 16, clip),)
 
     cycles: reactive[tuple[Cycle, ...]] = reactive((), repaint=False)
     """The cycles shown, oldest first."""

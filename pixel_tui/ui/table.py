@@ -12,14 +12,13 @@ from rich.text import Text
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from pixel_tui.ui.fit import ColumnFit, Fit, Row
 from pixel_tui.ui.text import Cell, CellText, Palette
-
-Row = tuple[str, tuple[Cell, ...]]
 
 
 class CellCache:
@@ -48,8 +47,6 @@ class CellCache:
         return len(self._built)
 
 
-"""A row as data: its key and its cells."""
-
 CELL_CACHE = 4096
 """Rendered cells kept: every visible cell, with and without the cursor, many times over."""
 DATATABLE_CELL_CACHE = 256
@@ -67,10 +64,11 @@ class KeyedTable(DataTable[CellText]):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     """(column key, header label, right-aligned)."""
-    FIT: ClassVar[tuple[str, int, Callable[[str, int], str]] | None] = None
-    """(column key, narrowest width, how to cut its text): the column that gives up room when the columns are
-    wider than the table, so that the others stay whole instead of the last being cut at the edge; None to
-    leave every column whole and scroll sideways."""
+    FIT: ClassVar[tuple[Fit, ...]] = ()
+    """(column key, narrowest width, how to cut its text), the first to give up room first: the columns that are
+    cut, each down to its narrowest before the next is touched, when the table is narrower than its columns
+    whole, so that the others stay whole instead of the last being cut at the edge. Every column is whole
+    whenever the table is wide enough; empty to leave every column whole and scroll sideways."""
     _holding = False  # class level: DataTable's __init__ already refreshes
     _held = False
     _whole = False
@@ -92,6 +90,8 @@ class KeyedTable(DataTable[CellText]):
         self._widths: dict[str, int] = {}
         self._palette = Palette({})
         self._shown_title: str | None = None
+        self._natural = 0
+        self._columns = ColumnFit()
 
     def on_mount(self) -> None:
         """Create the columns, follow the theme, show what is bound already."""
@@ -107,6 +107,7 @@ class KeyedTable(DataTable[CellText]):
 
     def mark_sorted(self, column: str | None, arrow: str = "") -> None:
         """Put `arrow` after the header of `column` (the sorted one), and none after the others."""
+        changed = False
         for key, label, right in self.COLUMNS:
             wanted = f" {label}{arrow}" if key == column else f" {label}"
             header = self.columns.get(ColumnKey(key))
@@ -114,14 +115,22 @@ class KeyedTable(DataTable[CellText]):
                 header.label = Text(wanted, justify="right" if right else "left")
                 self._require_update_dimensions = True
                 self.refresh()
+                changed = True
+        if changed and self.FIT:
+            self.show_data()  # the widths count the headers: the arrow may widen a column
 
     def show_data(self) -> None:
         """Build the rows from the bound data and `sync` them; subclasses implement it."""
 
     def on_resize(self) -> None:
-        """Another width: the fitted column takes what is left."""
-        if self.FIT is not None:
+        """Another width: the fitted columns take what is left."""
+        if self.FIT:
             self.show_data()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """The width that shows every column whole (a table sized `auto` asks for it; the fitted columns
+        are cut only when the layout gives less)."""
+        return self._natural or super().get_content_width(container, viewport)
 
     def on_focus(self) -> None:
         """Focused: the cursor row in the cursor's colors, readable on its strong background."""
@@ -181,36 +190,44 @@ class KeyedTable(DataTable[CellText]):
                 self.move_cursor(row=index)
 
     def _fit(self, rows: Sequence[Row]) -> Sequence[Row]:
-        """`rows` with the FIT column's text cut to what the other columns leave of the width."""
-        if self.FIT is None or not self.size.width:
+        """`rows` with the FIT columns' text cut to what the table's width leaves them; every column's width set."""
+        if not self.FIT:
             return rows
-        column, narrowest, cut = self.FIT
-        index = [key for key, _, _ in self.COLUMNS].index(column)
-        widths = dict(self._widths)
-        for _, cells in rows:
-            for (key, _, _), cell in zip(self.COLUMNS, cells, strict=True):
-                widths[key] = max(widths[key], cell_len(cell.text) + 1)
-        others = sum(width for key, width in widths.items() if key != column)
-        room = max(self.size.width - self.styles.scrollbar_size_vertical - others - 1, narrowest)
-        if self._widths[column] > room + 1:
-            # DataTable columns only grow (see _grows): a column that must narrow means a new table.
-            self.clear(columns=True)
-            self._cells.clear()
-            self._widths.clear()
-            self._add_columns()
-        fitted: list[Row] = []
-        for key, cells in rows:
-            text = cells[index].text
-            short = cut(text, room)
-            fitted.append(
-                (
-                    key,
-                    cells
-                    if short == text
-                    else (*cells[:index], cells[index]._replace(text=short), *cells[index + 1 :]),
-                )
-            )
-        return fitted
+        keys = [key for key, _, _ in self.COLUMNS]
+        headers = tuple(self._header_width(key, label) for key, label, _ in self.COLUMNS)
+        natural = self._columns.natural(rows, keys, headers)
+        wanted = sum(natural.values()) + self.styles.scrollbar_size_vertical
+        if wanted != self._natural:
+            self._natural = wanted
+            if self.styles.width is not None and self.styles.width.is_auto:
+                self.refresh(layout=True)  # a table sized to its content: the layout gives it the new width
+        if not self.size.width:
+            self._set_widths(natural)
+            return rows
+        limits = self._columns.limits(natural, self.FIT, keys, wanted - self.size.width)
+        self._set_widths({key: limits[i] + 1 if i in limits else natural[key] for i, key in enumerate(keys)})
+        if not limits:
+            return rows
+        return self._columns.cut(rows, limits, {keys.index(column): cut for column, _, cut in self.FIT})
+
+    def _set_widths(self, widths: dict[str, int]) -> None:
+        """Give the columns these widths, fixed: they narrow as well as grow, with no new table (DataTable
+        only ever widens a column sized to its content), and DataTable measures no cell."""
+        changed = False
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and (column.auto_width or column.width != width):
+                column.auto_width, column.width = False, width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True  # the scrollable width, on idle
+            self._clear_caches()
+            self.refresh()
+
+    def _header_width(self, key: str, label: str) -> int:
+        """The header's width: its label, with the sort arrow when it has one."""
+        header = self.columns.get(ColumnKey(key))
+        return header.label.cell_len if header is not None else cell_len(label) + 1
 
     def _apply(
         self, rows: Sequence[Row], wanted: dict[str, tuple[Cell, ...]], columns: list[str], render: Any
@@ -234,7 +251,7 @@ class KeyedTable(DataTable[CellText]):
                 elif old != cells:
                     for column, before, after in zip(columns, old, cells, strict=True):
                         if before != after:
-                            grows = self._grows(column, after)
+                            grows = not self.FIT and self._grows(column, after)  # FIT: _fit sets the widths
                             self._whole |= grows
                             self.update_cell(key, column, render(after), update_width=grows)
                     touched.append(key)

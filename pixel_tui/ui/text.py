@@ -106,6 +106,19 @@ def clip_middle(text: str, width: int) -> str:
     return text[: width - 1 - len(tail)] + "…" + tail
 
 
+SHORT_TAIL = 8
+"""The longest last part of a name that `clip_name` keeps: a worker's task hex, a replica's number."""
+
+
+def clip_name(text: str, width: int) -> str:
+    """A name cut to `width` cells: in its middle when its last part is short (an id, a replica's number:
+    'pixel-w…3f2a9c1d', 'pixel-tui-dashb…1'), else at its end ('pixel-orchestra…')."""
+    cut = max(text.rfind(separator) for separator in "-_./:")
+    if cut >= 0 and len(text) - cut - 1 <= SHORT_TAIL:
+        return clip_middle(text, width)
+    return clip(text, width)
+
+
 def percent(value: float | None) -> str:
     """'23.4' (the column says %), '-' when unmeasured."""
     return "-" if value is None else f"{value:.1f}"

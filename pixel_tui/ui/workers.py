@@ -9,10 +9,11 @@ from textual.reactive import reactive
 
 from pixel_tui import format as fmt
 from pixel_tui.domain.workers import urgency
-from pixel_tui.model import Snapshot, Worker
+from pixel_tui.model import Container, Snapshot, Worker
+from pixel_tui.ui.containers import state_text
 from pixel_tui.ui.keys import WORKER_BINDINGS, ReadOnlyGuard, RemediationRequested
 from pixel_tui.ui.table import CellCache, KeyedTable, Row
-from pixel_tui.ui.text import Cell, clip, clip_middle, short_duration, ticked, ticking
+from pixel_tui.ui.text import Cell, clip_middle, short_duration, ticked, ticking
 
 
 def flags(worker: Worker) -> str:
@@ -35,15 +36,20 @@ def left(worker: Worker) -> Cell:
     return Cell(ticking(remaining, exact_below=CAREFUL_LEFT_S), "careful" if careful else "", right=True)
 
 
-def cells(worker: Worker) -> tuple[Cell, ...]:
-    """One worker (or ghost task) as table cells."""
+def cells(worker: Worker, stopped: Container | None = None) -> tuple[Cell, ...]:
+    """One worker (or ghost task) as table cells; `stopped` is its container when it has stopped (its exit code)."""
     marks = flags(worker)
     flag_role = "critical" if worker.timed_out else "warning" if worker.phantom else ""
     state_role = "warning" if worker.state == "missing" else "" if worker.state == "running" else "muted"
+    state = worker.state
+    if stopped is not None and worker.state == stopped.state:
+        state = state_text(stopped)
+        state_role = "warning" if stopped.oom_killed else "careful" if stopped.exit_code else state_role
     return (
-        Cell(clip(worker.container, 28) if worker.container else "(no container)", "" if worker.container else "muted"),
+        # Whole: the table cuts the name, in its middle, only when it lacks room.
+        Cell(worker.container or "(no container)", "" if worker.container else "muted"),
         Cell(worker.task_id[:8] if worker.task_id else "-", "" if worker.task_id else "muted"),
-        Cell(worker.state, state_role),
+        Cell(state, state_role),
         Cell(ticking(worker.age_s), right=True),
         Cell(short_duration(worker.timeout_s), "muted", right=True),
         left(worker),
@@ -52,15 +58,16 @@ def cells(worker: Worker) -> tuple[Cell, ...]:
     )
 
 
-def shown(worker: Worker) -> tuple[object, ...]:
-    """Everything `cells` reads of a worker, durations as shown: equal values give equal cells."""
+def shown(worker: Worker, stopped: Container | None = None) -> tuple[object, ...]:
+    """Everything `cells` reads of a worker (and of its stopped container), durations as shown: equal values give
+    equal cells."""
     w = worker
     remaining = w.remaining_s
     left_shown = (
         None if remaining is None else ticked(-remaining) if remaining < 0 else ticked(remaining, CAREFUL_LEFT_S)
     )
     return (w.container, w.task_id, w.state, ticked(w.age_s), w.timeout_s, left_shown, w.timed_out, w.phantom,
-            w.conflict, w.task_status)  # fmt: skip
+            w.conflict, w.task_status, stopped and (stopped.state, stopped.exit_code, stopped.oom_killed))  # fmt: skip
 
 
 def title(snapshot: Snapshot) -> str:
@@ -99,7 +106,7 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
         ("flags", "FLAGS", False),
         ("ledger", "LEDGER", False),
     )
-    FIT = ("container", len("(no container)"), clip_middle)  # the task column repeats the name's hex
+    FIT = (("container", len("(no container)"), clip_middle),)  # cut in the middle: the task column repeats its hex
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot whose workers are shown."""
@@ -122,7 +129,11 @@ class WorkerTable(ReadOnlyGuard, KeyedTable):
             return
         ordered = sorted(snapshot.workers, key=urgency)
         built = self._built
-        rows: list[Row] = [(w.key, built.cells_of(w.key, shown(w), lambda w=w: cells(w))) for w in ordered]  # type: ignore[misc]
+        stopped = {c.id: c for c in snapshot.containers if c.exit_code is not None or c.oom_killed}
+        rows: list[Row] = []
+        for w in ordered:
+            end = stopped.get(w.container_id or "")
+            rows.append((w.key, built.cells_of(w.key, shown(w, end), lambda w=w, end=end: cells(w, end))))  # type: ignore[misc]
         if len(built) > len(rows):
             built.keep_only({key for key, _ in rows})
         self.sync(rows)
