@@ -129,7 +129,9 @@ class Meter:
         if self.profile is not None:
             self.profile.dump_stats(f"{stem}.prof")
             self.profile = None
-        Path(f"{stem}.json").write_text(json.dumps(report))
+        # Written whole, then renamed: the bench reads the report as soon as its name appears.
+        Path(f"{stem}.part").write_text(json.dumps(report))
+        os.replace(f"{stem}.part", f"{stem}.json")
 
 
 def main() -> int:
