@@ -14,6 +14,7 @@ from pathlib import Path
 from pixel_tui import __version__, trust
 from pixel_tui import commands as run
 from pixel_tui.headless import EXIT_UNKNOWN
+from pixel_tui.history import commands as history_commands
 from pixel_tui.paths import Paths, default_paths
 from pixel_tui.safe import printable
 from pixel_tui.settings import ConfigError, Settings, as_read_only, load_settings, with_overrides
@@ -308,9 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "locate":
             return run.locate(paths, settings)
         if command == "history" and args.history_command == "import":
-            return run.history_import(paths, settings, args.file, first_cycle=args.first_cycle, cores=args.cores)
+            return history_commands.history_import(
+                paths, settings, args.file, first_cycle=args.first_cycle, cores=args.cores
+            )
         if command == "history":
-            return run.history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
+            return history_commands.history(paths, settings, as_json=args.json, as_csv=args.csv, last=args.last)
         if command == "snapshot" and args.prom_file:
             from pixel_tui.export.serve import prom_file
 
