@@ -11,6 +11,7 @@ import pytest
 
 from pixel_tui.model import utcnow
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON
+from pixel_tui.remediate.engine_ops import prune_preview_of
 from tests.remediation import bench
 
 STUCK_TASK = "3f2a9c1d-0000-4000-8000-000000000001"
@@ -242,6 +243,26 @@ def test_prune_removes_exited_workers_only_and_never_volumes(engine, tmp_path):
     assert worker.id not in left and other.id in left
     assert "pixel-data" in {v.name for v in engine.client.volumes.list()}
     assert engine.client.images.get(engine.image)  # in use by running containers or not, never dangling
+
+
+@pytest.mark.parametrize(
+    ("tagged", "untagged"),
+    [
+        (["pixel-busybox:latest"], ["<none>:<none>"]),  # Docker 20.10 and 26, as GET /system/df sends them
+        (["latest"], ["<none>"]),  # podman 4.3: the tag alone, and `<none>` for no tag
+        (["pixel-busybox:latest"], None),
+    ],
+)
+def test_the_prune_preview_counts_untagged_images_in_each_engines_words(tagged, untagged):
+    mib = 1048576
+    usage = {
+        "Images": [
+            {"RepoTags": tagged, "Size": 2 * mib, "SharedSize": 2 * mib, "Containers": 0},
+            {"RepoTags": untagged, "Size": 3 * mib, "SharedSize": 2 * mib, "Containers": 0},
+            {"RepoTags": untagged, "Size": 5 * mib, "SharedSize": 0, "Containers": 1},  # in use: stays
+        ]
+    }
+    assert prune_preview_of(usage).startswith("would free about 1.0 MiB: 1 dangling image (1.0 MiB)")
 
 
 def test_restart_stop_and_start_act_on_the_container_the_operator_saw(engine, tmp_path):
