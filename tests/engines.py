@@ -140,6 +140,9 @@ class PodmanEngine(PrivateEngine):
     name = "podman"
     LACKS = {
         "oom_event": "sends no `oom` event (its compat API has no such action)",
+        "health_checks": "runs healthchecks from systemd timers only: with no systemd (as here) a health stays"
+        " `starting`",
+        "refuses_newer_api_version": "answers any API version in the path; no HTTP 400 for a client too new",
     }
     # Rootful podman keeps its locks in shared memory (/dev/shm/libpod_lock) and state under /run/libpod
     # and /run/containers whatever the other flags say: another podman on the host must never see ours.
