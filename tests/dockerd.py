@@ -90,7 +90,7 @@ USER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 # Paths dockerd (or its containerd shims) use whatever the flags say; hidden by a private tmpfs.
 _HIDDEN_RUN_DIRS = ("/run/containerd", "/run/docker")
 _NS_SCRIPT = 'set -e; for d in $PXD_HIDE; do mount -n -t tmpfs -o mode=0700 pxd "$d"; done; exec "$@"'
-_OUR_COMMANDS = ("dockerd", "containerd")  # and containerd-shim*: what a sweep by path may kill
+_OUR_COMMANDS = ("dockerd", "containerd", "podman", "conmon")  # and containerd-shim*: what a sweep by path may kill
 _PREFIX = "pxd-"
 
 
