@@ -90,7 +90,7 @@ USER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 # Paths dockerd (or its containerd shims) use whatever the flags say; hidden by a private tmpfs.
 _HIDDEN_RUN_DIRS = ("/run/containerd", "/run/docker")
 _NS_SCRIPT = 'set -e; for d in $PXD_HIDE; do mount -n -t tmpfs -o mode=0700 pxd "$d"; done; exec "$@"'
-_OUR_COMMANDS = ("dockerd", "containerd")  # and containerd-shim*: what a sweep by path may kill
+_OUR_COMMANDS = ("dockerd", "containerd", "podman", "conmon")  # and containerd-shim*: what a sweep by path may kill
 _PREFIX = "pxd-"
 
 
@@ -161,12 +161,13 @@ def _daemon_pids(base_dir: Path, mnt_ns: str | None = None) -> Iterator[int]:
 def sweep_stale(parent: Path = Path("/tmp")) -> list[Path]:
     """Delete the directories of private engines that died without cleaning up (a killed test run).
 
-    Only `pxd-*` directories holding our `daemon.json`, untouched for STALE_AFTER_S, with no live
-    process of theirs and nothing mounted under them; returns those removed."""
+    Only `pxd-*` directories holding our `daemon.json` (or podman's `containers.conf`), untouched for
+    STALE_AFTER_S, with no live process of theirs and nothing mounted under them; returns those removed."""
     removed = []
     for d in parent.glob(f"{_PREFIX}*"):
         with contextlib.suppress(OSError):
-            if not (d / "daemon.json").is_file() or time.time() - d.stat().st_mtime < STALE_AFTER_S:
+            ours = any((d / marker).is_file() for marker in ("daemon.json", "containers.conf"))  # docker, podman
+            if not ours or time.time() - d.stat().st_mtime < STALE_AFTER_S:
                 continue
             if next(_daemon_pids(d), None) is not None or _mounts_under(d):
                 continue
@@ -194,7 +195,16 @@ def _mounts_under(root: Path) -> list[str]:
 
 
 class PrivateEngine:
-    """A dockerd of our own under a temporary directory; `start()` it, use `.client`, then `stop()`."""
+    """A dockerd of our own under a temporary directory; `start()` it, use `.client`, then `stop()`.
+
+    Debian 12's Docker 20.10; tests/engines.py has the others, each a subclass with the same interface."""
+
+    name = "docker20"
+    """The engine's id in the test ids and PIXEL_TUI_ENGINES."""
+    LACKS: Mapping[str, str] = {}
+    """What this engine cannot do, each with why (`lacks`)."""
+    hidden_run_dirs: tuple[str, ...] = _HIDDEN_RUN_DIRS
+    """Host directories a private tmpfs hides from the daemon (paths it uses whatever its flags say)."""
 
     def __init__(self, *, storage_driver: str | None = None, startup_timeout: float = STARTUP_TIMEOUT_S) -> None:
         """Prepare (not start) an engine; `storage_driver=None` tries overlay2, then vfs."""
@@ -256,7 +266,7 @@ class PrivateEngine:
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> PrivateEngine:
         """Start dockerd, wait until it answers, import the busybox image. Raises EngineError."""
-        reason = available()
+        reason = self.unavailable()
         if reason:
             raise EngineError(reason)
         begun = time.monotonic()
@@ -284,21 +294,14 @@ class PrivateEngine:
         self.startup_seconds = time.monotonic() - begun
         return self
 
-    def _launch(self, driver: str) -> None:
-        """Run dockerd with `driver` and wait for its API; EngineError when it dies or times out."""
+    def _daemon_argv(self, driver: str) -> list[str]:
+        """The daemon's command line (run inside the private namespaces), its config written first."""
         assert self.base_dir is not None
         base = self.base_dir
         # Our own config, so /etc/docker/daemon.json is never read; in 20.10 the trust key path (else
         # /etc/docker/key.json) is only settable there.
         (base / "daemon.json").write_text(json.dumps({"deprecated-key-path": str(base / "key.json")}) + "\n")
-        # The tmpfs needs a mount point. Left in place afterwards: removing it would detach the tmpfs of
-        # any other private engine running meanwhile (dockerd creates both directories anyway).
-        for d in _HIDDEN_RUN_DIRS:
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        argv = [
-            "setpriv", "--pdeathsig", "TERM",  # a killed test run takes its daemon with it
-            "unshare", "--net", "--mount", "--propagation", "private", "--",
-            "/bin/sh", "-c", _NS_SCRIPT, "pxd-ns",
+        return [
             "dockerd",
             "--config-file", str(base / "daemon.json"),
             "--data-root", str(base / "data"),
@@ -309,9 +312,39 @@ class PrivateEngine:
             "--bridge=none", "--iptables=false", "--ip6tables=false",
             "--shutdown-timeout", "3",
         ]  # fmt: skip
-        env = {"PATH": os.environ.get("PATH", IMAGE_PATH), "PXD_HIDE": " ".join(_HIDDEN_RUN_DIRS), "LANG": "C"}
+
+    def daemon_env(self) -> dict[str, str]:
+        """The daemon's environment; its PATH is where it finds containerd, the shims, runc and docker-init."""
+        return {"PATH": os.environ.get("PATH", IMAGE_PATH), "LANG": "C"}
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this engine cannot be started here, or None."""
+        return available()
+
+    def lacks(self, feature: str) -> None:
+        """In a test: end it as an expected failure, naming this engine and why, when it cannot do `feature`."""
+        if feature in self.LACKS:
+            import pytest  # only a test asks; the benches import this module without pytest
+
+            pytest.xfail(f"{self.name} {self.LACKS[feature]}")
+
+    def _launch(self, driver: str) -> None:
+        """Run dockerd with `driver` and wait for its API; EngineError when it dies or times out."""
+        assert self.base_dir is not None
+        # The tmpfs needs a mount point. Left in place afterwards: removing it would detach the tmpfs of
+        # any other private engine running meanwhile (dockerd creates both directories anyway).
+        for d in self.hidden_run_dirs:
+            os.makedirs(d, mode=0o700, exist_ok=True)
+        argv = [
+            "setpriv", "--pdeathsig", "TERM",  # a killed test run takes its daemon with it
+            "unshare", "--net", "--mount", "--propagation", "private", "--",
+            "/bin/sh", "-c", _NS_SCRIPT, "pxd-ns",
+            *self._daemon_argv(driver),
+        ]  # fmt: skip
+        env = {**self.daemon_env(), "PXD_HIDE": " ".join(self.hidden_run_dirs)}
         with open(self.log_path, "ab") as log:
-            log.write(f"--- {time.strftime('%H:%M:%S')} starting dockerd ({driver}) ---\n".encode())
+            log.write(f"--- {time.strftime('%H:%M:%S')} starting {self.name} ({driver}) ---\n".encode())
             log.flush()
             self._proc = subprocess.Popen(
                 argv,

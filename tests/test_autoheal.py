@@ -40,6 +40,7 @@ def test_a_stuck_worker_is_killed_once_and_only_after_the_startup_grace(engine, 
 
 
 def test_a_target_that_keeps_failing_is_given_up_after_its_budget(engine, tmp_path):
+    engine.lacks("health_checks")
     sick = engine.run(
         "sleep 600",
         name="api",

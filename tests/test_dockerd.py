@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dockerd import BUSYBOX_IMAGE, USER_SOCKETS, PrivateEngine
+from tests.dockerd import USER_SOCKETS, PrivateEngine
 
 
 def test_engine_answers(engine: PrivateEngine) -> None:
@@ -30,7 +30,7 @@ def test_busybox_echo(engine: PrivateEngine) -> None:
     container = engine.run(["echo", "hi"], name="pixel-test-echo", labels={"pixel.test": "echo"})
     assert container.wait(timeout=30)["StatusCode"] == 0
     assert container.logs() == b"hi\n"
-    assert container.image.tags == [BUSYBOX_IMAGE]
+    assert container.image.tags == [engine.image]
     assert container.labels["pixel.test"] == "echo"
 
 

@@ -53,6 +53,7 @@ def test_one_container_and_none(engine):
 
 
 def test_an_engine_error_is_raised_with_its_message(engine):
+    engine.lacks("refuses_newer_api_version")
     container = engine.run("sleep 600", name="asked-too-new")
     with ThreadPoolExecutor(2) as pool:
         inspector = SocketInspector(engine.url.removeprefix("unix://"), "9.99", timeout=10, executor=lambda: pool)

@@ -11,6 +11,7 @@ import pytest
 
 from pixel_tui.model import utcnow
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON
+from pixel_tui.remediate.engine_ops import prune_preview_of
 from tests.remediation import bench
 
 STUCK_TASK = "3f2a9c1d-0000-4000-8000-000000000001"
@@ -234,7 +235,12 @@ def test_prune_removes_exited_workers_only_and_never_volumes(engine, tmp_path):
         b.close()
     assert preview is not None and "1 dangling image (0.3 MiB)" in preview, preview
     assert outcomes[0].ok and outcomes[1].ok, outcome_words(outcomes)
-    assert outcomes[1].note == "dangling images: 2 deleted (images and their layers), 0.3 MiB reclaimed"
+    # The engine's own count: Docker lists the image and its layer, podman the image alone, with the size of
+    # the whole image (the busybox layer it shares and keeps too) as reclaimed.
+    said = {"podman": "1 deleted (images and their layers), 2.3 MiB"}.get(
+        engine.name, "2 deleted (images and their layers), 0.3 MiB"
+    )
+    assert outcomes[1].note == f"dangling images: {said} reclaimed"
     pruned = next(r for r in b.audit_lines() if r["step"] == "prune-images")
     assert pruned["note"] == outcomes[1].note  # the audit says what was freed
     assert dangling.id not in {image.id for image in engine.client.images.list(all=True)}
@@ -242,6 +248,26 @@ def test_prune_removes_exited_workers_only_and_never_volumes(engine, tmp_path):
     assert worker.id not in left and other.id in left
     assert "pixel-data" in {v.name for v in engine.client.volumes.list()}
     assert engine.client.images.get(engine.image)  # in use by running containers or not, never dangling
+
+
+@pytest.mark.parametrize(
+    ("tagged", "untagged"),
+    [
+        (["pixel-busybox:latest"], ["<none>:<none>"]),  # Docker 20.10 and 26, as GET /system/df sends them
+        (["latest"], ["<none>"]),  # podman 4.3: the tag alone, and `<none>` for no tag
+        (["pixel-busybox:latest"], None),
+    ],
+)
+def test_the_prune_preview_counts_untagged_images_in_each_engines_words(tagged, untagged):
+    mib = 1048576
+    usage = {
+        "Images": [
+            {"RepoTags": tagged, "Size": 2 * mib, "SharedSize": 2 * mib, "Containers": 0},
+            {"RepoTags": untagged, "Size": 3 * mib, "SharedSize": 2 * mib, "Containers": 0},
+            {"RepoTags": untagged, "Size": 5 * mib, "SharedSize": 0, "Containers": 1},  # in use: stays
+        ]
+    }
+    assert prune_preview_of(usage).startswith("would free about 1.0 MiB: 1 dangling image (1.0 MiB)")
 
 
 def test_restart_stop_and_start_act_on_the_container_the_operator_saw(engine, tmp_path):

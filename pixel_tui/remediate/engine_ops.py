@@ -248,8 +248,10 @@ def prune_preview_of(usage: dict[str, Any]) -> str:
 
 
 def _dangling(image: dict[str, Any]) -> bool:
-    """Untagged: what `docker image prune` (dangling=true) removes, unless a container still uses it."""
-    tags = [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
+    """Untagged: what `docker image prune` (dangling=true) removes, unless a container still uses it.
+
+    Docker says `<none>:<none>` (or nothing) for no tag; podman's `/system/df` says `<none>`."""
+    tags = [tag for tag in image.get("RepoTags") or [] if tag not in ("<none>:<none>", "<none>")]
     return not tags and not image.get("Containers")
 
 

@@ -393,7 +393,14 @@ class Syntropy:
             assert not agent.is_alive(), f"{agent.name} still running after {timeout}s"
 
     def wait_exit(self, task_id: str, timeout: float = 10.0) -> int:
-        """Wait for the task's container to exit; its exit code."""
+        """Wait for the task's container to exit, and to be listed as exited; its exit code.
+
+        Docker 26 answers the wait a moment before its container list says `exited` (20.10 after)."""
         container = self.container(task_id)
         assert container is not None, f"no container for {task_id}"
-        return int(container.wait(timeout=timeout)["StatusCode"])
+        code = int(container.wait(timeout=timeout)["StatusCode"])
+        deadline = time.monotonic() + timeout
+        while not self.client.containers.list(all=True, filters={"id": container.id, "status": "exited"}):
+            assert time.monotonic() < deadline, f"{container.name} exited but is not listed as exited"
+            time.sleep(0.05)
+        return code

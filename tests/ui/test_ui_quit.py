@@ -35,6 +35,9 @@ async def kill_then_quit(app, container, *, twice: bool) -> tuple[list[str], str
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: app.executor.attempts.in_flight == 1, timeout=10)
+        # And its stop begun: the intent is written right before it, after the checks (slower on podman).
+        await until(pilot, lambda: any(r.get("phase") == "intent" for r in app.executor.backends.audit.read()[0]))
+        await pilot.pause(0.2)
         pressed = time.monotonic()
         await pilot.press("q")
         await pilot.pause()
