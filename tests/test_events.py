@@ -131,3 +131,33 @@ def test_a_health_repeated_after_every_check_is_told_once():
     reader._thread.join(5)
     assert [event.message for event in reader.drain_events()] == [f"{CID[:12]} unhealthy", f"{CID[:12]} unhealthy"]
     assert reader.drain_changed() == {CID}
+
+
+def test_unhealthy_again_after_a_restart_is_told_again():
+    """A restart sets the health back to `starting` without an event: a container that fails its check again
+    after autoheal restarted it must be seen at once, not at the next reconcile (the budget test on Docker
+    20.10 waited out its 60 s)."""
+    unhealthy = {"Action": "health_status: unhealthy", "Actor": {"ID": CID, "Attributes": {"name": "api"}}}
+    die = {"Action": "die", "Actor": {"ID": CID, "Attributes": {"name": "api", "exitCode": "137"}}}
+    start = {"Action": "start", "Actor": {"ID": CID, "Attributes": {"name": "api"}}}
+    restart = {"Action": "restart", "Actor": {"ID": CID, "Attributes": {"name": "api"}}}
+    reader = EngineEvents(lambda: None, clock=lambda: 0.0)
+    told: list[set[str]] = []
+
+    class Api:
+        def events(self, **_):
+            yield unhealthy
+            yield from (die, start, restart)
+            yield unhealthy  # failed again after the restart
+            yield unhealthy  # and said once more with nothing between: not news
+
+        def close(self):
+            pass
+
+    reader._connect = Api
+    reader.start()
+    reader._thread.join(5)
+    told.append(reader.drain_changed())
+    messages = [event.message for event in reader.drain_events()]
+    assert messages.count("api unhealthy") == 2, messages
+    assert told == [{CID}]

@@ -13,6 +13,9 @@ from typing import Any
 
 from pixel_tui.model import Event, Level
 
+_HEALTH_RESET = frozenset({"start", "restart", "die", "stop", "kill", "destroy"})
+"""Actions after which a container's next health report is a change, whatever it was before."""
+
 # Actions after which the engine's list (state, name, health) and a cached inspect (start time,
 # restart count, pid, limits) are out of date. Not the others: exec_* (every health check runs one),
 # attach, detach, resize, top, copy, archive-path, extract-to-dir, export and commit change neither.
@@ -155,7 +158,9 @@ class EngineEvents:
                         # podman 4 tells health after every check, not only when it changes as Docker does.
                         continue
                     self._health[change.container_id] = change.health
-                if change.action == "destroy":
+                if change.action in _HEALTH_RESET:
+                    # A (re)start sets its health back to `starting` without an event: the next `unhealthy`
+                    # is news again (a restarted container that failed again was missed until the reconcile).
                     self._health.pop(change.container_id, None)
                 with self._lock:
                     if change.changing:
