@@ -22,6 +22,7 @@ from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
+from pixel_tui.rules.model import RulesBook
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings, as_read_only
 from pixel_tui.source import SnapshotSource
@@ -51,6 +52,7 @@ class PixelApp(Quitting, App[int]):
         paths: Paths | None,
         executor: Executor | None,
         history: RecordedHistory | None = None,
+        rules: RulesBook | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -69,6 +71,8 @@ class PixelApp(Quitting, App[int]):
         as in tests on scripted data)."""
         self.pipeline = Pipeline(source, healer=self.autoheal, history=history)
         """The one loop: collect, history, autoheal, events."""
+        self.rules = rules
+        """The autoheal rules the rules screen shows and changes (None: this console has none)."""
         self.paths = paths
         self.theme_names: tuple[str, ...] = ()
         """The pixel themes (built-in and the user's), in the order ctrl+t cycles them."""
@@ -223,6 +227,15 @@ class PixelApp(Quitting, App[int]):
             return
         self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
 
+    def action_show_rules(self) -> None:
+        """The rules screen: every autoheal rule, its figures, and the keys to move it on the ladder."""
+        from pixel_tui.ui.rules_screen import RulesScreen
+
+        if not isinstance(self.screen, RulesScreen):
+            self.push_screen(
+                RulesScreen(self.rules, refresh_s=max(self.settings.interval, 1.0), read_only=self.read_only)
+            )
+
     def action_cycle_theme(self) -> None:
         """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""
         start = self.theme
@@ -245,6 +258,7 @@ def build_app(
     read_only: bool = False,
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> PixelApp:
     """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
 
@@ -255,7 +269,7 @@ def build_app(
         settings = as_read_only(settings)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
-    return PixelApp(settings, source, paths=paths, executor=executor, history=history)
+    return PixelApp(settings, source, paths=paths, executor=executor, history=history, rules=rules)
 
 
 def run_console(
@@ -265,10 +279,11 @@ def run_console(
     paths: Paths | None,
     executor: Executor | None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> int:
     """Run the console until the operator quits; the exit code (0, 1 when the app failed, 4 when quitting
     interrupted an action: each one is printed on stderr, with the parts done and not done)."""
-    app = build_app(settings, source, paths=paths, executor=executor, history=history)
+    app = build_app(settings, source, paths=paths, executor=executor, history=history, rules=rules)
     app.stop_signals = True
     app.run()
     for outcome in app.interrupted:

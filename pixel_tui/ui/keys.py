@@ -100,6 +100,14 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
+    Binding(
+        "R",
+        "app.show_rules",
+        "rules",
+        show=False,
+        tooltip="The autoheal rules: state, hits, actions, recoveries, budget, proposals",
+        id="rules.open",
+    ),
     _LOGS,
     _INSPECT,
     remediation("workers.reap"),
@@ -145,12 +153,49 @@ LOG_BINDINGS: list[Binding] = [
 ]
 """Keys of the log view."""
 
+RULE_CHANGES: dict[str, str] = {
+    "promote": "p",
+    "shadow": "s",
+    "reject": "x",
+    "disable": "d",
+}
+"""The four changes of a rule (the `RulesBook` methods), with their default keys."""
+
+CHANGE_RULE = "change_rule"
+"""The action every rule change runs, with the change as its parameter."""
+
+
+def _rule_change(change: str, tooltip: str) -> Binding:
+    return Binding(RULE_CHANGES[change], f"{CHANGE_RULE}('{change}')", change, tooltip=tooltip, id=f"rules.{change}")
+
+
+RULE_BINDINGS: list[Binding] = [
+    Binding(
+        "enter",
+        "show_rule",
+        "show",
+        tooltip="The selected rule whole: when, do, budget, scope, evidence",
+        id="rules.show",
+    ),
+    _rule_change("promote", "Promote the rule a rung: proposed -> shadow -> enabled"),
+    _rule_change("shadow", "Put the rule in shadow: evaluated, says what it would do, never acts"),
+    _rule_change("reject", "Reject a proposal: gone, not proposed again for the cooldown"),
+    _rule_change("disable", "Turn the rule off: neither evaluated nor acting"),
+]
+"""Keys of the rules screen (and of a rule's whole view, but enter); every change asks for confirmation."""
+
+RULES_READ_ONLY_EXPLAINED: list[Binding] = [
+    Binding(key, f"{EXPLAIN_READ_ONLY}('{change}')", change, show=False) for change, key in RULE_CHANGES.items()
+]
+"""Read-only: the rule changes' keys say why nothing changes (as READ_ONLY_EXPLAINED does on the dashboard)."""
+
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
     ("Dashboard", [binding for binding in DASHBOARD_BINDINGS if binding not in SELECTION_BINDINGS]),
     ("Selected container or worker", SELECTION_BINDINGS),
     # One group for both tables (each key names its row): with the log view's keys, a group each would not fit.
     ("Containers / workers table", [*CONTAINER_BINDINGS, *WORKER_BINDINGS]),
     ("Log view", LOG_BINDINGS),
+    ("Rules screen", RULE_BINDINGS),
     ("Anywhere", APP_BINDINGS),
 )
 """The console's own bindings as the help screen groups them."""
@@ -166,6 +211,8 @@ def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...])
     for the keys of READ_ONLY_EXPLAINED, saying why); their explanations are there in read-only mode only."""
     if action == EXPLAIN_READ_ONLY:
         return read_only
+    if action == CHANGE_RULE:
+        return not read_only
     if action != REMEDIATE:
         return True
     return allowed(str(parameters[0]) if parameters else "", read_only=read_only)
@@ -197,6 +244,7 @@ class KeyClash(NamedTuple):
 _TOGETHER: tuple[list[Binding], ...] = (
     DASHBOARD_BINDINGS + APP_BINDINGS + CONTAINER_BINDINGS,
     DASHBOARD_BINDINGS + APP_BINDINGS + WORKER_BINDINGS,
+    RULE_BINDINGS + APP_BINDINGS,
 )
 """Bindings active at the same time: the dashboard's and the app's, with one table's (the focused one)."""
 
