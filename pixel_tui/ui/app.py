@@ -29,7 +29,7 @@ from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
-from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
+from pixel_tui.ui.keys import APP_BINDINGS, CONSOLE_HELP, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.quitting import Quitting
 from pixel_tui.ui.shell import lend_terminal
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
@@ -225,7 +225,9 @@ class PixelApp(Quitting, App[int]):
         """Show every key."""
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
+        groups = getattr(self.screen, "HELP_GROUPS", CONSOLE_HELP)  # a screen with keys of its own lists those
+        content = partial(help_content, self.keymap, self.read_only, self.get_key_display, groups=groups)
+        self.push_screen(HelpScreen(content))
 
     def action_show_rules(self) -> None:
         """The rules screen: every autoheal rule, its figures, and the keys to move it on the ladder."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from rich.cells import cell_len, set_cell_size
 from textual.app import ComposeResult
@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from pixel_tui.remediate.catalogue import BY_ID, allowed
 from pixel_tui.ui.detail import CLOSE
-from pixel_tui.ui.keys import BINDING_GROUPS, CHANGE_RULE
+from pixel_tui.ui.keys import BINDING_GROUPS, CHANGE_RULE, CONSOLE_HELP
 
 NAVIGATION: tuple[tuple[str, str], ...] = (
     ("↑ ↓ pgup pgdn", "move in the focused table"),
@@ -39,12 +39,16 @@ def help_content(
     key_display: Callable[[Binding], str],
     width: int = 200,
     ids: bool = False,
+    *,
+    groups: Collection[str] = CONSOLE_HELP,
 ) -> Content:
-    """The help text for `width` columns: navigation, then each group of bindings (changing actions omitted when
-    read-only), one line per key; in two columns from TWO_COLUMNS_FROM. `ids` shows each binding's id (what
-    the config's [keys] rebinds) instead of what it does."""
+    """The help text for `width` columns: navigation, then each group of bindings named in `groups` (changing
+    actions omitted when read-only), one line per key; in two columns from TWO_COLUMNS_FROM. `ids` shows each
+    binding's id (what the config's [keys] rebinds) instead of what it does."""
     blocks: list[tuple[str, list[Entry]]] = [("Navigation", list(NAVIGATION))]
     for title, bindings in BINDING_GROUPS:
+        if title not in groups:
+            continue
         shown = [b for b in bindings if _offered(b, read_only)]
         entries = []
         for binding in shown:

@@ -189,16 +189,25 @@ RULES_READ_ONLY_EXPLAINED: list[Binding] = [
 ]
 """Read-only: the rule changes' keys say why nothing changes (as READ_ONLY_EXPLAINED does on the dashboard)."""
 
+RULES_GROUP = "Rules screen"
+"""The help's title of the rules screen's keys."""
+
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
     ("Dashboard", [binding for binding in DASHBOARD_BINDINGS if binding not in SELECTION_BINDINGS]),
     ("Selected container or worker", SELECTION_BINDINGS),
     # One group for both tables (each key names its row): with the log view's keys, a group each would not fit.
     ("Containers / workers table", [*CONTAINER_BINDINGS, *WORKER_BINDINGS]),
     ("Log view", LOG_BINDINGS),
-    ("Rules screen", RULE_BINDINGS),
+    (RULES_GROUP, RULE_BINDINGS),
     ("Anywhere", APP_BINDINGS),
 )
 """The console's own bindings as the help screen groups them."""
+
+CONSOLE_HELP: tuple[str, ...] = tuple(title for title, _ in BINDING_GROUPS if title != RULES_GROUP)
+"""The groups the help lists on the dashboard and the views it opens: every one but the rules screen's, which has
+a help of its own (RULES_HELP); with it, the dashboard's would no longer fit 120x35 whole."""
+RULES_HELP: tuple[str, ...] = (RULES_GROUP, "Anywhere")
+"""The groups the help lists on the rules screen."""
 
 KNOWN_IDS: frozenset[str] = frozenset(
     binding.id for _, bindings in BINDING_GROUPS for binding in bindings if binding.id is not None

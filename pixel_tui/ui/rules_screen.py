@@ -30,7 +30,13 @@ from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.confirm import ConfirmScreen
 from pixel_tui.ui.detail import CLOSE, Section, render_sections
 from pixel_tui.ui.footer import KeyFooter
-from pixel_tui.ui.keys import DASHBOARD_BINDINGS, RULE_BINDINGS, RULES_READ_ONLY_EXPLAINED, action_allowed
+from pixel_tui.ui.keys import (
+    DASHBOARD_BINDINGS,
+    RULE_BINDINGS,
+    RULES_HELP,
+    RULES_READ_ONLY_EXPLAINED,
+    action_allowed,
+)
 from pixel_tui.ui.table import KeyedTable, Row
 from pixel_tui.ui.text import Cell, clip, clip_name
 
@@ -212,6 +218,8 @@ class RulesScreen(Screen[None]):
     """The rules table, the selected rule's condition and evidence; esc or q goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CLOSE, *_HELP, *RULE_BINDINGS, *RULES_READ_ONLY_EXPLAINED]
+    HELP_GROUPS = RULES_HELP
+    """What `?` lists here: this screen's keys."""
 
     statuses: reactive[tuple[RuleStatus, ...]] = reactive((), repaint=False)
     """Every rule with its figures, as the table shows them."""

@@ -5,6 +5,7 @@ The book is the in-memory one (pixel_tui/demo/rules_book.py): real ladder transi
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
@@ -12,6 +13,7 @@ from pixel_tui.demo.rules_book import MemoryRulesBook
 from pixel_tui.rules.model import Budget, Rule, RuleError, RuleState, RuleStatus
 from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.confirm import ConfirmScreen
+from pixel_tui.ui.help import HelpScreen
 from pixel_tui.ui.rules_screen import RuleScreen, RulesScreen, RuleTable
 from tests.ui.helpers import cell, make_app, record_notifications, until
 
@@ -227,3 +229,21 @@ async def test_the_keys_are_rebindable() -> None:
         await until(pilot, lambda: screen.loaded)
         await pilot.press("P")
         assert isinstance(app.screen, ConfirmScreen)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_help_on_the_rules_screen_lists_its_keys(read_only: bool) -> None:
+    app, _ = make_app(rules=book(), read_only=read_only, keys={"rules.reject": "X"})
+    async with app.run_test(size=(120, 35)) as pilot:
+        await open_rules(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        assert "Rules screen" in text and "The selected rule whole" in text
+        changes = ("Promote the rule a rung", "Put the rule in shadow", "Reject a proposal", "Turn the rule off")
+        # Read-only, the changes are not offered: the help leaves them out.
+        assert all((change in text) is not read_only for change in changes)
+        if not read_only:
+            assert "X  Reject a proposal" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, RulesScreen)
