@@ -234,9 +234,10 @@ class PixelApp(Quitting, App[int]):
         from pixel_tui.ui.rules_screen import RulesScreen
 
         if not isinstance(self.screen, RulesScreen):
-            self.push_screen(
-                RulesScreen(self.rules, refresh_s=max(self.settings.interval, 1.0), read_only=self.read_only)
-            )
+            refresh_s = max(self.settings.interval, 1.0)
+            autoheal = self.autoheal
+            on = (lambda: autoheal.enabled) if autoheal is not None else (lambda: False)
+            self.push_screen(RulesScreen(self.rules, refresh_s=refresh_s, read_only=self.read_only, autoheal_on=on))
 
     def action_cycle_theme(self) -> None:
         """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""

@@ -14,7 +14,8 @@ from pixel_tui.rules.model import Budget, Rule, RuleError, RuleState, RuleStatus
 from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.confirm import ConfirmScreen
 from pixel_tui.ui.help import HelpScreen
-from pixel_tui.ui.rules_screen import RuleScreen, RulesScreen, RuleTable
+from pixel_tui.ui.rule_table import RuleTable
+from pixel_tui.ui.rules_screen import RuleScreen, RulesScreen
 from tests.ui.helpers import cell, make_app, record_notifications, until
 
 EVIDENCE = (
@@ -81,7 +82,8 @@ async def test_the_screen_lists_every_rule_with_its_figures() -> None:
         assert cell(table, "kill-swap", "left") == "2"  # acted on nothing: the whole budget
         assert cell(table, "kill-swap", "note").startswith("you killed timed-out workers")
         title = str(screen.query_one("#rules-title", Label).content)
-        assert title == "Rules · 4: 1 enabled, 1 shadow, 1 proposed, 1 off"
+        # The console's autoheal is off (as by default): no rule acts, and the title says so.
+        assert title == "Rules · 4: 1 enabled, 1 shadow, 1 proposed, 1 off · autoheal off: no rule acts"
         # The selected rule's condition and evidence, whole, under the table.
         preview = str(screen.query_one("#rule-preview", Static).content)
         assert "kind == 'worker' and timed_out and host.swap.level == critical" in preview
@@ -247,3 +249,19 @@ async def test_help_on_the_rules_screen_lists_its_keys(read_only: bool) -> None:
             assert "X  Reject a proposal" in text
         await pilot.press("escape")
         assert isinstance(app.screen, RulesScreen)
+
+
+async def test_the_title_says_whether_rules_act_now() -> None:
+    app, _ = make_app(rules=book())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("a")  # autoheal on
+        screen = await open_rules(pilot)
+        title = str(screen.query_one("#rules-title", Label).content)
+        assert title == "Rules · 4: 1 enabled, 1 shadow, 1 proposed, 1 off"
+        await pilot.press("escape", "a")  # off again: the title follows at the next read
+        screen = await open_rules(pilot)
+        assert str(screen.query_one("#rules-title", Label).content).endswith("autoheal off: no rule acts")
+    app, _ = make_app(rules=book(), read_only=True)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_rules(pilot)
+        assert str(screen.query_one("#rules-title", Label).content).endswith("read-only: no rule acts")
