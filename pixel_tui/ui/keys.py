@@ -105,7 +105,7 @@ DASHBOARD_BINDINGS: list[Binding] = [
         "app.show_rules",
         "rules",
         show=False,
-        tooltip="The autoheal rules: state, hits, actions, recoveries, budget, proposals",
+        tooltip="The autoheal rules, their figures and proposals",
         id="rules.open",
     ),
     _LOGS,
@@ -174,13 +174,13 @@ RULE_BINDINGS: list[Binding] = [
         "enter",
         "show_rule",
         "show",
-        tooltip="The selected rule whole: when, do, budget, scope, evidence",
+        tooltip="The rule whole: when, do, budget, scope, evidence",
         id="rules.show",
     ),
-    _rule_change("promote", "Promote the rule a rung: proposed -> shadow -> enabled"),
-    _rule_change("shadow", "Put the rule in shadow: evaluated, says what it would do, never acts"),
-    _rule_change("reject", "Reject a proposal: gone, not proposed again for the cooldown"),
-    _rule_change("disable", "Turn the rule off: neither evaluated nor acting"),
+    _rule_change("promote", "A rung up: proposed -> shadow -> enabled"),
+    _rule_change("shadow", "Shadow: says what it would do, never acts"),
+    _rule_change("reject", "Reject a proposal, not proposed again for a while"),
+    _rule_change("disable", "Off: neither evaluated nor acting"),
 ]
 """Keys of the rules screen (and of a rule's whole view, but enter); every change asks for confirmation."""
 

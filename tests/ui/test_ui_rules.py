@@ -241,8 +241,8 @@ async def test_help_on_the_rules_screen_lists_its_keys(read_only: bool) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).content)
-        assert "Rules screen" in text and "The selected rule whole" in text
-        changes = ("Promote the rule a rung", "Put the rule in shadow", "Reject a proposal", "Turn the rule off")
+        assert "Rules screen" in text and "The rule whole" in text
+        changes = ("A rung up", "Shadow: says what", "Reject a proposal", "Off: neither")
         # Read-only, the changes are not offered: the help leaves them out.
         assert all((change in text) is not read_only for change in changes)
         if not read_only:
