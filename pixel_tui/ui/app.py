@@ -22,13 +22,14 @@ from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
+from pixel_tui.rules.model import RulesBook
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings, as_read_only
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
-from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
+from pixel_tui.ui.keys import APP_BINDINGS, CONSOLE_HELP, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.quitting import Quitting
 from pixel_tui.ui.shell import lend_terminal
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
@@ -51,6 +52,7 @@ class PixelApp(Quitting, App[int]):
         paths: Paths | None,
         executor: Executor | None,
         history: RecordedHistory | None = None,
+        rules: RulesBook | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -69,6 +71,8 @@ class PixelApp(Quitting, App[int]):
         as in tests on scripted data)."""
         self.pipeline = Pipeline(source, healer=self.autoheal, history=history)
         """The one loop: collect, history, autoheal, events."""
+        self.rules = rules
+        """The autoheal rules the rules screen shows and changes (None: this console has none)."""
         self.paths = paths
         self.theme_names: tuple[str, ...] = ()
         """The pixel themes (built-in and the user's), in the order ctrl+t cycles them."""
@@ -221,7 +225,19 @@ class PixelApp(Quitting, App[int]):
         """Show every key."""
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
+        groups = getattr(self.screen, "HELP_GROUPS", CONSOLE_HELP)  # a screen with keys of its own lists those
+        content = partial(help_content, self.keymap, self.read_only, self.get_key_display, groups=groups)
+        self.push_screen(HelpScreen(content))
+
+    def action_show_rules(self) -> None:
+        """The rules screen: every autoheal rule, its figures, and the keys to move it on the ladder."""
+        from pixel_tui.ui.rules_screen import RulesScreen
+
+        if not isinstance(self.screen, RulesScreen):
+            refresh_s = max(self.settings.interval, 1.0)
+            autoheal = self.autoheal
+            on = (lambda: autoheal.enabled) if autoheal is not None else (lambda: False)
+            self.push_screen(RulesScreen(self.rules, refresh_s=refresh_s, read_only=self.read_only, autoheal_on=on))
 
     def action_cycle_theme(self) -> None:
         """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""
@@ -245,6 +261,7 @@ def build_app(
     read_only: bool = False,
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> PixelApp:
     """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
 
@@ -255,7 +272,7 @@ def build_app(
         settings = as_read_only(settings)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
-    return PixelApp(settings, source, paths=paths, executor=executor, history=history)
+    return PixelApp(settings, source, paths=paths, executor=executor, history=history, rules=rules)
 
 
 def run_console(
@@ -265,10 +282,11 @@ def run_console(
     paths: Paths | None,
     executor: Executor | None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> int:
     """Run the console until the operator quits; the exit code (0, 1 when the app failed, 4 when quitting
     interrupted an action: each one is printed on stderr, with the parts done and not done)."""
-    app = build_app(settings, source, paths=paths, executor=executor, history=history)
+    app = build_app(settings, source, paths=paths, executor=executor, history=history, rules=rules)
     app.stop_signals = True
     app.run()
     for outcome in app.interrupted:
