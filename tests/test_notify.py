@@ -272,7 +272,7 @@ def test_no_notice_for_a_person_s_own_action_and_autoheal_s_give_up_is_one(recei
     assert [(r.json["kind"], r.json["message"]) for r in got] == [
         ("action", "autoheal: restart web-1 (c0ffeec0ffee): unhealthy"),
         ("outcome", "autoheal: restart web-1 (c0ffeec0ffee): done"),
-        ("give-up", f"autoheal: {GAVE_UP} web-1: 3 actions in 30 minutes"),
+        ("give-up", f"{GAVE_UP} web-1: 3 actions in 30 minutes"),
     ]
     assert len(receiver.received) == 3 and notifier.counts.persons == 3
 
@@ -313,6 +313,40 @@ def test_good_notify_keys_are_read():
     settings = parse_settings(tomllib.loads(text)).notify
     assert settings == NotifySettings(webhooks=("https://ntfy.sh/pixel-alerts", "http://[::1]:8080/hook"), cooldown_s=0)
     assert where(settings.webhooks[1]) == "http://[::1]:8080"
+
+
+def test_what_it_remembers_of_targets_that_come_and_go_stays_bounded():
+    class Taken:
+        def send(self, url: str, notice: Any) -> None:
+            return None
+
+    clock = Clock()
+    settings = NotifySettings(webhooks=("http://127.0.0.1:9/never-asked",), cooldown_s=60)
+    notifier = Notifier(settings, host="pixel-vps-01", sender=Taken(), clock=clock, queue_size=10_000)
+    try:
+        for number in range(5000):  # a worker a second for over an hour, each killed, each told
+            clock.now += 1
+            assert notifier.notify(OUTCOME, f"pixel-worker-{number:08x}", "kill-worker: done", actor="autoheal")
+        assert notifier.wait(30)
+    finally:
+        notifier.close()
+    assert notifier.remembered <= 1000 and notifier.counts.sent == 5000
+
+
+def test_a_read_only_executor_is_not_listened_to():
+    class Executor:
+        read_only = True
+        listened = False
+
+        def listen(self, *args: Any, **kwargs: Any) -> None:
+            self.listened = True
+
+    executor = Executor()
+    NotifyObserver(notifier_for()).listen(executor)
+    assert not executor.listened
+    executor.read_only = False
+    NotifyObserver(notifier_for()).listen(executor)
+    assert executor.listened
 
 
 class _Frames:

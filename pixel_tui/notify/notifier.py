@@ -25,6 +25,9 @@ from pixel_tui.notify.sender import WebhookSender, where
 
 QUEUE_SIZE = 100
 """Notices waiting to be sent, at most; one more is dropped (and counted)."""
+REMEMBERED = 1000
+"""Kinds and targets whose cooldown is kept; past this, those whose cooldown is over are forgotten (targets come
+and go: a host that spawns workers all day would otherwise grow this without end)."""
 PERSONS_OWN = "autoheal"
 """The one actor whose actions are told: what a person did by hand they know already."""
 
@@ -107,6 +110,8 @@ class Notifier:
             if (kind, target, text) in self._waiting:
                 self.counts.duplicates += 1
                 return False
+            if len(self._last) >= REMEMBERED:
+                self._forget(moment)
             notice = Notice(kind, target, text, level, self._now(), self.host, held=self._held.pop(key, 0))
             try:
                 self._queue.put_nowait(notice)
@@ -124,6 +129,19 @@ class Notifier:
             self._fail(f"{self._queue.maxsize} notifications wait already (the webhooks are slow or down); new "
                        "ones are dropped and counted until they catch up")  # fmt: skip
         return False
+
+    def _forget(self, moment: float) -> None:
+        """Drop the cooldowns that are over (and what they held back: its notice will not come)."""
+        for key in [key for key, last in self._last.items() if moment - last >= self.settings.cooldown_s]:
+            del self._last[key]
+        for key in [key for key in self._held if key not in self._last]:
+            del self._held[key]
+
+    @property
+    def remembered(self) -> int:
+        """Kinds and targets whose cooldown is kept (bounded: see REMEMBERED)."""
+        with self._lock:
+            return len(self._last) + len(self._held)
 
     def take_events(self) -> tuple[Event, ...]:
         """The failure events since last asked (the console adds them to the next collection's events)."""

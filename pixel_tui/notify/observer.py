@@ -86,8 +86,10 @@ class NotifyObserver:
     # -- autoheal --------------------------------------------------------------------------------
 
     def listen(self, executor: Executor) -> None:
-        """Be told by `executor` of each step as it begins and of each outcome as it is recorded."""
-        executor.listen(self.told, begun=self.begun)
+        """Be told by `executor` of each step as it begins and of each outcome as it is recorded. A read-only
+        executor has nothing to tell: autoheal is off, and `heal --read-only`'s refusals are its own report."""
+        if not executor.read_only:
+            executor.listen(self.told, begun=self.begun)
 
     def begun(self, plan: Plan, step: Step, actor: str) -> None:
         """A step begins (validated, its intent recorded): autoheal's are told; a person's are not (the notifier
@@ -102,7 +104,7 @@ class NotifyObserver:
 
         target = _target(outcome.step)
         if actor == AUTOHEAL and outcome.outcome == REFUSED and (outcome.error or "").startswith(GAVE_UP):
-            self.notifier.notify(GIVE_UP, target, f"autoheal: {outcome.error}", level=Level.WARNING, actor=actor)
+            self.notifier.notify(GIVE_UP, target, outcome.error or GAVE_UP, level=Level.WARNING, actor=actor)
             return
         level = Level.OK if outcome.outcome == OK else Level.WARNING
         self.notifier.notify(OUTCOME, target, f"autoheal: {outcome.sentence()}", level=level, actor=actor)
