@@ -22,14 +22,13 @@ from pixel_tui.model import Event, Level, utcnow
 from pixel_tui.notify.config import NotifySettings
 from pixel_tui.notify.notice import Notice
 from pixel_tui.notify.sender import WebhookSender, where
+from pixel_tui.remediate.model import AUTOHEAL
 
 QUEUE_SIZE = 100
 """Notices waiting to be sent, at most; one more is dropped (and counted)."""
 REMEMBERED = 1000
 """Kinds and targets whose cooldown is kept; past this, those whose cooldown is over are forgotten (targets come
 and go: a host that spawns workers all day would otherwise grow this without end)."""
-PERSONS_OWN = "autoheal"
-"""The one actor whose actions are told: what a person did by hand they know already."""
 
 
 @dataclass
@@ -97,7 +96,7 @@ class Notifier:
         if not self.enabled or self._closed:
             return False
         with self._lock:
-            if actor is not None and actor != PERSONS_OWN:
+            if actor is not None and actor != AUTOHEAL:  # what a person did by hand they know already
                 self.counts.persons += 1
                 return False
             key = (kind, target)
