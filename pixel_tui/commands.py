@@ -24,6 +24,7 @@ from pixel_tui.pipeline import Control, Pipeline, Step
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps, to_json
 from pixel_tui.settings import AutohealSettings, Settings
+from pixel_tui.source import SnapshotSource
 from pixel_tui.threads import in_daemon_thread, sleep_interruptibly
 
 if TYPE_CHECKING:
@@ -84,9 +85,11 @@ def snapshot(settings: Settings, *, as_json: bool, sample_s: float) -> int:
 def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
     """One status line per collection on stdout until interrupted or `count` lines; the cycles go to history."""
     from pixel_tui.history.recorder import HistoryRecorder
+    from pixel_tui.notify.observer import observe
 
     collector = _collector(settings)
     recorder = HistoryRecorder(paths.history_db, settings.history)
+    notices = observe(settings, headless=True)  # of levels only: watch changes nothing
     collector.collect()  # primes the CPU counters: the first line has real figures
     for notice in settings.notices:  # said once, on stderr
         print(f"pixel-tui: {printable(notice)}", file=sys.stderr, flush=True)
@@ -103,11 +106,12 @@ def watch_plain(settings: Settings, paths: Paths, *, count: int | None) -> int:
 
     async def loop() -> None:
         await asyncio.sleep(min(settings.interval, 1.0))
-        await Pipeline(collector, history=recorder).run(emit, interval=settings.interval, count=count)
+        await Pipeline(notices.watch(collector), history=recorder).run(emit, interval=settings.interval, count=count)
 
     try:
         _run_until_signalled(loop)
     finally:
+        notices.close(settings.notify.timeout_s)
         collector.close()
         recorder.close()
     # A check run for N lines says how they went; a service stopped by a signal ends well.
@@ -141,14 +145,19 @@ def console(settings: Settings, paths: Paths) -> int:
     collector = Prefetched(_collector(settings))
     try:
         from pixel_tui.history.recorder import HistoryRecorder
+        from pixel_tui.notify.observer import observe
         from pixel_tui.remediate.real import real_executor
         from pixel_tui.ui.app import run_console
 
         executor = real_executor(settings, paths)
         recorder = HistoryRecorder(paths.history_db, settings.history)
+        notices = observe(settings, headless=False)  # a failed delivery is an event of the events pane
+        notices.listen(executor)
         try:
-            return run_console(settings=settings, source=collector, paths=paths, executor=executor, history=recorder)
+            return run_console(settings=settings, source=notices.watch(collector), paths=paths, executor=executor,
+                               history=recorder)  # fmt: skip
         finally:
+            notices.close(settings.notify.timeout_s)
             recorder.close()
             executor.backends.engine.close()  # type: ignore[union-attr]
     finally:
@@ -188,6 +197,7 @@ def act(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
 
 def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
     """`pixel-tui heal`: the autoheal policy once (cron), or every S seconds (a systemd unit)."""
+    from pixel_tui.notify.observer import delivery_bound, observe
     from pixel_tui.remediate import commands
     from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.real import real_executor
@@ -197,20 +207,30 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
     collector = _collector(settings)
     executor = real_executor(settings, paths)
     policy = replace(settings.autoheal, enabled=True)
+    notices = observe(settings, headless=True)
+    notices.listen(executor)
     try:
-        if args.every is None:
+        if args.every is None:  # once (cron): what it did is told, not the level of one snapshot
             taken = _two_samples(collector)
             autoheal = Autoheal(executor, policy)
             return commands.heal_once(executor, autoheal, taken, dry_run=args.dry_run, as_json=args.json,
                                       stdout=sys.stdout)  # fmt: skip
-        return heal_every(collector, executor, policy, seconds=args.every, as_json=args.json, dry_run=args.dry_run)
+        return heal_every(notices.watch(collector), executor, policy, seconds=args.every, as_json=args.json,
+                          dry_run=args.dry_run)  # fmt: skip
     finally:
+        notices.close(delivery_bound(settings.notify))  # what it did is sent before it exits, within a bound
         collector.close()
         executor.backends.engine.close()  # type: ignore[union-attr]
 
 
 def heal_every(
-    collector: Collector, executor: Executor, policy: AutohealSettings, *, seconds: float, as_json: bool, dry_run: bool
+    source: SnapshotSource,
+    executor: Executor,
+    policy: AutohealSettings,
+    *,
+    seconds: float,
+    as_json: bool,
+    dry_run: bool,
 ) -> int:
     """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM or
     SIGINT; then the actions in flight finish within the shutdown bound or are recorded as interrupted
@@ -258,7 +278,7 @@ def heal_every(
 
     executor.listen(told)
     control = Control()
-    pipeline = Pipeline(collector, healer=None if dry_run else autoheal)
+    pipeline = Pipeline(source, healer=None if dry_run else autoheal)
     stop = asyncio.run(_loop_until_stopped(pipeline, control, report, seconds, executor, autoheal))
     if stop is not None:
         executor.interrupt(stop)  # each action still running is told as it is recorded interrupted

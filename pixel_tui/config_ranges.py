@@ -32,6 +32,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "autoheal.budget_window_s": (1.0, 30 * _DAY),
     "fleet.timeout_s": (0.1, 300.0),
     "fleet.refresh_s": (0.5, 3600.0),
+    "notify.timeout_s": (0.1, 300.0),
+    "notify.retries": (0, 10),
+    "notify.cooldown_s": (0.0, _DAY),
 }
 """The range, (low, high) inclusive, of every number in the config by its dotted key; a number key missing
 here is a bug (tests/test_settings.py holds that), so none is ever accepted at any size."""

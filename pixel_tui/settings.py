@@ -14,7 +14,9 @@ from typing import Any
 
 from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.fleet.config import FleetSettings
 from pixel_tui.levels import SPARKLINE_METRICS, Thresholds
+from pixel_tui.notify.config import NotifySettings, webhook_problem
 
 CONFIG_MAX_BYTES = 1024 * 1024
 """A config file larger than this is not one."""
@@ -78,26 +80,6 @@ class HistorySettings:
     """Cycles recorded more than this many days ago are dropped (an imported cycle counts from its import)."""
     retention_rows: int = 100_000
     """At most this many cycles are kept."""
-
-
-@dataclass(frozen=True)
-class FleetSettings:
-    """The fleet view (section `[fleet]`): many hosts' `pixel-tui export`, read back from Prometheus."""
-
-    prometheus: str | None = None
-    """Prometheus' base URL, e.g. http://prometheus:9090 (`--prometheus` does the same)."""
-    job: str = "pixel-tui"
-    """The scrape job of the hosts' `pixel-tui export` endpoints."""
-    timeout_s: float = 5.0
-    """Seconds a query may take before it is shown as timed out."""
-    refresh_s: float = 5.0
-    """Seconds between two readings of the fleet."""
-    bearer_token_file: str | None = None
-    """A file holding a bearer token sent to Prometheus."""
-    username: str | None = None
-    """Basic auth user (with `password_file`)."""
-    password_file: str | None = None
-    """A file holding the basic auth password."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +181,8 @@ class Settings:
     """The fleet view (section `[fleet]`)."""
     engine: EngineSettings = field(default_factory=EngineSettings)
     """Where containers are measured (section `[engine]`)."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """Notifications to webhooks (section `[notify]`)."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id -> keys, e.g. `"container.restart" = "ctrl+r"` (section `[keys]`)."""
     source: str | None = None
@@ -216,6 +200,7 @@ _SECTIONS = {
     "autoheal": AutohealSettings,
     "fleet": FleetSettings,
     "engine": EngineSettings,
+    "notify": NotifySettings,
 }
 _METRICS = tuple(metric.key for metric in SPARKLINE_METRICS)
 
@@ -318,6 +303,10 @@ def _scalar(dotted: str, value: Any, kind: Any, origin: str) -> Any:
                 raise ConfigError(f"{origin}: {dotted}: expected a whole number, got {value!r}")
             return int(value)
         return float(value)
+    if kind == "tuple[str, ...]":  # notify.webhooks, the one list of strings
+        if (problem := webhook_problem(value)) is not None:
+            raise ConfigError(f"{origin}: {dotted}: {problem}")
+        return tuple(value)
     if kind in ("str", "str | None"):
         if not isinstance(value, str):
             raise ConfigError(f"{origin}: {dotted}: expected a string, got {value!r}")

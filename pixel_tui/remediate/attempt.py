@@ -233,3 +233,11 @@ class Attempts:
             if progress is not None:
                 closed.append((flight, progress))
         return closed
+
+
+def target_key(step: Step) -> str:
+    """What two steps must not act on at once: a container, a task, the lock, or a host-wide operation."""
+    target = step.target
+    if target is None or target.kind == "host" or target.id is None:
+        return f"op:{step.op}"  # one swap cycle, one prune at a time
+    return f"{target.kind}:{target.id}"

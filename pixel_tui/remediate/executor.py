@@ -23,7 +23,7 @@ from typing import Any
 from pixel_tui.domain import WorkerRules
 from pixel_tui.model import Event, Level, Snapshot, utcnow
 from pixel_tui.remediate import worker_steps
-from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started
+from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started, target_key
 from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
 from pixel_tui.remediate.catalogue import forbidden
 from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
@@ -52,6 +52,8 @@ Progress = Callable[[Step, int, int], None]
 """Told before each step: the step, its number from 1, and how many there are."""
 Told = Callable[[Plan, Outcome, str], None]
 """Told each outcome once it is recorded: the plan, the outcome, the actor."""
+Begun = Callable[[Plan, Step, str], None]
+"""Told when a step begins, its intent recorded, before it changes anything: the plan, the step, the actor."""
 
 
 @dataclass
@@ -90,12 +92,14 @@ class Executor:
         self.attempts = Attempts()
         """The steps in flight (`in_flight`), why pixel-tui is stopping (`stopping`), the wait for them (`drain`)."""
         self._told: list[Told] = []
+        self._begun: list[Begun] = []
 
     # -- stopping ---------------------------------------------------------------------------------
 
-    def listen(self, told: Told) -> None:
-        """Have `told` called with every outcome recorded from now on, once each, from the thread that records it."""
+    def listen(self, told: Told, *, begun: Begun | None = None) -> None:
+        """Have `told` called with each outcome recorded from now on (`begun`: each step begun), from its thread."""
         self._told.append(told)
+        self._begun += [begun] if begun is not None else []
 
     def stop(self, why: str) -> None:
         """Begin no new step from now on: the steps of running plans not begun yet are recorded as interrupted
@@ -176,7 +180,7 @@ class Executor:
         except AuditUnavailable as error:
             # Acting unrecorded is worse than not acting: refuse, and say so (it cannot be audited).
             return self._tell(plan, Outcome(step, REFUSED, f"{error}; nothing is done unrecorded"), actor)
-        key = _target_key(step)
+        key = target_key(step)
         if not self._claim(key):
             outcome = Outcome(step, REFUSED, f"another action on {step.target.short if step.target else key} "
                                              "is running now")  # fmt: skip
@@ -187,6 +191,9 @@ class Executor:
             """Durably record what is about to be done; refused (AuditUnavailable) if that cannot be."""
             record = self._record(plan, step, actor, reason) | {"id": record_id, "phase": "intent"}
             self.backends.audit.append(record | {"parts": list(parts or (step.what,))})
+            for begun in self._begun:
+                with contextlib.suppress(Exception):  # a listener stops nothing
+                    begun(plan, step, actor)
 
         attempt = Attempt(intent, step.what)
         flight = Flight(attempt, plan, step, actor, reason, record_id, started)
@@ -389,11 +396,3 @@ class Executor:
             raise Refused(f"unknown operation {step.op}")
         said = run()  # a prune says what it reclaimed: the outcome's note, in the audit line too
         return said if isinstance(said, str) else None
-
-
-def _target_key(step: Step) -> str:
-    """What two steps must not act on at once: a container, a task, the lock, or a host-wide operation."""
-    target = step.target
-    if target is None or target.kind == "host" or target.id is None:
-        return f"op:{step.op}"  # one swap cycle, one prune at a time
-    return f"{target.kind}:{target.id}"
