@@ -30,6 +30,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "autoheal.unhealthy_grace_s": (0.0, _DAY),
     "autoheal.budget_actions": (1, 1000),
     "autoheal.budget_window_s": (1.0, 30 * _DAY),
+    "rules.min_support": (1, 10_000),
+    "rules.min_confidence": (0.0, 1.0),
+    "rules.window_days": (1.0, 366.0),
+    "rules.reject_cooldown_days": (0.0, 3650.0),
     "fleet.timeout_s": (0.1, 300.0),
     "fleet.refresh_s": (0.5, 3600.0),
 }

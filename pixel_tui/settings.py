@@ -15,6 +15,7 @@ from typing import Any
 from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.levels import SPARKLINE_METRICS, Thresholds
+from pixel_tui.rules.config import RulesSettings
 
 CONFIG_MAX_BYTES = 1024 * 1024
 """A config file larger than this is not one."""
@@ -195,6 +196,8 @@ class Settings:
     """Remediation (section `[remediate]`)."""
     autoheal: AutohealSettings = field(default_factory=AutohealSettings)
     """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    """Proposals mined from the operator's actions (section `[rules]`)."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """The fleet view (section `[fleet]`)."""
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -214,6 +217,7 @@ _SECTIONS = {
     "ui": UISettings,
     "remediate": RemediateSettings,
     "autoheal": AutohealSettings,
+    "rules": RulesSettings,
     "fleet": FleetSettings,
     "engine": EngineSettings,
 }

@@ -1,0 +1,168 @@
+"""`rules.toml` beside the config: the rules pixel-tui writes (proposals, state changes) and the rejected proposals.
+
+The operator's config is never rewritten: what `pixel-tui rules` and the rules screen change goes here,
+written whole to a temporary file in the same directory (mode 0600), fsynced and renamed over the old one,
+so a reader sees the old file or the new, never half of one. As root, the path must pass pixel_tui.trust's
+checks before it is read or written, and is never a symlink (pixel-tui never makes one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import stat
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pixel_tui import trust
+from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.rules.grammar import parse_rules
+from pixel_tui.rules.model import Budget, Rule, RuleError
+from pixel_tui.rules.toml_writer import document
+from pixel_tui.values import BadValue, parse_time
+
+FILE_NAME = "rules.toml"
+MAX_BYTES = 1024 * 1024
+"""A rules file larger than this is not one."""
+HEADER = (
+    "Written by pixel-tui (`pixel-tui rules`, the console's rules screen); edits by hand are read, and\n"
+    "rewritten in this form at the next change. The operator's own rules belong in the config file."
+)
+_TABLE = re.compile(r"^\s*\[\[\s*autoheal\s*\.\s*rules\s*\]\]", re.MULTILINE)
+
+
+def path_beside(config: Path) -> Path:
+    """Where `rules.toml` lives: in the config file's directory."""
+    return config.parent / FILE_NAME
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A rejected proposal: not proposed again until `until`."""
+
+    id: str
+    until: datetime
+
+
+@dataclass
+class RulesFile:
+    """What `rules.toml` holds, read (or empty when it does not exist)."""
+
+    path: Path
+    rules: list[Rule] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+
+
+def budget_text(budget: Budget) -> str:
+    """Budget(3, 1800) -> "3/30m": the window in the largest unit that divides it."""
+    window = budget.window_s
+    for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
+        if window >= seconds and (window / seconds).is_integer():
+            return f"{budget.count}/{int(window // seconds)}{unit}"
+    return f"{budget.count}/{window:g}s"
+
+
+def rule_table(rule: Rule) -> dict[str, Any]:
+    """The `[[autoheal.rules]]` table of a rule, as docs/rules.md writes it."""
+    table: dict[str, Any] = {"id": rule.id, "when": rule.when, "do": rule.do, "grace_s": rule.grace_s,
+                             "budget": budget_text(rule.budget)}  # fmt: skip
+    if rule.scope.labels or rule.scope.name:
+        scope: dict[str, Any] = {}
+        if rule.scope.labels:
+            scope["labels"] = dict(rule.scope.labels)
+        if rule.scope.name:
+            scope["name"] = rule.scope.name
+        table["scope"] = scope
+    table["state"] = rule.state.value
+    table["proposed_at"] = rule.proposed_at
+    table["evidence"] = rule.evidence
+    return table
+
+
+def read(path: Path) -> RulesFile:
+    """Read `rules.toml`; what cannot be used is an error in `errors`, never an exception (the other rules run)."""
+    result = RulesFile(path)
+    source = str(path)
+    try:
+        if trust.enforcing():
+            trust.check(path, own=True)
+        raw, info = read_regular(path, MAX_BYTES, follow=False)
+        if trust.enforcing():
+            trust.check_read(path, info)
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        return result
+    except (UnreadableFile, OSError) as error:
+        result.errors.append(RuleError(source, None, None, f"cannot be read: {error}"))
+        return result
+    except UnicodeDecodeError as error:
+        result.errors.append(RuleError(source, None, None, f"not UTF-8 text ({error.reason})"))
+        return result
+    except tomllib.TOMLDecodeError as error:
+        result.errors.append(RuleError(source, None, None, f"not valid TOML: {error}"))
+        return result
+    autoheal = data.get("autoheal", {})
+    tables = autoheal.get("rules", []) if isinstance(autoheal, dict) else []
+    lines = [text.count("\n", 0, match.start()) + 1 for match in _TABLE.finditer(text)]
+    rules, errors = parse_rules(tables, source=source, lines=lines if len(lines) == len(tables) else None)
+    result.rules, result.errors = rules, errors
+    for entry in data.get("rejected", []) if isinstance(data.get("rejected"), list) else []:
+        try:
+            until = parse_time(entry.get("until")) if isinstance(entry, dict) else None
+        except BadValue:
+            until = None
+        if until is None or not isinstance(entry.get("id"), str):
+            result.errors.append(RuleError(source, None, None, f"[[rejected]]: expected id and until, got {entry!r}"))
+            continue
+        result.rejected.append(Rejected(entry["id"], until))
+    return result
+
+
+def write(path: Path, rules: list[Rule], rejected: list[Rejected], *, config: Path | None = None) -> None:
+    """Write `rules.toml` whole and atomically (temporary file, fsync, rename, mode 0600).
+
+    Raises OSError (trust.Untrusted as root for a path another user could have set) when it cannot; never
+    writes over `config`, the operator's file."""
+    if config is not None and os.path.abspath(config) == os.path.abspath(path):
+        raise OSError(errno.EINVAL, f"{path} is the config file, which pixel-tui never rewrites")
+    trust.make_private_dirs(path.parent)
+    if trust.enforcing():
+        trust.check(path, own=True)
+    if path.is_symlink():
+        raise trust.Untrusted(path, "is a symbolic link, and pixel-tui never makes one for its own files")
+    text = document(
+        [
+            ("autoheal.rules", [rule_table(rule) for rule in rules]),
+            ("rejected", [{"id": entry.id, "until": _iso(entry.until)} for entry in rejected]),
+        ],
+        HEADER,
+    )
+    descriptor, temporary = tempfile.mkstemp(prefix=".rules-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), stat.S_IRUSR | stat.S_IWUSR)
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)  # the rename itself durable
+    finally:
+        os.close(directory)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
