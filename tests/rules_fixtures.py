@@ -102,8 +102,8 @@ def write_audit(path: Path) -> None:
 
     for index, (at, critical) in enumerate(KILLS):
         name, cid = f"pixel-worker-{index:08x}", f"{index:02x}" * 32
-        attempt(at, 14 if critical else 11, "worker.kill",
-                lambda s, n=name, c=cid: plans.kill_step(_timed_out_worker(_snapshot(14, s.taken_at), n, c)))  # fmt: skip
+        kill = lambda s, n=name, c=cid: plans.kill_step(_timed_out_worker(_snapshot(14, s.taken_at), n, c))  # noqa: E731
+        attempt(at, 14 if critical else 11, "worker.kill", kill)
     attempt(datetime(2026, 12, 5, 9, 30, tzinfo=UTC), 14, "worker.kill",
             lambda s: plans.kill_step(_timed_out_worker(s, "pixel-worker-refused", "ee" * 32)), outcome=REFUSED,
             error="its target changed: it is no longer timed out")  # fmt: skip
@@ -116,8 +116,8 @@ def write_audit(path: Path) -> None:
         at = datetime(2026, 12, 5, hour, 40, tzinfo=UTC)
         attempt(at, 12, "container.shell", lambda s: Step("shell", web, "open a shell in web-1", "asked for (running)",
                 expect={"state": "running"}, context=unhealthy))  # fmt: skip
-        attempt(at + timedelta(minutes=5), 12, "container.stop_start", lambda s: Step(
-            "stop", web, "stop web-1", "asked for (running)", expect={"state": "running"}, context=unhealthy))  # fmt: skip
+        stop = Step("stop", web, "stop web-1", "asked for (running)", expect={"state": "running"}, context=unhealthy)
+        attempt(at + timedelta(minutes=5), 12, "container.stop_start", lambda s, step=stop: step)
     for at in SWAP_CYCLES:
         attempt(at, 14, "host.cycle_swap", plans.swap_step)
     for offset, (verdict, outcome) in enumerate((("recovered", OK), ("not recovered", FAILED))):

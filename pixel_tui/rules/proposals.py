@@ -10,8 +10,9 @@ history can judge, must reach `min_confidence` (when it can judge none, the evid
 alone decides).
 
 Never proposed: a rule that exists (same `do` and `when`, or the same id), one an enabled or shadow rule
-covers (same `do`, its clauses a part of the proposal's), one rejected within its cooldown, a person-only action, a host-wide action with no host level to wait for (it would run every
-collection), a worker or container action with no predicate on the target (it would act on all of them).
+covers (same `do`, its clauses a part of the proposal's), one rejected within its cooldown, a person-only
+action, a host-wide action with no host level to wait for (it would run every collection), a worker or
+container action with no predicate on the target (it would act on all of them).
 """
 
 from __future__ import annotations

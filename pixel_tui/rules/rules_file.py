@@ -34,7 +34,7 @@ HEADER = (
     "Written by pixel-tui (`pixel-tui rules`, the console's rules screen); edits by hand are read, and\n"
     "rewritten in this form at the next change. The operator's own rules belong in the config file."
 )
-_TABLE = re.compile(r"^\s*\[\[\s*autoheal\s*\.\s*rules\s*\]\]", re.MULTILINE)
+_TABLE = re.compile(r"^[ \t]*\[\[[ \t]*autoheal\s*\.\s*rules\s*\]\]", re.MULTILINE)
 
 
 def path_beside(config: Path) -> Path:
