@@ -30,6 +30,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "autoheal.unhealthy_grace_s": (0.0, _DAY),
     "autoheal.budget_actions": (1, 1000),
     "autoheal.budget_window_s": (1.0, 30 * _DAY),
+    "autoheal.max_actions_per_hour": (1, 10_000),
+    "autoheal.max_share": (0.01, 1.0),
+    "autoheal.min_targets": (1, 100_000),
+    "autoheal.hands_off_s": (0.0, 7 * _DAY),
+    "autoheal.verify_cycles": (1, 1000),
     "fleet.timeout_s": (0.1, 300.0),
     "fleet.refresh_s": (0.5, 3600.0),
 }
