@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pixel_tui.autoheal_settings import AutohealSettings, autoheal_lists, rule_lines
 from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.levels import SPARKLINE_METRICS, Thresholds
@@ -125,24 +126,6 @@ class RemediateSettings:
 
 
 @dataclass(frozen=True)
-class AutohealSettings:
-    """The autoheal policy (section `[autoheal]`)."""
-
-    enabled: bool = False
-    """Start with autoheal on (`--autoheal` does the same; the console's `a` toggles it)."""
-    startup_cycles: int = 2
-    """Collections after start during which autoheal watches but never acts."""
-    unhealthy_grace_s: float = 120.0
-    """Seconds a container labelled pixel.autoheal=true must stay unhealthy before it is restarted."""
-    budget_actions: int = 3
-    """Actions on one target within `budget_window_s`; after that autoheal gives up on it."""
-    budget_window_s: float = 1800.0
-    """The window of the per-target budget, in seconds."""
-    label: str = "pixel.autoheal"
-    """Label that opts a container out (`false`) or into unhealthy restarts (`true`)."""
-
-
-@dataclass(frozen=True)
 class UISettings:
     """The console (section `[ui]`)."""
 
@@ -250,7 +233,11 @@ def load_settings(
         raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return replace(parse_settings(data, str(path)), source=str(path))
+    settings = replace(parse_settings(data, str(path)), source=str(path))
+    lines = rule_lines(raw.decode("utf-8"))
+    if len(lines) == len(settings.autoheal.rules):
+        settings = replace(settings, autoheal=replace(settings.autoheal, rule_lines=lines))
+    return settings
 
 
 def parse_settings(data: dict[str, Any], origin: str = "config") -> Settings:
@@ -275,7 +262,12 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{origin}: [{name}] must be a table")
     known = {f.name: f for f in fields(cls)}
-    values = {}
+    values: dict[str, Any] = {}
+    if cls is AutohealSettings:
+        try:
+            table, values = autoheal_lists(table)
+        except ValueError as error:
+            raise ConfigError(f"{origin}: {error}") from None
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown key {name}.{key}")
