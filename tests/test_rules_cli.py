@@ -20,10 +20,16 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pixel_tui", *args], capture_output=True, text=True, timeout=60)
 
 
+CONFIG = '[autoheal]\ndisable = ["builtin-kill-timed-out"]\n'
+"""The built-in rule that kills every timed-out worker covers the kills' pattern: turned off, it is proposed."""
+
+
 def recorded() -> None:
-    """The recorded audit log and history in this test's home."""
+    """The recorded audit log and history in this test's home, and a config turning the built-in kill off."""
     paths = default_paths()
     paths.state_dir.mkdir(parents=True)
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text(CONFIG)
     shutil.copy(FIXTURES / "audit.jsonl", paths.audit_log)
     result = run("history", "import", str(FIXTURES / "history.jsonl"))
     assert result.returncode == 0, result.stderr
@@ -50,7 +56,7 @@ def test_propose_writes_the_proposals_beside_the_config_and_list_shows_them():
     path = rules_file.path_beside(default_paths().config_file)
     assert [rule.id for rule in rules_file.read(path).rules] == [
         "kill-timed-out-workers-swap", "cycle-swap-on-swap-critical"]  # fmt: skip
-    assert not default_paths().config_file.exists()
+    assert default_paths().config_file.read_text() == CONFIG
     assert propose() == (0, "no new proposal (from the manual actions of the last 14 days, at least 3 of one "
                             "pattern)\n", "")  # fmt: skip
     listed = run("rules", "list", "--json")
@@ -107,3 +113,21 @@ def test_usage_errors():
         assert result.returncode == 3, args
         assert "usage:" in result.stderr
     assert run("rules", "--autoheal").returncode == 3
+
+
+def test_a_pattern_a_built_in_rule_covers_is_not_proposed_and_list_shows_the_built_ins():
+    recorded()
+    default_paths().config_file.write_text("")
+    code, out, _ = propose()
+    assert code == 0 and out.startswith("proposed cycle-swap-on-swap-critical:") and "kill-timed-out" not in out
+    rows = {row["id"]: row for row in json.loads(run("rules", "list", "--json").stdout)}
+    builtin = rows["builtin-kill-timed-out"]
+    assert (builtin["state"], builtin["source"], builtin["actions"], builtin["recoveries"]) == (
+        "enabled",
+        "builtin",
+        2,
+        1,
+    )
+    default_paths().config_file.write_text(CONFIG)
+    shown = json.loads(run("rules", "show", "builtin-kill-timed-out", "--json").stdout)
+    assert shown["state"] == "off" and shown["notes"] == ["off: [autoheal] disable in the config names it"]

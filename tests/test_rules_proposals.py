@@ -82,7 +82,7 @@ def test_the_operators_pattern_is_proposed_with_its_evidence(tmp_path):
     assert kill.when == KILL_WHEN and kill.do == "worker.kill" and kill.state is RuleState.PROPOSED
     assert kill.evidence == KILL_EVIDENCE
     assert kill.proposed_at == "2026-12-06T12:00:00Z"
-    assert swap.when == "kind == 'host' and host.swap.level >= critical"
+    assert swap.when == "kind == 'host' and swapoff_fits and host.swap.level >= critical"
     assert (
         swap.evidence
         == "you cycled swap 3 times in 1 day, all of them with swap critical; each recovered within 1 cycle"

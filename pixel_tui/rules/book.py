@@ -48,6 +48,7 @@ class RulesBook:
         *,
         base: Sequence[Rule] = (),
         base_errors: Sequence[RuleError] = (),
+        disabled: Sequence[str] = (),
         audit: Callable[[], list[dict[str, Any]]] = list,
         read_only: bool = False,
         settings: RulesSettings | None = None,
@@ -57,6 +58,8 @@ class RulesBook:
         self.path = path
         self.base = list(base)
         self.base_errors = list(base_errors)
+        self.disabled = frozenset(disabled)
+        """`[autoheal] disable`: these ids are off whatever rules.toml says, as autoheal reads them."""
         self.audit = audit
         """The audit log's records, read folded (`AuditLog.read()[0]`), asked each time counters are made."""
         self.read_only = read_only
@@ -70,8 +73,8 @@ class RulesBook:
     def rules(self) -> list[Rule]:
         """Every rule: the base ones (each replaced by the file's rule of its id), then the file's others."""
         written = {rule.id: rule for rule in rules_file.read(self.path).rules}
-        merged = [written.pop(rule.id, rule) for rule in self.base]
-        return merged + list(written.values())
+        merged = [written.pop(rule.id, rule) for rule in self.base] + list(written.values())
+        return [replace(rule, state=RuleState.OFF) if rule.id in self.disabled else rule for rule in merged]
 
     def rule(self, rule_id: str) -> Rule:
         """The rule of `rule_id`; Refused when there is none."""
@@ -124,6 +127,8 @@ class RulesBook:
                     per_target[str(target.get("id") or name)] += 1
         budget_left = max(rule.budget.count - max(per_target.values()), 0) if per_target else None
         notes = tuple(str(error) for error in errors if error.rule_id == rule.id)
+        if rule.id in self.disabled:
+            notes += ("off: [autoheal] disable in the config names it",)
         return RuleStatus(rule, hits, actions, recoveries, not_recovered, budget_left, last, notes)
 
     # --- the ladder ----------------------------------------------------------------------------------------

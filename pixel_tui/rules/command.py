@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +19,9 @@ from pixel_tui.model import utcnow
 from pixel_tui.paths import Paths
 from pixel_tui.rules import rules_file
 from pixel_tui.rules.book import Refused, RulesBook
-from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RuleStatus
+from pixel_tui.rules.grammar import parse_rules
+from pixel_tui.rules.model import Rule, RuleError, RuleStatus
+from pixel_tui.rules.sources import builtin_rules, rules_path
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.schema import dumps
 from pixel_tui.settings import Settings
@@ -34,25 +35,13 @@ LISTS = ("list", "show", "test", "propose")
 
 
 def base_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
-    """The built-in rules and the config's, as the rules branch reads them (none when the package has none)."""
-    from pixel_tui.rules.grammar import parse_rules
-
-    rules: list[Rule] = []
-    errors: list[RuleError] = []
-    try:
-        import tomllib
-
-        text = resources.files("pixel_tui.rules").joinpath("builtin.toml").read_text()
-        shipped, problems = parse_rules(tomllib.loads(text).get("autoheal", {}).get("rules", []), source=BUILTIN)
-        rules += shipped
-        errors += problems
-    except (FileNotFoundError, ValueError):
-        pass
-    config_rules = getattr(settings.autoheal, "rules", ())
+    """The built-in rules and the config's, later winning by id, as autoheal reads them (`rules.sources`)."""
+    rules, errors = builtin_rules(settings)
+    autoheal = settings.autoheal
+    mine, bad = parse_rules(list(autoheal.rules), source=settings.source or "config", lines=autoheal.rule_lines or None)
     by_id = {rule.id: rule for rule in rules}
-    for rule in config_rules:
-        by_id[rule.id] = rule
-    return list(by_id.values()), errors
+    by_id.update((rule.id, rule) for rule in mine)
+    return list(by_id.values()), errors + bad
 
 
 def book_for(paths: Paths, settings: Settings, config: Path, clock: Callable[[], datetime] = utcnow) -> RulesBook:
@@ -61,8 +50,10 @@ def book_for(paths: Paths, settings: Settings, config: Path, clock: Callable[[],
 
     base, errors = base_rules(settings)
     log = AuditLog(paths.audit_log)
-    return RulesBook(rules_file.path_beside(config), base=base, base_errors=errors, audit=lambda: log.read()[0],
-                     read_only=settings.read_only, settings=settings.rules, config=config, clock=clock)  # fmt: skip
+    path = rules_path(settings, config) or rules_file.path_beside(config)
+    return RulesBook(path, base=base, base_errors=errors, disabled=settings.autoheal.disable,
+                     audit=lambda: log.read()[0], read_only=settings.read_only, settings=settings.rules,
+                     config=config, clock=clock)  # fmt: skip
 
 
 def _history(paths: Paths, settings: Settings) -> list[Any]:

@@ -73,6 +73,8 @@ def pattern_of(action: ManualAction) -> Pattern | None:
     if action.kind in ("ghost", "orphan", "lock"):
         words = {"ghost": "ghost tasks", "orphan": "orphan workers", "lock": "stale locks"}[action.kind]
         return Pattern(action.do, action.kind, None, words, words.replace(" ", "-"))
+    if action.do == "host.cycle_swap":  # it succeeded, so the memory had room for the swap: a rule asks the same
+        return Pattern(action.do, "host", "swapoff_fits", "", "")
     return Pattern(action.do, "host", None, "", "")
 
 

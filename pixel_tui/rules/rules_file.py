@@ -11,35 +11,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import stat
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pixel_tui import trust
-from pixel_tui.files import UnreadableFile, read_regular
-from pixel_tui.rules.grammar import parse_rules
 from pixel_tui.rules.model import Budget, Rule, RuleError
+from pixel_tui.rules.sources import RULES_FILE, read_rules_file
 from pixel_tui.rules.toml_writer import document
 from pixel_tui.values import BadValue, parse_time
 
-FILE_NAME = "rules.toml"
-MAX_BYTES = 1024 * 1024
-"""A rules file larger than this is not one."""
 HEADER = (
     "Written by pixel-tui (`pixel-tui rules`, the console's rules screen); edits by hand are read, and\n"
     "rewritten in this form at the next change. The operator's own rules belong in the config file."
 )
-_TABLE = re.compile(r"^[ \t]*\[\[[ \t]*autoheal\s*\.\s*rules\s*\]\]", re.MULTILINE)
 
 
 def path_beside(config: Path) -> Path:
-    """Where `rules.toml` lives: in the config file's directory."""
-    return config.parent / FILE_NAME
+    """Where `rules.toml` lives: in the config file's directory (`rules.sources.rules_path`)."""
+    return config.parent / RULES_FILE
 
 
 @dataclass(frozen=True)
@@ -87,42 +80,29 @@ def rule_table(rule: Rule) -> dict[str, Any]:
 
 
 def read(path: Path) -> RulesFile:
-    """Read `rules.toml`; what cannot be used is an error in `errors`, never an exception (the other rules run)."""
+    """Read `rules.toml` as autoheal does (`rules.sources.read_rules_file`); what cannot be used is an error in
+    `errors`, never an exception (the other rules run). As root, the file must pass pixel_tui.trust's checks and
+    not be a symlink."""
     result = RulesFile(path)
-    source = str(path)
-    try:
-        if trust.enforcing():
-            trust.check(path, own=True)
-        raw, info = read_regular(path, MAX_BYTES, follow=False)
-        if trust.enforcing():
-            trust.check_read(path, info)
-        text = raw.decode("utf-8")
-        data = tomllib.loads(text)
-    except FileNotFoundError:
-        return result
-    except (UnreadableFile, OSError) as error:
-        result.errors.append(RuleError(source, None, None, f"cannot be read: {error}"))
-        return result
-    except UnicodeDecodeError as error:
-        result.errors.append(RuleError(source, None, None, f"not UTF-8 text ({error.reason})"))
-        return result
-    except tomllib.TOMLDecodeError as error:
-        result.errors.append(RuleError(source, None, None, f"not valid TOML: {error}"))
-        return result
-    autoheal = data.get("autoheal", {})
-    tables = autoheal.get("rules", []) if isinstance(autoheal, dict) else []
-    lines = [text.count("\n", 0, match.start()) + 1 for match in _TABLE.finditer(text)]
-    rules, errors = parse_rules(tables, source=source, lines=lines if len(lines) == len(tables) else None)
-    result.rules, result.errors = rules, errors
-    for entry in data.get("rejected", []) if isinstance(data.get("rejected"), list) else []:
+    verify = None
+    if trust.enforcing():
         try:
-            until = parse_time(entry.get("until")) if isinstance(entry, dict) else None
+            trust.check(path, own=True)
+        except OSError as error:
+            result.errors.append(RuleError(str(path), None, None, f"not read: refused: {error}"))
+            return result
+        verify = lambda info: trust.check_read(path, info)  # noqa: E731
+    rules, errors, rejected = read_rules_file(path, verify=verify)
+    result.rules, result.errors = rules, errors
+    for rule_id, until in rejected.items():
+        try:
+            moment = parse_time(until)
         except BadValue:
-            until = None
-        if until is None or not isinstance(entry.get("id"), str):
-            result.errors.append(RuleError(source, None, None, f"[[rejected]]: expected id and until, got {entry!r}"))
+            moment = None
+        if moment is None:
+            result.errors.append(RuleError(str(path), None, rule_id, f"[[rejected]]: until {until!r} is not a time"))
             continue
-        result.rejected.append(Rejected(entry["id"], until))
+        result.rejected.append(Rejected(rule_id, moment))
     return result
 
 
