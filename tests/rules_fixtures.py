@@ -2,8 +2,9 @@
 
 `python -m tests.rules_fixtures` writes tests/fixtures/rules/audit.jsonl and history.jsonl;
 tests/test_rules_proposals.py holds that the committed files are what this makes, so they keep the shapes
-the code writes. The audit lines are written by the executor's own record code (`Executor._record` and
-`_audited`, intent then outcome, through `AuditLog.append`) on steps planned by `remediate.plans` from the
+the code writes. The audit lines are written by the executor's own record code (`Executor._record`, intent
+then outcome, through `AuditLog.append`), the verdicts by `rules.verdict.Verdict.record` and the shadow line by
+`rules.steps.shadow_record`, on steps planned by `remediate.plans` from the
 scripted crisis snapshots; the history is plain cycle records (`pixel-tui history import`'s form).
 
 The story, all before NOW (2026-12-06 12:00 UTC), one cycle each 30 minutes from 2026-12-04 00:00:
@@ -24,11 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pixel_tui.model import Snapshot
+from pixel_tui.model import Snapshot, iso
 from pixel_tui.remediate import plans
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.model import FAILED, OK, REFUSED, Plan, Step, Target
+from pixel_tui.rules.steps import shadow_record
+from pixel_tui.rules.verdict import NOT_RECOVERED, RECOVERED, Verdict
 from pixel_tui.settings import Settings
 from tests.remediation import StandInHost
 from tests.scripted import crisis_frame
@@ -92,13 +95,14 @@ def write_audit(path: Path) -> None:
     number = 0
 
     def attempt(at: datetime, cycle: int, action: str, step_of: Any, actor: str = PERSON, outcome: str = OK,
-                **options: Any) -> None:  # fmt: skip
+                rule: str | None = None, **options: Any) -> Step:  # fmt: skip
         nonlocal number
         number += 1
         snapshot = _snapshot(cycle, at - timedelta(seconds=20))
         step = step_of(snapshot)
-        plan = Plan(action, (step,), snapshot.taken_at, plans.host_context(snapshot))
+        plan = Plan(action, (step,), snapshot.taken_at, plans.host_context(snapshot), rule=rule)
         _write(executor, clock, at, plan, step, actor, outcome, number=number, **options)
+        return step
 
     for index, (at, critical) in enumerate(KILLS):
         name, cid = f"pixel-worker-{index:08x}", f"{index:02x}" * 32
@@ -120,21 +124,32 @@ def write_audit(path: Path) -> None:
         attempt(at + timedelta(minutes=5), 12, "container.stop_start", lambda s, step=stop: step)
     for at in SWAP_CYCLES:
         attempt(at, 14, "host.cycle_swap", plans.swap_step)
-    for offset, (verdict, outcome) in enumerate((("recovered", OK), ("not recovered", FAILED))):
+    for offset, (verdict, outcome) in enumerate(((RECOVERED, OK), (NOT_RECOVERED, FAILED))):
         at = datetime(2026, 12, 6, 10 + offset, 5, tzinfo=UTC)
         name, cid = f"pixel-worker-auto{offset}", f"{offset + 10:02x}" * 32
-        attempt(at, 14, "worker.kill", lambda s, n=name, c=cid: plans.kill_step(_timed_out_worker(s, n, c)),
-                actor="autoheal", outcome=outcome, error=None if outcome == OK else "the engine did not answer",
-                extra={"rule": "builtin-kill-timed-out"})  # fmt: skip
-        executor.backends.audit.append({"id": f"{number:08x}-0000-4000-8000-000000000000", "phase": "verdict",
-                                        "rule": "builtin-kill-timed-out", "verdict": verdict,
-                                        "after_s": 120.0 if verdict == "recovered" else None})  # fmt: skip
-    clock.now = datetime(2026, 12, 6, 11, 30, tzinfo=UTC)
-    snapshot = _snapshot(14, clock.now)
+        step = attempt(at, 14, "worker.kill", lambda s, n=name, c=cid: plans.kill_step(_timed_out_worker(s, n, c)),
+                       actor="autoheal", outcome=outcome, error=None if outcome == OK else "the engine did not answer",
+                       rule="builtin-kill-timed-out")  # fmt: skip
+        after_s = 120.0 if verdict == RECOVERED else 180.0
+        told = Verdict(
+            f"kill:{cid}",
+            "builtin-kill-timed-out",
+            name,
+            f"{number:08x}-0000-4000-8000-000000000000",
+            "worker.kill",
+            step.op,
+            step.target.as_json() if step.target else None,
+            verdict,
+            after_s,
+        )
+        executor.backends.audit.append(told.record(iso(at + timedelta(seconds=after_s)) or ""))
+    at = datetime(2026, 12, 6, 11, 30, tzinfo=UTC)
+    snapshot = _snapshot(14, at)
     step = plans.kill_step(_timed_out_worker(snapshot, "pixel-worker-shadowed", "cc" * 32))
-    shadow = executor._record(Plan("worker.kill", (step,), snapshot.taken_at, plans.host_context(snapshot)), step,
-                              "autoheal", None)  # fmt: skip
-    executor.backends.audit.append(shadow | {"outcome": "shadow", "error": None, "rule": "kill-timed-out-workers-swap"})
+    plan = Plan(
+        "worker.kill", (step,), snapshot.taken_at, plans.host_context(snapshot), rule="kill-timed-out-workers-swap"
+    )
+    executor.backends.audit.append(shadow_record(plan, iso(at) or "")[0])
 
 
 def history_records() -> list[dict[str, Any]]:

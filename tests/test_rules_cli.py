@@ -51,7 +51,7 @@ def test_propose_writes_the_proposals_beside_the_config_and_list_shows_them():
     recorded()
     code, out, err = propose()
     assert code == 0, err
-    assert "proposed kill-timed-out-workers-swap: worker.kill when kind == 'worker' and timed_out" in out
+    assert "proposed kill-timed-out-workers-swap: worker.kill\n  when  kind == 'worker' and timed_out and" in out
     assert "you killed timed-out workers 5 times in 2 days" in out
     path = rules_file.path_beside(default_paths().config_file)
     assert [rule.id for rule in rules_file.read(path).rules] == [
@@ -119,7 +119,11 @@ def test_a_pattern_a_built_in_rule_covers_is_not_proposed_and_list_shows_the_bui
     recorded()
     default_paths().config_file.write_text("")
     code, out, _ = propose()
-    assert code == 0 and out.startswith("proposed cycle-swap-on-swap-critical:") and "kill-timed-out" not in out
+    assert (
+        code == 0
+        and out.startswith("proposed cycle-swap-on-swap-critical: host.cycle_swap\n")
+        and "kill-timed-out" not in out
+    )
     rows = {row["id"]: row for row in json.loads(run("rules", "list", "--json").stdout)}
     builtin = rows["builtin-kill-timed-out"]
     assert (builtin["state"], builtin["source"], builtin["actions"], builtin["recoveries"]) == (

@@ -8,6 +8,7 @@ writes the new proposals into `rules.toml` (state `proposed`); `list` only reads
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -85,19 +86,35 @@ def status_json(status: RuleStatus) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _table(statuses: list[RuleStatus]) -> str:
+def _table(statuses: list[RuleStatus], width: int | None = None) -> str:
+    """The rules one a line; within `width` columns (a terminal's), LAST and then DO are left out (`show` has them)."""
     if not statuses:
         return "no rules"
-    head: tuple[str, ...] = ("ID", "STATE", "DO", "HITS", "ACTED", "RECOVERED", "NOT", "LEFT", "LAST")
-    rows: list[tuple[str, ...]] = [head] + [
+    head = ("ID", "STATE", "DO", "HITS", "ACTED", "RECOVERED", "NOT", "LEFT", "LAST")
+    rows = [head] + [
         (s.rule.id, s.rule.state.value, s.rule.do, str(s.hits), str(s.actions), str(s.recoveries),
          str(s.not_recovered), "-" if s.budget_left is None else str(s.budget_left), s.last or "-")
         for s in statuses
     ]  # fmt: skip
-    rows = [tuple(printable(cell) for cell in row) for row in rows]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(head) - 1)]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
-                     for row in rows)  # fmt: skip
+    cells = [[printable(cell) for cell in row] for row in rows]
+    for dropped in ("LAST", "DO"):
+        widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
+        if width is None or sum(widths) + 2 * (len(widths) - 1) <= width:
+            break
+        column = cells[0].index(dropped)
+        cells = [row[:column] + row[column + 1 :] for row in cells]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(size) for cell, size in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+
+
+def _columns(stream: TextIO) -> int | None:
+    """The terminal's width when `stream` is one; None for a pipe or a file (every column is printed)."""
+    try:
+        return shutil.get_terminal_size().columns if stream.isatty() else None
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _show(status: RuleStatus) -> str:
@@ -134,8 +151,8 @@ def run_rules(paths: Paths, settings: Settings, config: Path, command: str, rule
             for error in book.errors():
                 stderr.write(f"pixel-tui rules: {printable(str(error))}\n")
             statuses = book.statuses()
-            stdout.write((dumps([status_json(s) for s in statuses]) if as_json else printable_lines(_table(statuses)))
-                         + "\n")  # fmt: skip
+            text = dumps([status_json(s) for s in statuses]) if as_json else _table(statuses, _columns(stdout))
+            stdout.write(text + "\n")
             return EXIT_DONE
         if command == "show":
             assert rule_id is not None
@@ -158,8 +175,8 @@ def run_rules(paths: Paths, settings: Settings, config: Path, command: str, rule
                              f"days, at least {settings.rules.min_support} of one pattern)\n")  # fmt: skip
             for rule in [] if as_json else found:
                 stdout.write(
-                    f"proposed {printable(rule.id)}: {rule.do} when {printable(rule.when)}\n"
-                    f"  {printable(rule.evidence or '')}\n"
+                    f"proposed {printable(rule.id)}: {rule.do}\n  when  {printable(rule.when)}\n"
+                    f"  why   {printable(rule.evidence or '')}\n"
                 )
             return EXIT_DONE
         assert rule_id is not None
