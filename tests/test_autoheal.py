@@ -129,3 +129,36 @@ def test_what_it_remembers_of_targets_that_come_and_go_stays_bounded(engine, tmp
     finally:
         b.close()
     assert autoheal.state.actions == 4 and not autoheal.state.given_up
+
+
+def test_an_operators_rule_restarts_a_container_on_the_real_engine_and_sees_it_recover(engine, tmp_path):
+    """Issue 16: a rule of the config's, read with its line, acts through the real executor on the private engine;
+    the restart clears its condition (a fresh start), so the next collection gives the verdict `recovered`."""
+    from pixel_tui.rules.grammar import parse_rules
+    from pixel_tui.rules.sources import RuleSet
+
+    web = engine.run("sleep 600", name="web-rule", labels={"tier": "web"})
+    calm = engine.run("sleep 600", name="db-rule", labels={"tier": "db"})
+    table = {"id": "restart-old-web", "when": "kind == 'container' and label.tier == 'web' and age_s >= 2s",
+             "do": "container.restart", "budget": "1/1h", "scope": {"name": "web-*"}}  # fmt: skip
+    rules, errors = parse_rules([table], source="config.toml", lines=[7])
+    assert not errors
+    b = bench(engine.url, tmp_path, stop_grace_s=0.0)
+    autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0), rules=RuleSet(tuple(rules)))
+    pipeline = Pipeline(b.collector, healer=autoheal)
+    started = engine.client.containers.get(web.id).attrs["State"]["StartedAt"]
+    events = []
+    deadline = time.monotonic() + 40
+    try:
+        while not any(e.kind == "autoheal-recovered" for e in events) and time.monotonic() < deadline:
+            events += pipeline.step().snapshot.events
+            autoheal.wait(10)
+            time.sleep(0.3)
+    finally:
+        b.close()
+    assert engine.client.containers.get(web.id).attrs["State"]["StartedAt"] != started
+    (restart,) = [r for r in b.audit_lines() if r.get("step") == "restart"]
+    assert restart["rule"] == "restart-old-web" and restart["outcome"] == "ok" and restart["verdict"] == "recovered"
+    assert restart["target"]["name"] == "web-rule" and calm.name == "db-rule"
+    (status,) = autoheal.statuses()
+    assert (status.actions, status.recoveries, status.budget_left) == (1, 1, 0)
