@@ -25,16 +25,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from pixel_tui import trust
 from pixel_tui.model import Event, Level, Snapshot, iso, utcnow
 from pixel_tui.remediate.audit import AuditUnavailable
 from pixel_tui.remediate.executor import Executor
+from pixel_tui.remediate.flights import Flights
 from pixel_tui.remediate.model import AUTOHEAL, FAILED, OK, REFUSED, Outcome, Plan, outcome_event
 from pixel_tui.rules.engine import Evaluation, Match, RulesEngine
 from pixel_tui.rules.handsoff import HandsOff
@@ -43,7 +42,6 @@ from pixel_tui.rules.sources import RuleSet, load_rules
 from pixel_tui.rules.steps import audit_ids, rule_plan, shadow_record
 from pixel_tui.rules.verdict import Verifier
 from pixel_tui.settings import AutohealSettings
-from pixel_tui.threads import DaemonPool
 
 ACTOR = AUTOHEAL
 """The audit log's actor for what the rules do."""
@@ -102,9 +100,7 @@ class Autoheal:
         self.hands_off = HandsOff(executor.backends.audit.path, settings.hands_off_s, wall=wall)
         executor.listen(self.hands_off.told)
         # Daemon threads: an action still waiting for the engine when a stop recorded it interrupted holds no exit.
-        self._pool = DaemonPool(executor.settings.remediate.parallel, name="pixel-heal")
-        self._flight: dict[str, Future[tuple[Event, ...]]] = {}
-        self._flight_lock = threading.Lock()
+        self._flights = Flights(executor.settings.remediate.parallel)
 
     @property
     def enabled(self) -> bool:
@@ -136,12 +132,21 @@ class Autoheal:
         return self.engine.statuses(left)
 
     def plans(self, snapshot: Snapshot) -> list[Plan]:
-        """What the enabled rules call for in `snapshot`, one plan per target, ignoring the budget; a rule with a
-        grace counts it from the collections this autoheal saw (none yet: not before its grace)."""
+        """What the enabled rules call for in `snapshot` (`heal` once, `--dry-run`): one plan per target, within the
+        short-circuit and hands-off, not the budgets (a pass of its own); a rule with a grace counts it from the
+        collections this autoheal saw (none yet: not before its grace)."""
         found = []
-        for match in self.engine.holding(snapshot):
+        matches = self.engine.holding(snapshot)
+        shorted = {short.rule_id for short in self.engine.short_circuits(matches, snapshot)}
+        self.hands_off.refresh()
+        taken: set[str] = set()
+        for match in matches:
             rule = match.rule.rule
+            held_off = self.hands_off.since(audit_ids(match.target)) is not None
+            if rule.id in shorted or match.target.key in taken or held_off:
+                continue
             if self.engine.states[rule.id] is RuleState.ENABLED and self.engine.held(match.key) >= rule.grace_s:
+                taken.add(match.target.key)
                 plan = self._plan(match, snapshot)
                 if plan is not None:
                     found.append(plan)
@@ -160,8 +165,7 @@ class Autoheal:
     @property
     def in_flight(self) -> int:
         """Actions handed to the pool and not finished yet."""
-        with self._flight_lock:
-            return sum(1 for future in self._flight.values() if not future.done())
+        return self._flights.in_flight
 
     def heal(self, snapshot: Snapshot) -> tuple[Event, ...]:
         """One pass over a snapshot: hand what the rules call for to the pool; the events of what finished."""
@@ -174,7 +178,7 @@ class Autoheal:
         evaluation = self.engine.evaluate(snapshot, now)
         events += self._verdicts(evaluation, now)
         if self.executor.workers.watch.current(snapshot.taken_at):
-            self._start("recheck-aborts", self._recheck)
+            self._flights.start("recheck-aborts", self._recheck)
         acting = {match.key: match for match in evaluation.acting}
         if not self.enabled or self._seen <= self.settings.startup_cycles:
             self._previous = set(acting)
@@ -184,10 +188,10 @@ class Autoheal:
             events += self._shadows(evaluation, snapshot)
         self.hands_off.refresh()
         held_off: set[str] = set()
-        with self._flight_lock:  # one action per target at a time, whichever rules match it (the first in order)
-            taken = {key.partition("@")[2] for key, future in self._flight.items() if not future.done()}
+        # One action per target at a time, whichever rules match it (the first in order).
+        taken = {key.partition("@")[2] for key in self._flights.running()}
         for key, match in acting.items():
-            if key in self.state.given_up or self._busy(key) or match.target.key in taken:
+            if key in self.state.given_up or self._flights.busy(key) or match.target.key in taken:
                 continue
             # Act when the condition is new, never tried, or the last try did not succeed: not every collection.
             if key in self._previous and self._last.get(key) == OK:
@@ -219,7 +223,7 @@ class Autoheal:
             self._hour.append(now)
             self.engine.counters[match.rule.rule.id].actions += 1
             taken.add(match.target.key)
-            self._start(key, functools.partial(self._act, key, match, plan, now))
+            self._flights.start(key, functools.partial(self._act, key, match, plan, now))
         self._told["hands-off"] = held_off
         self._previous = set(acting)
         self._forget(set(acting), now)
@@ -301,8 +305,7 @@ class Autoheal:
         while the condition stays, and an action in flight writes it when it ends, so it goes with it.
         """
         window = self.settings.budget_window_s
-        with self._flight_lock:
-            flying = set(self._flight)
+        flying = self._flights.keys()
         keep = present | flying
         # In place: an action in flight writes `_last` from the pool meanwhile (its key is kept).
         for key in [key for key in list(self._last) if key not in keep]:
@@ -316,52 +319,16 @@ class Autoheal:
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the actions in flight, at most `timeout` seconds (what finished is told by the next `heal`)."""
-        with self._flight_lock:
-            futures = list(self._flight.values())
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for future in futures:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                future.exception(timeout=remaining)
-            except TimeoutError:
-                break
+        self._flights.wait(timeout)
 
     def close(self) -> None:
         """Start no more actions: those queued and not begun are dropped (nothing of them was done; the next run
         plans them again); those in flight go on (a stop waits for them: pixel_tui/remediate/shutdown.py)."""
-        self._pool.shutdown()
-
-    # -- the pool ---------------------------------------------------------------------------------
-
-    def _busy(self, key: str) -> bool:
-        with self._flight_lock:
-            future = self._flight.get(key)
-            return future is not None and not future.done()
-
-    def _start(self, key: str, call: Callable[[], tuple[Event, ...]]) -> None:
-        with self._flight_lock:
-            running = self._flight.get(key)
-            if running is not None and not running.done():
-                return
-            with contextlib.suppress(RuntimeError):  # closed: the process is stopping
-                self._flight[key] = self._pool.submit(call)
+        self._flights.close()
 
     def finished(self) -> tuple[Event, ...]:
         """The events of the actions that finished since last asked (`heal` asks first thing)."""
-        with self._flight_lock:
-            done = {key: future for key, future in self._flight.items() if future.done()}
-            for key in done:
-                del self._flight[key]
-        events: list[Event] = []
-        for key, future in done.items():
-            if future.cancelled():
-                continue
-            error = future.exception()
-            if error is not None:  # never expected: the executor reports, it does not raise
-                events.append(Event(utcnow(), "action-failed", key, f"autoheal: {key}: {error}", Level.WARNING))
-                continue
-            events.extend(future.result())
-        return tuple(events)
+        return self._flights.finished()
 
     def _act(self, key: str, match: Match, plan: Plan, at: float) -> tuple[Event, ...]:
         rule_id = match.rule.rule.id

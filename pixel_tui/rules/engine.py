@@ -123,16 +123,15 @@ class RulesEngine:
         matches = self.holding(snapshot, health_for)
         result = Evaluation(holding={match.key for match in matches})
         self._since = {key: self._since.get(key, now) for key in result.holding}
-        totals = self._totals(snapshot)
+        result.short = self.short_circuits(matches, snapshot)
+        shorted = {short.rule_id for short in result.short}
         by_rule: dict[str, list[Match]] = {}
         for match in matches:
             by_rule.setdefault(match.rule.rule.id, []).append(replace(match, held_s=now - self._since[match.key]))
         for rule_id, found in by_rule.items():
             self.counters[rule_id].hits += 1
             compiled = self.compiled[rule_id]
-            short = self._short_circuit(compiled, len(found), totals)
-            if short is not None:
-                result.short.append(short)
+            if rule_id in shorted:
                 continue
             ready = [match for match in found if match.held_s >= compiled.rule.grace_s]
             if self.states[rule_id] is RuleState.SHADOW:
@@ -151,6 +150,15 @@ class RulesEngine:
         for target in targets(snapshot):
             totals[target.kind] = totals.get(target.kind, 0) + 1
         return totals
+
+    def short_circuits(self, matches: list[Match], snapshot: Snapshot) -> list[ShortCircuit]:
+        """The rules among `matches` that match too many targets of their kind at once: they act on none."""
+        counts: dict[str, int] = {}
+        for match in matches:
+            counts[match.rule.rule.id] = counts.get(match.rule.rule.id, 0) + 1
+        totals = self._totals(snapshot)
+        found = [self._short_circuit(self.compiled[rule_id], count, totals) for rule_id, count in counts.items()]
+        return [short for short in found if short is not None]
 
     def _short_circuit(self, compiled: Compiled, matched: int, totals: dict[str, int]) -> ShortCircuit | None:
         kinds = compiled.kinds - {"host"}  # one host: "all of it at once" is not a sign of anything systemic
