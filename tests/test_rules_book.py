@@ -154,7 +154,7 @@ def test_the_counters_come_from_the_audit_log(tmp_path):
     by_id = {status.rule.id: status for status in rules_book.statuses()}
     auto = by_id["builtin-kill-timed-out"]
     assert (auto.hits, auto.actions, auto.recoveries, auto.not_recovered) == (2, 2, 1, 1)
-    assert auto.last == "not recovered at 2026-12-06 11:08"
+    assert auto.last == "kill-worker pixel-worker-auto1: failed at 2026-12-06 11:05, not recovered after 3m00s"
     assert auto.budget_left is None  # nothing in the last 30 minutes before NOW
     shadow = by_id["kill-timed-out-workers-swap"]
     assert (shadow.hits, shadow.actions) == (1, 0)

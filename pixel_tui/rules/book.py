@@ -3,7 +3,8 @@
 Rules come from the package and the config (`base`, read by the caller) and from `rules.toml`, which wins
 for an id it holds: a state a person set stands over the file it came from. The counters are read from the
 audit log: each autoheal line carries the `rule` that made it, a shadow rule's "would have acted" is a line
-with outcome `shadow`, and a verdict is a line with phase `verdict` (docs/rules.md).
+with outcome `shadow`, and a verdict (a line with phase `verdict`) is read folded into its attempt's record
+(`AuditLog.read`), or on its own when its attempt is not in the log.
 
 Only a person moves a rule up (`promote`): a proposal goes to shadow first, then to enabled. Every change
 re-reads `rules.toml` and writes it whole (`rules_file.write`); read-only refuses every change.
@@ -27,6 +28,7 @@ from pixel_tui.rules.config import RulesSettings
 from pixel_tui.rules.evidence import History, manual_actions, table
 from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RuleState, RuleStatus
 from pixel_tui.rules.proposals import mine
+from pixel_tui.rules.verdict import NOT_RECOVERED, RECOVERED
 from pixel_tui.values import BadValue, parse_time
 
 SHADOW_OUTCOME = "shadow"
@@ -107,24 +109,23 @@ class RulesBook:
             name = str(target.get("name") or "host")
             when = _time(record)
             at = f" at {when:%Y-%m-%d %H:%M}" if when else ""
-            if record.get("phase") == VERDICT:
-                verdict = record.get("verdict")
-                recoveries += verdict == "recovered"
-                not_recovered += verdict == "not recovered"
-                after = record.get("after_s")
-                took = (
-                    f" after {fmt.duration(after)}" if isinstance(after, int | float) and verdict == "recovered" else ""
-                )
-                last = f"{verdict}{took}{at}"
-            elif record.get("outcome") == SHADOW_OUTCOME:
+            verdict = record.get("verdict")
+            if record.get("phase") != VERDICT and record.get("outcome") == SHADOW_OUTCOME:
                 hits += 1
                 last = f"would have acted on {name}{at}"
-            elif record.get("actor") == AUTOHEAL:
+            elif record.get("phase") != VERDICT and record.get("actor") == AUTOHEAL:
                 hits += 1
                 actions += 1
                 last = f"{record.get('step') or record.get('action')} {name}: {record.get('outcome')}{at}"
                 if when is not None and when >= since:
                     per_target[str(target.get("id") or name)] += 1
+            if verdict in (RECOVERED, NOT_RECOVERED):  # folded into its attempt's record, or a line of its own
+                recoveries += verdict == RECOVERED
+                not_recovered += verdict == NOT_RECOVERED
+                after = record.get("after_s")
+                took = f" after {fmt.duration(after)}" if isinstance(after, int | float) else ""
+                told = f"{verdict}{took}"
+                last = f"{name} {told}{at}" if record.get("phase") == VERDICT or last is None else f"{last}, {told}"
         budget_left = max(rule.budget.count - max(per_target.values()), 0) if per_target else None
         notes = tuple(str(error) for error in errors if error.rule_id == rule.id)
         if rule.id in self.disabled:
