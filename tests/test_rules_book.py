@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.rules import rules_file
-from pixel_tui.rules.book import Refused, RulesBook
+from pixel_tui.rules.book import FileRulesBook, Refused
 from pixel_tui.rules.config import RulesSettings
 from pixel_tui.rules.model import BUILTIN, Budget, Rule, RuleState, Scope
 from pixel_tui.rules.toml_writer import document
@@ -77,14 +77,14 @@ def test_rules_toml_is_never_the_config_nor_a_symlink(tmp_path):
     assert config.read_text() == "interval = 2\n"
 
 
-def book(tmp_path, **options) -> RulesBook:
+def book(tmp_path, **options) -> FileRulesBook:
     audit = AuditLog(FIXTURES / "audit.jsonl")
     builtin = Rule("builtin-kill-timed-out", "kind == 'worker' and timed_out", "worker.kill")
-    return RulesBook(tmp_path / "rules.toml", base=[builtin], audit=lambda: audit.read()[0],
+    return FileRulesBook(tmp_path / "rules.toml", base=[builtin], audit=lambda: audit.read()[0],
                      config=tmp_path / "config.toml", clock=lambda: NOW, **options)  # fmt: skip
 
 
-def states(rules_book: RulesBook) -> dict[str, str]:
+def states(rules_book: FileRulesBook) -> dict[str, str]:
     return {rule.id: rule.state.value for rule in rules_book.rules()}
 
 
@@ -159,7 +159,7 @@ def test_the_counters_come_from_the_audit_log(tmp_path):
     shadow = by_id["kill-timed-out-workers-swap"]
     assert (shadow.hits, shadow.actions) == (1, 0)
     assert shadow.last == "would have acted on pixel-worker-shadowed at 2026-12-06 11:30"
-    later = RulesBook(rules_book.path, base=rules_book.base, audit=rules_book.audit,
+    later = FileRulesBook(rules_book.path, base=rules_book.base, audit=rules_book.audit,
                       clock=lambda: NOW.replace(hour=11, minute=20))  # fmt: skip
     assert {s.rule.id: s.budget_left for s in later.statuses()}["builtin-kill-timed-out"] == 2
 

@@ -26,7 +26,7 @@ from pixel_tui.remediate.model import AUTOHEAL
 from pixel_tui.rules import rules_file
 from pixel_tui.rules.config import RulesSettings
 from pixel_tui.rules.evidence import History, manual_actions, table
-from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RuleState, RuleStatus
+from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RulesBook, RuleState, RuleStatus
 from pixel_tui.rules.proposals import mine
 from pixel_tui.rules.verdict import NOT_RECOVERED, RECOVERED
 from pixel_tui.values import BadValue, parse_time
@@ -41,8 +41,9 @@ class Refused(Exception):
     """A change the book will not make (unknown id, read-only, a move the ladder does not have); says why."""
 
 
-class RulesBook:
-    """The RulesBook of `rules.model` over `rules.toml` (`path`) and the audit log's records."""
+class FileRulesBook(RulesBook):
+    """The RulesBook of `rules.model` over `rules.toml` (`path`) and the audit log's records (the demo's is
+    `demo.rules_book.MemoryRulesBook`, on the screen branch)."""
 
     def __init__(
         self,
@@ -231,4 +232,4 @@ def _time(record: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-__all__ = ["BUILTIN", "Refused", "RulesBook"]
+__all__ = ["BUILTIN", "FileRulesBook", "Refused"]

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from pixel_tui.model import utcnow
 from pixel_tui.paths import Paths
 from pixel_tui.rules import rules_file
-from pixel_tui.rules.book import Refused, RulesBook
+from pixel_tui.rules.book import FileRulesBook, Refused
 from pixel_tui.rules.grammar import parse_rules
 from pixel_tui.rules.model import Rule, RuleError, RuleStatus
 from pixel_tui.rules.sources import builtin_rules, rules_path
@@ -45,14 +45,14 @@ def base_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     return list(by_id.values()), errors + bad
 
 
-def book_for(paths: Paths, settings: Settings, config: Path, clock: Callable[[], datetime] = utcnow) -> RulesBook:
+def book_for(paths: Paths, settings: Settings, config: Path, clock: Callable[[], datetime] = utcnow) -> FileRulesBook:
     """The book of this host: `rules.toml` beside `config`, the audit log and the base rules."""
     from pixel_tui.remediate.audit import AuditLog
 
     base, errors = base_rules(settings)
     log = AuditLog(paths.audit_log)
     path = rules_path(settings, config) or rules_file.path_beside(config)
-    return RulesBook(path, base=base, base_errors=errors, disabled=settings.autoheal.disable,
+    return FileRulesBook(path, base=base, base_errors=errors, disabled=settings.autoheal.disable,
                      audit=lambda: log.read()[0], read_only=settings.read_only, settings=settings.rules,
                      config=config, clock=clock)  # fmt: skip
 
