@@ -181,3 +181,17 @@ def rules_book_thresholds():
     from pixel_tui.levels import Thresholds
 
     return Thresholds()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the ownership checks refuse as root only (pixel_tui.trust)")
+def test_as_root_a_rules_toml_another_user_could_write_is_neither_read_nor_written(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    rules_file.write(shared / "rules.toml", [proposal()], [])
+    shared.chmod(0o777)  # anyone could have put it there, or could swap it
+    held = rules_file.read(shared / "rules.toml")
+    assert held.rules == [] and "writable by every user" in str(held.errors[0])
+    with pytest.raises(OSError, match="writable by every user"):
+        rules_file.write(shared / "rules.toml", [], [])
+    shared.chmod(0o700)
+    assert [rule.id for rule in rules_file.read(shared / "rules.toml").rules] == ["kill-timed-out-workers-swap"]

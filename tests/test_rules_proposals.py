@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pixel_tui.history.importer import import_file
 from pixel_tui.history.model import Cycle
@@ -140,3 +142,74 @@ def test_no_proposal_names_a_person_only_or_ineligible_action(tmp_path, support)
         restart = next(rule for rule in found if rule.do == "container.restart")
         assert restart.when == "kind == 'container' and health == 'unhealthy' and host.swap.level >= warning"
         assert "the history cannot tell" in (restart.evidence or "")
+
+
+levels = st.sampled_from(["ok", "careful", "warning", "critical"])
+contexts = st.fixed_dictionaries(
+    {
+        "host": st.fixed_dictionaries(
+            {"levels": st.fixed_dictionaries({"overall": levels, "swap": levels, "memory": levels, "load": levels})}
+        ),
+        "target": st.fixed_dictionaries(
+            {},
+            optional={
+                "timed_out": st.booleans(),
+                "health": st.sampled_from(["healthy", "unhealthy", "starting", "none"]),
+                "state": st.sampled_from(["running", "exited", "dead", "created"]),
+            },
+        ),
+    }
+)
+manual = st.builds(
+    lambda step, action, context, minutes, name: {
+        "time": (NOW - timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
+        "actor": "ops@host-1",
+        "action": action,
+        "step": step,
+        "target": {"kind": "container", "id": name * 8, "name": name},
+        "outcome": "ok",
+        "snapshot_at": (NOW - timedelta(minutes=minutes, seconds=5)).isoformat().replace("+00:00", "Z"),
+        "context": context,
+    },
+    st.sampled_from(
+        [
+            "kill-worker",
+            "abort-ghost",
+            "remove-orphan",
+            "clear-lock",
+            "restart",
+            "drop-caches",
+            "cycle-swap",
+            "prune-images",
+            "stop",
+            "shell",
+        ]
+    ),  # fmt: skip
+    st.sampled_from(
+        [
+            "worker.kill",
+            "workers.resolve_phantoms",
+            "container.restart",
+            "host.prune",
+            "host.cycle_swap",
+            "host.relieve_memory",
+            "container.shell",
+            "container.stop_start",
+        ]
+    ),  # fmt: skip
+    contexts,
+    st.integers(0, 20000),
+    st.sampled_from(["a1", "b2", "c3"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(manual, max_size=25))
+def test_any_audit_log_gives_proposals_that_parse_and_name_eligible_actions(found_records):
+    lenient = RulesSettings(min_support=1, min_confidence=0.0)
+    found = mine(manual_actions(found_records), History([], Thresholds()), settings=lenient, existing=(), rejected=(),
+                 now=NOW)  # fmt: skip
+    rules, errors = parse_rules([rule_table(rule) for rule in found], source="rules.toml")
+    assert errors == []
+    assert len(rules) == len(found) == len({rule.id for rule in found})
+    assert all(rule.do in ACTION_KINDS and rule.state is RuleState.PROPOSED for rule in found)
