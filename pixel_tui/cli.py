@@ -16,6 +16,9 @@ from pixel_tui import commands as run
 from pixel_tui.headless import EXIT_UNKNOWN
 from pixel_tui.history import commands as history_commands
 from pixel_tui.paths import Paths, default_paths
+from pixel_tui.rules.command import COMMANDS as RULES_COMMANDS
+from pixel_tui.rules.command import LISTS as RULES_LISTS
+from pixel_tui.rules.command import NEEDS_ID as RULES_NEEDS_ID
 from pixel_tui.safe import printable
 from pixel_tui.settings import ConfigError, Settings, as_read_only, load_settings, with_overrides
 from pixel_tui.threads import cap_malloc_arenas
@@ -206,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="audit log: the log's host has N cores; load per core = load1 / N (default: this host's)",
     )
+    rules = commands.add_parser("rules", parents=[common], help="list, show, test, propose and promote autoheal rules")
+    rules.add_argument("rules_command", nargs="?", default="list", choices=RULES_COMMANDS, metavar="COMMAND",
+                       help=f"one of {', '.join(RULES_COMMANDS)} (default list)")  # fmt: skip
+    rules.add_argument(
+        "rule_id", nargs="?", metavar="ID", help="the rule (show, test, promote, shadow, reject, disable)"
+    )
+    rules.add_argument("--json", action="store_true", help="JSON (list, show, test, propose)")
     return parser
 
 
@@ -243,10 +253,16 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--count needs --plain (the console runs until you quit it)"
     if command == "history" and args.history_command == "import" and (args.json or args.csv or args.last):
         return "--json, --csv and --last list the history; `history import` takes FILE, --first-cycle and --cores"
+    if command == "rules":
+        needs = args.rules_command in RULES_NEEDS_ID
+        if needs != bool(args.rule_id):
+            return f"rules {args.rules_command} {'needs' if needs else 'takes no'} ID"
+        if args.json and args.rules_command not in RULES_LISTS:
+            return f"--json is for rules {', '.join(RULES_LISTS)}"
     if command == "export" and bool(args.tls_cert) != bool(args.tls_key):
         return "--tls-cert and --tls-key go together"
     if getattr(args, "autoheal", False) and (
-        command in ("watch", "snapshot", "locate", "act", "audit", "history", "export", "fleet") or plain
+        command in ("watch", "snapshot", "locate", "act", "audit", "history", "export", "fleet", "rules") or plain
     ):
         return f"--autoheal cannot be used with {command}: it only watches"
     if getattr(args, "docker_host", None) and getattr(args, "context", None):
@@ -333,6 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pixel_tui.remediate.audit import AuditLog, print_audit
 
             return print_audit(AuditLog(paths.audit_log), last=args.last, as_json=args.json)
+        if command == "rules":
+            from pixel_tui.rules.command import run_rules
+
+            return run_rules(paths, settings, config_path(args, paths), args.rules_command, args.rule_id,
+                             as_json=args.json)  # fmt: skip
         if command == "act":
             return run.act(settings, paths, args)
         if command == "heal":

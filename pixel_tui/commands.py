@@ -213,6 +213,7 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
         if args.every is None:  # once (cron): what it did is told, not the level of one snapshot
             taken = _two_samples(collector)
             autoheal = Autoheal(executor, policy)
+            tell_rule_errors(autoheal)
             return commands.heal_once(executor, autoheal, taken, dry_run=args.dry_run, as_json=args.json,
                                       stdout=sys.stdout)  # fmt: skip
         return heal_every(notices.watch(collector), executor, policy, seconds=args.every, as_json=args.json,
@@ -239,6 +240,7 @@ def heal_every(
     from pixel_tui.remediate.model import outcome_event
 
     autoheal = Autoheal(executor, policy)
+    tell_rule_errors(autoheal)
     worst = 0
     printing = threading.Lock()
     ranks = {"ok": 0, "refused": 1, "failed": 2, "interrupted": 4}
@@ -270,9 +272,14 @@ def heal_every(
         for event in events:
             # Outcomes (a give-up is a refusal) were told as they were recorded. The engine going and coming back
             # is told too: silence in an outage would read as "nothing to heal"; it is not an action's outcome.
-            if not event.kind.startswith(("abort-", "engine-")):
+            # What the rules say of themselves (a short-circuit, a verdict, a demotion) is told, no outcome.
+            rules = event.kind.startswith(("autoheal-", "rule-")) and event.kind not in (
+                "autoheal-gave-up",
+                "rule-error",
+            )
+            if not event.kind.startswith(("abort-", "engine-")) and not rules:
                 continue
-            if not event.kind.startswith("engine-"):
+            if not event.kind.startswith("engine-") and not rules:
                 worst = max(worst, 1)
             line(event)
 
@@ -286,6 +293,13 @@ def heal_every(
     autoheal.close()
     sys.stdout.flush()
     return worst
+
+
+def tell_rule_errors(autoheal: Autoheal) -> None:
+    """The rules that cannot run, each with its file, line and reason, on stderr at start; the others run."""
+    for error in autoheal.rule_errors:
+        sys.stderr.write(f"pixel-tui: {printable(str(error))}\n")
+    sys.stderr.flush()
 
 
 async def _loop_until_stopped(

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pixel_tui.autoheal_settings import AutohealSettings, autoheal_lists, rule_lines
 from pixel_tui.config_ranges import RANGES, THRESHOLD_RANGE, bound
 from pixel_tui.files import UnreadableFile, read_regular
 from pixel_tui.fleet.config import FleetSettings
 from pixel_tui.levels import SPARKLINE_METRICS, Thresholds
 from pixel_tui.notify.config import NotifySettings, webhook_problem
+from pixel_tui.rules.config import RulesSettings
 
 CONFIG_MAX_BYTES = 1024 * 1024
 """A config file larger than this is not one."""
@@ -106,24 +108,6 @@ class RemediateSettings:
 
 
 @dataclass(frozen=True)
-class AutohealSettings:
-    """The autoheal policy (section `[autoheal]`)."""
-
-    enabled: bool = False
-    """Start with autoheal on (`--autoheal` does the same; the console's `a` toggles it)."""
-    startup_cycles: int = 2
-    """Collections after start during which autoheal watches but never acts."""
-    unhealthy_grace_s: float = 120.0
-    """Seconds a container labelled pixel.autoheal=true must stay unhealthy before it is restarted."""
-    budget_actions: int = 3
-    """Actions on one target within `budget_window_s`; after that autoheal gives up on it."""
-    budget_window_s: float = 1800.0
-    """The window of the per-target budget, in seconds."""
-    label: str = "pixel.autoheal"
-    """Label that opts a container out (`false`) or into unhealthy restarts (`true`)."""
-
-
-@dataclass(frozen=True)
 class UISettings:
     """The console (section `[ui]`)."""
 
@@ -177,6 +161,8 @@ class Settings:
     """Remediation (section `[remediate]`)."""
     autoheal: AutohealSettings = field(default_factory=AutohealSettings)
     """The autoheal policy (section `[autoheal]`); `autoheal.enabled` is what `--autoheal` sets."""
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    """Proposals mined from the operator's actions (section `[rules]`)."""
     fleet: FleetSettings = field(default_factory=FleetSettings)
     """The fleet view (section `[fleet]`)."""
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -198,6 +184,7 @@ _SECTIONS = {
     "ui": UISettings,
     "remediate": RemediateSettings,
     "autoheal": AutohealSettings,
+    "rules": RulesSettings,
     "fleet": FleetSettings,
     "engine": EngineSettings,
     "notify": NotifySettings,
@@ -231,7 +218,11 @@ def load_settings(
         raise ConfigError(f"{path}: not UTF-8 text ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return replace(parse_settings(data, str(path)), source=str(path))
+    settings = replace(parse_settings(data, str(path)), source=str(path))
+    lines = rule_lines(raw.decode("utf-8"))
+    if len(lines) == len(settings.autoheal.rules):
+        settings = replace(settings, autoheal=replace(settings.autoheal, rule_lines=lines))
+    return settings
 
 
 def parse_settings(data: dict[str, Any], origin: str = "config") -> Settings:
@@ -256,7 +247,12 @@ def _section(name: str, table: Any, cls: type, origin: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{origin}: [{name}] must be a table")
     known = {f.name: f for f in fields(cls)}
-    values = {}
+    values: dict[str, Any] = {}
+    if cls is AutohealSettings:
+        try:
+            table, values = autoheal_lists(table)
+        except ValueError as error:
+            raise ConfigError(f"{origin}: {error}") from None
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{origin}: unknown key {name}.{key}")

@@ -35,6 +35,8 @@ def test_a_stuck_worker_is_killed_once_and_only_after_the_startup_grace(engine, 
     assert not [e for e in fifth.snapshot.events if e.kind.startswith("action-")]
     (record,) = b.audit_lines()
     assert record["actor"] == "autoheal" and record["outcome"] == "ok" and record["reason"].startswith("autoheal:")
+    # Issue 16: its rule, and its verdict (the worker gone at the next collection: recovered), told on its record.
+    assert record["rule"] == "builtin-kill-timed-out" and record["verdict"] == "recovered"
     assert b.task(STUCK_TASK)["status"] == "aborted"
     assert autoheal.state.actions == 1 and not autoheal.state.given_up
 
@@ -59,7 +61,10 @@ def test_a_target_that_keeps_failing_is_given_up_after_its_budget(engine, tmp_pa
             time.sleep(0.3)
     finally:
         b.close()
-    assert autoheal.state.given_up == {f"restart:{sick.id}": "api"}, [e.message for e in events]
+    # Keyed by rule and target now: one target may be acted on by several rules, each under its own budget.
+    assert autoheal.state.given_up == {f"builtin-restart-unhealthy@container:{sick.id}": "api"}, [
+        e.message for e in events
+    ]
     restarts = [e for e in events if e.kind == "action-ok"]
     assert len(restarts) == 2 and all("restart api" in e.message for e in restarts)
     (gave_up,) = [e for e in events if e.kind == "autoheal-gave-up"]
@@ -124,3 +129,36 @@ def test_what_it_remembers_of_targets_that_come_and_go_stays_bounded(engine, tmp
     finally:
         b.close()
     assert autoheal.state.actions == 4 and not autoheal.state.given_up
+
+
+def test_an_operators_rule_restarts_a_container_on_the_real_engine_and_sees_it_recover(engine, tmp_path):
+    """Issue 16: a rule of the config's, read with its line, acts through the real executor on the private engine;
+    the restart clears its condition (a fresh start), so the next collection gives the verdict `recovered`."""
+    from pixel_tui.rules.grammar import parse_rules
+    from pixel_tui.rules.sources import RuleSet
+
+    web = engine.run("sleep 600", name="web-rule", labels={"tier": "web"})
+    calm = engine.run("sleep 600", name="db-rule", labels={"tier": "db"})
+    table = {"id": "restart-old-web", "when": "kind == 'container' and label.tier == 'web' and age_s >= 2s",
+             "do": "container.restart", "budget": "1/1h", "scope": {"name": "web-*"}}  # fmt: skip
+    rules, errors = parse_rules([table], source="config.toml", lines=[7])
+    assert not errors
+    b = bench(engine.url, tmp_path, stop_grace_s=0.0)
+    autoheal = Autoheal(b.executor, AutohealSettings(enabled=True, startup_cycles=0), rules=RuleSet(tuple(rules)))
+    pipeline = Pipeline(b.collector, healer=autoheal)
+    started = engine.client.containers.get(web.id).attrs["State"]["StartedAt"]
+    events = []
+    deadline = time.monotonic() + 40
+    try:
+        while not any(e.kind == "autoheal-recovered" for e in events) and time.monotonic() < deadline:
+            events += pipeline.step().snapshot.events
+            autoheal.wait(10)
+            time.sleep(0.3)
+    finally:
+        b.close()
+    assert engine.client.containers.get(web.id).attrs["State"]["StartedAt"] != started
+    (restart,) = [r for r in b.audit_lines() if r.get("step") == "restart"]
+    assert restart["rule"] == "restart-old-web" and restart["outcome"] == "ok" and restart["verdict"] == "recovered"
+    assert restart["target"]["name"] == "web-rule" and calm.name == "db-rule"
+    (status,) = autoheal.statuses()
+    assert (status.actions, status.recoveries, status.budget_left) == (1, 1, 0)

@@ -74,5 +74,6 @@ def test_only_the_remediation_layer_changes_anything():
             if method in DOCKER_CHANGING or (method in AMBIGUOUS and any(w in receiver for w in DOCKER_RECEIVER)):
                 offenders.append(f"{name}:{node.lineno} {ast.unparse(node.func)}()")
         if not name.startswith("ledger/"):
-            offenders += [f"{name}: {word}" for word in HOST_ONLY if word in text]
+            said = text.replace("swapoff_fits", "")  # a rule's field (docs/rules.md), named, never run
+            offenders += [f"{name}: {word}" for word in HOST_ONLY if word in said]
     assert offenders == []

@@ -72,7 +72,11 @@ class AuditCounts:
             record = json.loads(line)
         except (ValueError, RecursionError):
             return  # a torn line: `pixel-tui audit` reports it by number
-        if not isinstance(record, dict) or record.get("phase") == "intent":
+        if (
+            not isinstance(record, dict)
+            or record.get("phase") in ("intent", "verdict")
+            or record.get("outcome") == "shadow"
+        ):
             return
         action = record.get("action")
         outcome = record.get("outcome")

@@ -126,6 +126,7 @@ class AuditLog:
             return [], [f"{self.path}: {error}"]
         records: list[dict[str, Any]] = []
         open_intents: dict[str, int] = {}
+        outcomes: dict[str, int] = {}
         problems = []
         lines = data.split(b"\n")
         for number, raw in enumerate(lines, start=1):
@@ -145,7 +146,13 @@ class AuditLog:
                 open_intents[key] = len(records)
                 records.append({**record, "outcome": INTERRUPTED, "error": NO_OUTCOME})
                 continue
+            if record.get("phase") == "verdict" and isinstance(key, str) and key in outcomes:
+                # Did it work (docs/rules.md): told on the attempt's own record, as its outcome is on its intent's.
+                at = outcomes[key]
+                records[at] = {**records[at], "verdict": record.get("verdict"), "after_s": record.get("after_s")}
+                continue
             if isinstance(key, str) and key in open_intents:
+                outcomes[key] = open_intents[key]
                 records[open_intents.pop(key)] = record  # the outcome stands where its intent was
                 continue
             records.append(record)
@@ -171,5 +178,9 @@ def print_audit(log: AuditLog, *, last: int | None, as_json: bool, stdout: TextI
         words += [str(name or "host"), str(record.get("outcome", "?"))]
         error = record.get("error")
         line = "  ".join(words) + (f"  {error}" if error and record.get("outcome") != "ok" else "")
+        if record.get("rule"):
+            line += f"  rule {record['rule']}"
+        if record.get("verdict"):
+            line += f"  {record['verdict']} after {record.get('after_s', '?')} s"
         stdout.write(printable(line) + "\n")
     return 0

@@ -256,13 +256,13 @@ class Executor:
             "reason": reason or step.why,
             "snapshot_at": plan.snapshot_at.isoformat().replace("+00:00", "Z") if plan.snapshot_at else None,
             "context": {"host": plan.host, "target": step.context},
-        }
+        } | ({"rule": plan.rule} if plan.rule else {})
 
     def _audited(
         self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float, record_id: str | None = None
     ) -> Outcome:
         duration = time.monotonic() - started
-        outcome = replace(outcome, duration_s=round(duration, 3))
+        outcome = replace(outcome, duration_s=round(duration, 3), record_id=record_id)
         step = outcome.step
         record = self._record(plan, step, actor, reason)
         record |= {"outcome": outcome.outcome, "error": outcome.error, "note": outcome.note,

@@ -75,6 +75,8 @@ class Plan:
     """Bulk or destructive: the console asks for a typed word, not just yes."""
     stop_on_failure: bool = False
     """The cascade (optimize) stops at the first failed step."""
+    rule: str | None = None
+    """The autoheal rule that made it (docs/rules.md): every audit line of its steps carries it."""
 
     @property
     def prunes(self) -> bool:
@@ -106,6 +108,8 @@ class Outcome:
     """Interrupted: the part that was asked for and not confirmed (a stop still waiting out its grace)."""
     not_done: tuple[str, ...] = ()
     """Interrupted: the parts that were never started."""
+    record_id: str | None = None
+    """The audit log's id of the attempt (its intent and outcome lines), when it was intended."""
 
     @property
     def ok(self) -> bool:
