@@ -259,3 +259,11 @@ def test_rule_errors_are_told_at_start_and_the_other_rules_run(tmp_path):
     assert [e.message for e in events if e.kind == "rule-error"] == [str(error)]
     assert "kill" in {status.rule.id for status in autoheal.statuses()}
     assert any(r.get("rule") == "kill" and r["outcome"] == "ok" for r in _audit(demo))
+
+
+def test_one_action_per_target_at_a_time_whichever_rules_match_it(tmp_path):
+    first = {"id": "restart-web", "when": WEB, "do": "container.restart"}
+    second = {"id": "restart-nginx", "when": "kind == 'container' and name == 'pixel-web'", "do": "container.restart"}
+    demo, autoheal, clock = _setup(tmp_path, first, second)
+    _heal(autoheal, demo.collector.collect(), clock)
+    assert [r["rule"] for r in _restarts(demo)] == ["restart-web"]
