@@ -41,6 +41,11 @@ class HistorySink(Protocol):
         ...
 
 
+NOT_ACTIONS = ("rule-",)
+"""Kinds of autoheal's events that tell about the rules (a proposal, a demotion, a rule that cannot run), not an
+action on the host: the history's cycles do not list them."""
+
+
 class Healer(Protocol):
     """The autoheal pass of a step: given the snapshot, act within the guard rails, return the events."""
 
@@ -170,7 +175,8 @@ class Pipeline:
                 snapshot = replace(snapshot, events=snapshot.events + healed)
                 if self.history is not None:
                     for event in healed:
-                        self.history.add_action(event.message)
+                        if not event.kind.startswith(NOT_ACTIONS):
+                            self.history.add_action(event.message)
         self.events.add(snapshot.events)
         self.steps += 1
         return Step(snapshot, history)

@@ -215,18 +215,24 @@ class World:
         if cycle - self._calm_since < SPAWN_AFTER:
             return
         self._decide_swap()  # the cycle under way keeps the swap it began with
-        now = self._wall()
-        task_id = hashlib.sha256(f"stuck-{len(self.stuck)}".encode()).hexdigest()
-        task_id = f"{task_id[:8]}-{task_id[8:12]}-4{task_id[13:16]}-8{task_id[17:20]}-{task_id[20:32]}"
-        worker = _stuck_worker(f"pixel-worker-{task_id[:8]}", task_id, now)
-        self.containers[worker.id] = worker
-        self.stuck.add(worker.id)
-        began = now - timedelta(minutes=48)
-        self.tasks.append({"id": task_id, "type": "code", "status": "running", "createdAt": _iso(began),
-                           "startedAt": _iso(began), "completedAt": None, "workerId": worker.id[:12],
-                           "exitCode": None, "error": None})  # fmt: skip
-        self.ledger_version += 1
+        self.hang_worker(f"stuck-{len(self.stuck)}")
         self._relieved_in, self._relapsed_in, self._calm_since = None, cycle, None
+
+    def hang_worker(self, seed: str) -> SimContainer:
+        """A new worker stuck past its timeout on a running task of its own (`seed` makes its fixed ids)."""
+        with self._lock:
+            now = self._wall()
+            digest = hashlib.sha256(seed.encode()).hexdigest()
+            task_id = f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+            worker = _stuck_worker(f"pixel-worker-{task_id[:8]}", task_id, now)
+            self.containers[worker.id] = worker
+            self.stuck.add(worker.id)
+            began = now - timedelta(minutes=48)
+            self.tasks.append({"id": task_id, "type": "code", "status": "running", "createdAt": _iso(began),
+                               "startedAt": _iso(began), "completedAt": None, "workerId": worker.id[:12],
+                               "exitCode": None, "error": None})  # fmt: skip
+            self.ledger_version += 1
+            return copy.deepcopy(worker)
 
     def swap_traffic(self) -> float:
         """Pages swapped in and out per second: heavy under pressure, a trickle once relieved."""

@@ -53,6 +53,7 @@ class PixelApp(Quitting, App[int]):
         executor: Executor | None,
         history: RecordedHistory | None = None,
         rules: RulesBook | None = None,
+        autoheal: Autoheal | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -61,11 +62,14 @@ class PixelApp(Quitting, App[int]):
         """What every changing key goes through; None when this console has no backend to act with."""
         if executor is not None and executor.backends.shell is not None:
             executor.backends.shell.hand_over = partial(lend_terminal, self)  # a shell suspends the console
-        self.autoheal = (
-            Autoheal(executor, settings.autoheal) if executor is not None and not settings.read_only else None
-        )
+        if executor is None or settings.read_only:
+            autoheal = None
+        elif autoheal is None:
+            autoheal = Autoheal(executor, settings.autoheal)
+        self.autoheal = autoheal
         """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it. None when
-        read-only (read-only wins over every key) or when there is no backend to act with."""
+        read-only (read-only wins over every key) or when there is no backend to act with. The demo gives its
+        own (`rules.learning`: it mines proposals and picks up promotions)."""
         self.history = history
         """The cycle history the pipeline records into and the sparkline and history screen read (None: not kept,
         as in tests on scripted data)."""
@@ -264,6 +268,7 @@ def build_app(
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
     rules: RulesBook | None = None,
+    autoheal: Autoheal | None = None,
 ) -> PixelApp:
     """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
 
@@ -274,7 +279,7 @@ def build_app(
         settings = as_read_only(settings)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
-    return PixelApp(settings, source, paths=paths, executor=executor, history=history, rules=rules)
+    return PixelApp(settings, source, paths=paths, executor=executor, history=history, rules=rules, autoheal=autoheal)
 
 
 def run_console(
@@ -285,10 +290,11 @@ def run_console(
     executor: Executor | None,
     history: RecordedHistory | None = None,
     rules: RulesBook | None = None,
+    autoheal: Autoheal | None = None,
 ) -> int:
     """Run the console until the operator quits; the exit code (0, 1 when the app failed, 4 when quitting
     interrupted an action: each one is printed on stderr, with the parts done and not done)."""
-    app = build_app(settings, source, paths=paths, executor=executor, history=history, rules=rules)
+    app = build_app(settings, source, paths=paths, executor=executor, history=history, rules=rules, autoheal=autoheal)
     app.stop_signals = True
     app.run()
     for outcome in app.interrupted:

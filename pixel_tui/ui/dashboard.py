@@ -34,7 +34,7 @@ from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, READ_ONLY_EXPLAINED, ReadOnlyGuard
 from pixel_tui.ui.logs import LogScreen
-from pixel_tui.ui.remediation import Remediation, autoheal_words
+from pixel_tui.ui.remediation import Remediation, autoheal_words, tell_learning
 from pixel_tui.ui.status import StatusBar, clock
 from pixel_tui.ui.workers import WorkerTable
 
@@ -156,6 +156,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         if self.paused and not forced:
             return
         self._receive(step.snapshot)
+        tell_learning(self.app, step.snapshot.events)
         self.history_status = step.history
         self._check_history()
         if self.app.autoheal is not None:
