@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pixel_tui.demo.backends import SimEngineOps, SimFiles, SimHost
 from pixel_tui.demo.source import demo_collector
-from pixel_tui.demo.world import World
+from pixel_tui.demo.world import STUCK_TASK, STUCK_WORKER, World, container_id
 from pixel_tui.history.methods import method_of
 from pixel_tui.history.model import Cycle
 from pixel_tui.history.store import HistoryStore
@@ -61,6 +61,10 @@ def seed_past(settings: Settings, audit: Path, store: HistoryStore, now: datetim
 def _kill(settings: Settings, audit: Path, at: datetime) -> str:
     """One stuck worker killed by `PERSON` at `at`, on a world of that moment; the worker's name."""
     world = World(cycle_s=settings.history.cycle_s, clock=lambda: 0.0, wall=lambda: at)
+    first = container_id(STUCK_WORKER)  # that moment's stuck worker is another than today's
+    world.stop(first)
+    world.remove(first)
+    world.abort_task(STUCK_TASK, "replaced", at)
     worker = world.hang_worker(f"past-{at:%Y%m%d%H%M}")
     executor = Executor(settings, Backends(SimEngineOps(world), SimFiles(world), SimHost(world), AuditLog(audit)),
                         read_only=False, clock=lambda: at)  # fmt: skip
