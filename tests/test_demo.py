@@ -142,7 +142,7 @@ def test_the_world_keeps_producing_stuck_workers(tmp_path):
 
 def test_the_demo_s_past_is_in_its_audit_log_and_history(tmp_path):
     """Four kills by hand under swap pressure, written by the executor, each with its cycle and the one after it."""
-    demo = build_demo(Settings(), tmp_path, clock=Clock())
+    demo = build_demo(Settings(), tmp_path, clock=Clock(), past=True)
     records, _ = demo.executor.backends.audit.read()
     assert [(r["actor"], r["action"], r["step"], r["outcome"]) for r in records] == [
         ("ops@pixel-vps-01", "worker.kill", "kill-worker", "ok")
@@ -160,7 +160,7 @@ def test_cycle_17_the_host_learns_the_operators_kill(tmp_path):
     by that rule, the verdict is recovered, and the history's methods read like the report."""
     clock = Clock()
     start = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
-    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: start + timedelta(seconds=clock()))
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: start + timedelta(seconds=clock()), past=True)
     pipeline = Pipeline(demo.collector, history=demo.history, healer=demo.autoheal)
     told = []
 

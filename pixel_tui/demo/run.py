@@ -89,17 +89,20 @@ def build_demo(
     speed: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    past: bool = False,
 ) -> Demo:
     """The world, its collector, an executor on it (read-only if the settings say so), and its own history.
 
-    `clock` paces the cycles, `wall` is the time shown; tests and screenshots give fixed ones.
+    `clock` paces the cycles, `wall` is the time shown; tests and screenshots give fixed ones. `past` seeds the
+    operator's earlier kills into the audit log and the history (`demo.past`), as `pixel-tui demo` does: the
+    story of cycle 17; without it both start empty but for the build-up.
     """
     settings = demo_settings(settings, speed)
     world = World(cycle_s=settings.history.cycle_s, clock=clock, wall=wall)
     history = HistoryRecorder(workdir / "history.sqlite3", settings.history, clock=clock)
     audit = AuditLog(workdir / "audit.jsonl")
-    past = seed_past(settings, audit.path, history.store, wall())
-    _seed(history, settings.history.cycle_s, wall(), settings.thresholds, past)
+    earlier = seed_past(settings, audit.path, history.store, wall()) if past else 0
+    _seed(history, settings.history.cycle_s, wall(), settings.thresholds, earlier)
     backends = Backends(SimEngineOps(world), SimFiles(world), SimHost(world), audit)
     executor = Executor(settings, backends, read_only=settings.read_only, clock=wall)
     base, errors = base_rules(settings)
@@ -148,7 +151,7 @@ def run_demo(settings: Settings, paths: Paths, *, speed: float) -> int:
     from pixel_tui.ui.app import run_console
 
     with tempfile.TemporaryDirectory(prefix="pixel-tui-demo-") as folder:
-        demo = build_demo(settings, Path(folder), speed=speed)
+        demo = build_demo(settings, Path(folder), speed=speed, past=True)
         try:
             return run_console(settings=demo.settings, source=demo.collector, paths=paths, executor=demo.executor,
                                history=demo.history, rules=demo.rules, autoheal=demo.autoheal)  # fmt: skip

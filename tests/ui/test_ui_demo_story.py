@@ -24,7 +24,7 @@ RULE = "kill-timed-out-workers-swap"
 
 
 async def test_the_demo_learns_the_operators_kill_and_heals_the_next_stuck_worker(tmp_path):
-    demo = build_demo(Settings(interval=0.1), tmp_path, speed=40.0)
+    demo = build_demo(Settings(interval=0.1), tmp_path, speed=40.0, past=True)
     app = build_app(demo.settings, demo.collector, executor=demo.executor, history=demo.history, rules=demo.rules,
                     autoheal=demo.autoheal)  # fmt: skip
     audit = demo.executor.backends.audit
