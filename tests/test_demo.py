@@ -175,10 +175,11 @@ def test_cycle_17_the_host_learns_the_operators_kill(tmp_path):
     pipeline.note([outcome_event(demo.executor.execute(plan, actor="ops@pixel-vps-01")[0], actor="ops@pixel-vps-01")])
     step(14, 3.0)
     (proposal,) = [e for e in told if e.kind == PROPOSED]
+    (rule,) = [s.rule for s in demo.rules.statuses() if s.rule.state.value == "proposed"]
+    assert (rule.when, rule.do) == ("kind == 'worker' and timed_out and host.swap.level >= critical", "worker.kill")
     assert proposal.message.startswith(
-        "pixel-tui proposes a rule: kill-timed-out-workers-swap (kind == 'worker' and timed_out and "
-        "host.swap.level >= critical -> worker.kill): you killed timed-out workers 5 times in 2 days, all of them "
-        "with swap critical; 4 of 4 recovered within 1 cycle"
+        "pixel-tui proposes a rule: kill-timed-out-workers-swap: you killed timed-out workers 5 times in 2 days, "
+        "all of them with swap critical; 4 of 4 recovered within 1 cycle"
     )
     assert demo.rules.promote("kill-timed-out-workers-swap").endswith("promote again to enable)")
     assert "shadow -> enabled" in demo.rules.promote("kill-timed-out-workers-swap")

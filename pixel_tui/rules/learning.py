@@ -90,8 +90,9 @@ class LearningAutoheal(Autoheal):
             found = self.book.propose(self.cycles(), self._settings.thresholds)
         except (Refused, OSError) as error:
             return [Event(utcnow(), "rule-error", "rules.toml", f"proposals: {error}", Level.WARNING)]
-        return [Event(utcnow(), PROPOSED, rule.id, f"{PROPOSAL_WORDS}: {rule.id} ({rule.when} -> {rule.do}): "
-                      f"{rule.evidence}; R shows it, p promotes it", Level.CAREFUL) for rule in found]  # fmt: skip
+        # The condition is on the rules screen: the event (and its notification) stays short enough for 80 columns.
+        return [Event(utcnow(), PROPOSED, rule.id, f"{PROPOSAL_WORDS}: {rule.id}: {rule.evidence} (R: rules)",
+                      Level.CAREFUL) for rule in found]  # fmt: skip
 
     def _reread(self) -> list[Event]:
         stamp = self._stamp(self.book.path)

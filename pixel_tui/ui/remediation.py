@@ -171,7 +171,7 @@ def tell_learning(app: Any, events: Iterable[Event]) -> None:
     would let them scroll by."""
     for event in events:
         if event.kind in TOLD:
-            app.notify(event.message, title=TOLD[event.kind], timeout=12, markup=False)
+            app.notify(event.message, title=TOLD[event.kind], timeout=10, markup=False)
 
 
 def autoheal_words(state: AutohealState) -> str:
