@@ -143,11 +143,12 @@ def console(settings: Settings, paths: Paths) -> int:
         from pixel_tui.history.recorder import HistoryRecorder
         from pixel_tui.remediate.real import real_executor
         from pixel_tui.ui.app import run_console
+        from pixel_tui.wiring import wire_console
 
         executor = real_executor(settings, paths)
         recorder = HistoryRecorder(paths.history_db, settings.history)
         try:
-            return run_console(settings=settings, source=collector, paths=paths, executor=executor, history=recorder)
+            return run_console(wire_console(settings, collector, paths=paths, executor=executor, history=recorder))
         finally:
             recorder.close()
             executor.backends.engine.close()  # type: ignore[union-attr]
