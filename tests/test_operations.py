@@ -116,3 +116,13 @@ def test_an_old_line_reads_back_and_writes_back_the_same():
     newer = replace(AuditRecord.from_json(intent), extra={"verdict": "recovered"})
     assert newer.as_json()["verdict"] == "recovered"
     assert AuditRecord.from_json({"duration_s": "x", "parts": 3}).duration_s is None  # a damaged line still reads
+
+
+def test_the_readme_documents_every_field_of_the_audit_record():
+    from dataclasses import fields
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index("The fields of a record:") : readme.index("Each line is one `AuditRecord`")]
+    documented = {name.split(".")[0] for row in table.splitlines() if row.startswith("| `")
+                  for name in row.split("|")[1].replace("`", "").replace(" ", "").split(",")}  # fmt: skip
+    assert {field.name for field in fields(AuditRecord)} - {"extra"} == documented
