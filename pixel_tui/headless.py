@@ -139,8 +139,9 @@ def render_table(snapshot: Snapshot) -> str:
     docker = snapshot.docker
     context = f" (context {docker.context})" if docker.context else ""
     if docker.reachable:
+        product = "" if docker.product == "docker" else f"{docker.product} "
         lines.append(
-            f"docker {docker.host}{context}: engine {docker.version or '?'}, "
+            f"docker {docker.host}{context}: engine {product}{docker.version or '?'}, "
             f"{snapshot.running_containers} running of {len(snapshot.containers)} containers"
         )
     else:

@@ -80,6 +80,8 @@ class DockerState:
     version: str | None = None
     context: str | None = None
     """The docker context `host` came from (--context, DOCKER_CONTEXT, the CLI's current one); None without."""
+    product: str = "docker"
+    """Which engine answers at `host`: `docker`, or `podman` (its compat socket); `version` is that engine's."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ class Container:
     mem_limit: int | None
     labels: Mapping[str, str] = field(default_factory=dict)
     cpu_estimated: bool = False
-    """The CPU % is an estimate: a remote engine's stats lacked its CPU count or its host CPU time
-    (podman's), so this machine's count or clock stood in."""
+    """The CPU % is an estimate: a remote engine's stats lacked its CPU count or its host CPU time, so this
+    machine's count or clock stood in, or came from podman (its CPU time over the time between its readings)."""
     exit_code: int | None = None
     """How an exited or dead container ended (the list's "Exited (137) ..."), None while it runs or when unknown."""
     oom_killed: bool = False

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pixel_tui.paths import Paths
     from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.executor import Executor
+    from pixel_tui.rules.model import RulesBook
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ConsoleContext:
     tests on scripted data)."""
     paths: Paths | None = None
     """The user's paths (themes, saved logs); None in tests."""
+    rules: RulesBook | None = None
+    """The autoheal rules the rules screen shows and changes (None: this console has none)."""
 
     @property
     def read_only(self) -> bool:
@@ -55,6 +58,7 @@ def wire_console(
     read_only: bool = False,
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> ConsoleContext:
     """The console's parts on `source`: `read_only` folded into the settings, autoheal on the executor (unless
     read-only), the event log, and the pipeline that runs them. An executor built read-write is refused for a
@@ -70,4 +74,4 @@ def wire_console(
         autoheal = Autoheal(executor, settings.autoheal)
     events = EventLog(settings.ui.events)
     pipeline = Pipeline(source, healer=autoheal, history=history, events=events)
-    return ConsoleContext(settings, source, pipeline, events, executor, autoheal, history, paths)
+    return ConsoleContext(settings, source, pipeline, events, executor, autoheal, history, paths, rules)

@@ -2,7 +2,8 @@
 
 Every picture replays collections 9 to 14 of the arc (docs/domain.md, "The crisis arc") into the real app, built by the
 same factory as the CLI, so the same code always gives the same pixels. The history screen's cycles are the
-orchestrator's audit log of the crisis (tests/fixtures/orchestrator-audit.jsonl), imported into a temporary store.
+orchestrator's audit log of the crisis (tests/fixtures/orchestrator-audit.jsonl), imported into a temporary store;
+the rules screen's rules are the demo's in-memory book (the built-in rules and a proposal with its evidence).
 """
 
 from __future__ import annotations
@@ -22,16 +23,19 @@ from textual.pilot import Pilot
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the scripted arc lives with the tests
 
 
+from pixel_tui.demo.rules_book import demo_rules_book
 from pixel_tui.demo.run import build_demo
 from pixel_tui.history.importer import import_file
 from pixel_tui.history.recorder import HistoryRecorder
 from pixel_tui.history.store import HistoryStore
 from pixel_tui.pipeline import Pipeline
+from pixel_tui.rules.model import RulesBook
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.history_screen import HistoryScreen
 from pixel_tui.ui.plot import CycleChart
+from pixel_tui.ui.rules_screen import RulesScreen
 from pixel_tui.ui.themes import builtin_themes
 from tests.scripted import CRISIS_CYCLE, FIRST_CYCLE, crisis_source
 
@@ -73,10 +77,11 @@ async def shoot(
     theme: str = "pixel-dark",
     then: Step | None = None,
     history: HistoryRecorder | None = None,
+    rules: RulesBook | None = None,
 ) -> Path:
-    """Run the app at `size` on the arc (with `history`, if any), do `then`, save screenshots/<name>.svg."""
+    """Run the app at `size` on the arc (with `history` and `rules`, if any), do `then`, save screenshots/<name>.svg."""
     settings = Settings(interval=3600.0, ui=replace(UISettings(), theme=theme))
-    app = build_app(settings, crisis_source(last=CRISIS_CYCLE), history=history)
+    app = build_app(settings, crisis_source(last=CRISIS_CYCLE), history=history, rules=rules)
     path = HERE / f"{name}.svg"
     async with app.run_test(size=size) as pilot:
         await replay(app)
@@ -126,6 +131,18 @@ async def open_history(pilot: Pilot) -> None:
     for _ in range(500):
         await pilot.pause(0.02)
         if screen.loaded and (not screen.cycles or screen.query_one(CycleChart).drawn):
+            break
+    await pilot.pause()
+
+
+async def open_rules(pilot: Pilot) -> None:
+    """The rules screen, once the book was read (in a worker)."""
+    await pilot.press("R")
+    screen = pilot.app.screen
+    assert isinstance(screen, RulesScreen)
+    for _ in range(250):
+        await pilot.pause(0.02)
+        if screen.loaded:
             break
     await pilot.pause()
 
@@ -187,6 +204,9 @@ async def main() -> int:
             made.append(await shoot("history-80x24", (80, 24), then=open_history, history=history))
         finally:
             history.close()
+    for size in ((120, 35), (80, 24)):
+        rules = demo_rules_book(wall=lambda: WALL)  # the demo's rules: the built-ins and a proposal with its evidence
+        made.append(await shoot(f"rules-{size[0]}x{size[1]}", size, then=open_rules, rules=rules))
     with tempfile.TemporaryDirectory(prefix="pixel-screenshots-demo-") as directory:
         made.append(await demo_healed(Path(directory), (120, 36)))
     for theme in builtin_themes().names:

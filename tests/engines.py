@@ -143,8 +143,6 @@ class PodmanEngine(PrivateEngine):
         "health_checks": "runs healthchecks from systemd timers only: with no systemd (as here) a health stays"
         " `starting`",
         "refuses_newer_api_version": "answers any API version in the path; no HTTP 400 for a client too new",
-        "host_cpu_time": "sends a system_cpu_usage that is not the host's CPU time over all its cores (0.59 s a"
-        " second on 2 cores here): a CPU % computed from its stats as the docker CLI does reads about 3x high",
     }
     # Rootful podman keeps its locks in shared memory (/dev/shm/libpod_lock) and state under /run/libpod
     # and /run/containers whatever the other flags say: another podman on the host must never see ours.

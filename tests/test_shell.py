@@ -10,12 +10,17 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from pixel_tui.engine.contexts import Endpoint
+from pixel_tui.paths import Paths
 from pixel_tui.remediate.catalogue import BY_ID, READ_ONLY_REASON, forbidden
 from pixel_tui.remediate.engine_ops import DockerOps
 from pixel_tui.remediate.model import AUTOHEAL, Plan, Refused
 from pixel_tui.remediate.plans import shell_step
+from pixel_tui.remediate.real import real_executor
 from pixel_tui.remediate.shell import NO_CLI, SHELLS, TLS_ENVIRONMENT, ShellSessions
+from pixel_tui.settings import Settings
 from tests.remediation import bench
+from tests.test_contexts import add_context
 
 
 def never(argv: Sequence[str], env: Mapping[str, str]) -> int:
@@ -24,7 +29,7 @@ def never(argv: Sequence[str], env: Mapping[str, str]) -> int:
 
 def sessions(url: str = "unix:///run/x.sock", *, explicit: bool = True, shells: tuple[str, ...] = ("/bin/sh",),
              cli: str | None = "/usr/bin/docker") -> ShellSessions:  # fmt: skip
-    return ShellSessions(url, lambda cid, argv: argv[0] in shells, explicit=explicit, runner=never,
+    return ShellSessions(Endpoint(url, explicit=explicit), lambda cid, argv: argv[0] in shells, runner=never,
                          which=lambda name: cli)  # fmt: skip
 
 
@@ -39,7 +44,7 @@ def test_a_docker_context_is_given_to_the_cli_by_name_not_by_url():
     """A context carries its TLS material: the CLI reads it itself (`--context`), as the console's engine did."""
     from pixel_tui.remediate.shell import ShellSessions
 
-    shell = ShellSessions("tcp://build.example:2376", lambda cid, argv: True, explicit=True, context="build")
+    shell = ShellSessions(Endpoint("tcp://build.example:2376", context="build"), lambda cid, argv: True)
     argv = shell.argv("/usr/bin/docker", "c0ffee", "/bin/sh")
     assert argv == ["/usr/bin/docker", "--context", "build", "exec", "-it", "c0ffee", "/bin/sh"]
 
@@ -62,6 +67,38 @@ def test_an_explicit_engine_url_does_not_take_the_environment_tls(monkeypatch):
     explicit = sessions(explicit=True).environment()
     assert not set(TLS_ENVIRONMENT) & set(explicit) and explicit["TERM"] == "xterm-256color"
     assert set(TLS_ENVIRONMENT) <= set(sessions(explicit=False).environment())
+
+
+@pytest.mark.parametrize(
+    ("docker_host", "context", "environ", "told", "tls_kept"),
+    [
+        # DOCKER_HOST: not explicit, the environment's TLS settings go with it (the CLI gets that URL).
+        (None, None, {"DOCKER_HOST": "tcp://build.example:2376"}, ["-H", "tcp://build.example:2376"], True),
+        (None, "default", {"DOCKER_HOST": "tcp://build.example:2376"}, ["-H", "tcp://build.example:2376"], True),
+        # --docker-host, a context, the default socket: explicit, the environment's TLS settings left out.
+        ("tcp://other.example:2376", None, {}, ["-H", "tcp://other.example:2376"], False),
+        (None, "prod", {"DOCKER_HOST": "tcp://build.example:2376"}, ["--context", "prod"], False),
+        (None, None, {}, ["-H", "unix:///var/run/docker.sock"], False),
+    ],
+    ids=["DOCKER_HOST", "context-default", "docker-host", "context", "socket"],
+)
+def test_the_shell_is_told_the_engine_the_console_resolved(monkeypatch, tmp_path, docker_host, context, environ, told,
+                                                            tls_kept):  # fmt: skip
+    """The executor's shell gets the engine's resolved endpoint: the URL DOCKER_HOST chose, and the environment's
+    TLS settings exactly when the console's own connection takes them."""
+    add_context(tmp_path / "docker-config", "prod", "ssh://deploy@db1")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    for name, value in {**environ, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(tmp_path / "certs")}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(docker_host=docker_host, context=context)
+    executor = real_executor(settings, Paths(tmp_path / "config", tmp_path / "data", tmp_path / "state"))
+    shell, ops = executor.backends.shell, executor.backends.engine
+    assert isinstance(shell, ShellSessions) and isinstance(ops, DockerOps)
+    assert shell.argv("/usr/bin/docker", "c0ffee", "/bin/sh") == ["/usr/bin/docker", *told, "exec", "-it", "c0ffee",
+                                                                  "/bin/sh"]  # fmt: skip
+    environment = shell.environment()
+    assert ("DOCKER_TLS_VERIFY" in environment, "DOCKER_CERT_PATH" in environment) == (tls_kept, tls_kept)
+    assert ops.endpoint.explicit is not tls_kept  # the engine's own connection decides the same way
 
 
 def test_a_shell_is_a_person_s_action_and_changing():
@@ -126,7 +163,7 @@ def test_the_shell_found_is_the_first_that_runs(engine):
         plain = engine.run("sleep 600", name="plain-busybox")
         assert not ops.runs(plain.id, ["/bin/bash", "-c", "exit 0"])  # busybox has no bash applet
         assert ops.runs(plain.id, ["/bin/ash", "-c", "exit 0"])
-        shell = ShellSessions(engine.url, ops.runs, explicit=True, runner=never)
+        shell = ShellSessions(ops.endpoint, ops.runs, runner=never)
         assert shell.check(plain.id) == "/bin/ash"
         # A /bin/bash that is there and fails (busybox called "bash": no such applet) is passed over...
         broken = engine.run(["sh", "-c", "ln -s /bin/busybox /bin/bash && sleep 600"], name="broken-bash")
@@ -151,7 +188,7 @@ def test_a_session_on_the_private_engine_is_audited_with_its_exit_status(engine,
     ops = b.executor.backends.engine
     assert isinstance(ops, DockerOps)
     runner = typed_session(b"echo hello-$((6*7)); exit 7\n", seen)
-    b.executor.backends.shell = ShellSessions(engine.url, ops.runs, explicit=True, runner=runner)
+    b.executor.backends.shell = ShellSessions(ops.endpoint, ops.runs, runner=runner)
     try:
         row, snapshot = running(b, engine, "web-shell")
         plan = Plan("container.shell", (shell_step(row, None),), snapshot.taken_at, {})
@@ -173,7 +210,7 @@ def test_a_container_stopped_since_the_snapshot_is_refused_and_nothing_runs(engi
     b = bench(engine.url, tmp_path)
     ops = b.executor.backends.engine
     assert isinstance(ops, DockerOps)
-    b.executor.backends.shell = ShellSessions(engine.url, ops.runs, explicit=True, runner=never)
+    b.executor.backends.shell = ShellSessions(ops.endpoint, ops.runs, runner=never)
     try:
         row, snapshot = running(b, engine, "web-stops")
         container.stop(timeout=0)
@@ -189,7 +226,7 @@ def test_a_container_stopped_since_the_snapshot_is_refused_and_nothing_runs(engi
 def test_autoheal_is_refused_a_shell(engine, tmp_path):
     engine.run("sleep 600", name="web-auto")
     b = bench(engine.url, tmp_path)
-    b.executor.backends.shell = ShellSessions(engine.url, lambda *_: True, explicit=True, runner=never)
+    b.executor.backends.shell = ShellSessions(Endpoint(engine.url), lambda *_: True, runner=never)
     try:
         row, snapshot = running(b, engine, "web-auto")
         plan = Plan("container.shell", (shell_step(row, None),), snapshot.taken_at, {})

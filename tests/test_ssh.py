@@ -128,8 +128,11 @@ def test_collector_over_ssh_measures_cpu_and_memory_with_one_shot_stats(engine, 
     for name in ("busy", "idle"):
         assert after[name].mem_used and after[name].mem_used > 0, name
     assert after["idle"].mem_limit == 64 * 1024 * 1024
-    engine.lacks("host_cpu_time")  # the rest held; podman's CPU % over its stats is the open part (issue 15)
-    assert after["busy"].cpu_percent < 60.0, after["busy"].cpu_percent  # at most 20 %, less on a loaded host
+    # At most 20 %, less on a loaded host. podman's is its CPU time over the time between its `read` stamps: the
+    # docker CLI's formula read 71 % there (its system_cpu_usage on cgroup v2 is not the host's CPU time).
+    assert after["busy"].cpu_percent < 30.0, after["busy"].cpu_percent
+    podman = engine.name == "podman"
+    assert after["busy"].cpu_estimated == podman and second.docker.product == ("podman" if podman else "docker")
 
 
 def test_a_log_is_followed_over_ssh_and_closing_ends_it_at_once(engine, sshd, home):

@@ -28,7 +28,14 @@ from pixel_tui.collect.follow import DockerLogStream, follow
 from pixel_tui.collect.listing import Inspected, exit_code_of, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
-from pixel_tui.engine.client import TIMEOUT_CEILING_S, connect_endpoint, describe_error, resolve, timed_out
+from pixel_tui.engine.client import (
+    TIMEOUT_CEILING_S,
+    connect_endpoint,
+    describe_error,
+    engine_product,
+    resolve,
+    timed_out,
+)
 from pixel_tui.engine.inspect import SocketInspector
 from pixel_tui.model import Container, ContainerDetail, DockerState, Event
 
@@ -75,7 +82,7 @@ class DockerEngine:
         self._clock = clock
         self._api: docker.APIClient | None = None
         self._inspector: SocketInspector | None = None
-        self._version: str | None = None
+        self._about: tuple[str | None, str] = (None, "docker")  # the engine's version and product (/version)
         self._inspected: dict[str, Inspected] = {}
         self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
         self._listed_at = 0.0
@@ -117,7 +124,8 @@ class DockerEngine:
         with self._lock:
             kept = self._api
             if kept is None and not self._closed:  # closed meanwhile: a probe's late connection is not kept
-                self._version = (about or {}).get("Version")
+                self._about = ((about or {}).get("Version"), engine_product(about))
+                self.metrics.podman = self._about[1] == "podman"
                 self._api = api
                 return api
         api.close()
@@ -179,7 +187,7 @@ class DockerEngine:
             self._drop_client()
             return EngineReading(self._state(self.liveness.failed(error)))
         events = self._events.drain_events() if self._events else ()
-        state = DockerState(True, self.url, None, self._version, self.endpoint.context)
+        state = DockerState(True, self.url, None, self._about[0], self.endpoint.context, self._about[1])
         return EngineReading(state, containers, env_timeouts, events, tuple(self._cycle_errors))
 
     def _state(self, unreachable: str) -> DockerState:

@@ -70,6 +70,8 @@ class ContainerMetrics:
     ) -> None:
         self.local = local
         """cgroup files describe this machine's containers only when the engine runs on this machine."""
+        self.podman = False
+        """The engine is podman: its stats' CPU % is read as `podman stats` reads it (stats.read_stats)."""
         self.handle_budget = (
             fdlimit.handle_budget(fdlimit.soft_limit(), cgroups.FDS_PER_HANDLE)
             if handle_budget is None
@@ -229,7 +231,7 @@ class ContainerMetrics:
             if not stats:
                 results[cid] = _UNMEASURED
                 continue
-            figures = read_stats(stats, self._stats_prev.get(cid), self._clock())
+            figures = read_stats(stats, self._stats_prev.get(cid), self._clock(), podman=self.podman)
             if figures.counters is not None:
                 self._stats_prev[cid] = figures.counters
             if figures.estimated:

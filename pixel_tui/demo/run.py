@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pixel_tui.collect import Collector
 from pixel_tui.demo.backends import SimEngineOps, SimFiles, SimHost
+from pixel_tui.demo.rules_book import MemoryRulesBook, demo_rules_book
 from pixel_tui.demo.source import DEMO_ENGINE, LEDGER_PATH, LOCK_PATH, demo_collector
 from pixel_tui.demo.world import World
 from pixel_tui.history.model import Cycle
@@ -42,6 +43,8 @@ class Demo:
     executor: Executor
     history: HistoryRecorder
     workdir: Path
+    rules: MemoryRulesBook
+    """The rules screen's book: the built-in rules with figures, and one proposal with its evidence."""
 
 
 def demo_settings(settings: Settings, speed: float) -> Settings:
@@ -76,7 +79,8 @@ def build_demo(
     _seed(history, settings.history.cycle_s, wall(), settings.thresholds)
     backends = Backends(SimEngineOps(world), SimFiles(world), SimHost(world), AuditLog(workdir / "audit.jsonl"))
     executor = Executor(settings, backends, read_only=settings.read_only, clock=wall)
-    return Demo(world, settings, demo_collector(world, settings), executor, history, workdir)
+    rules = demo_rules_book(read_only=settings.read_only, wall=wall)
+    return Demo(world, settings, demo_collector(world, settings), executor, history, workdir, rules)
 
 
 def _seed(history: HistoryRecorder, cycle_s: float, now: datetime, thresholds: Thresholds) -> None:
@@ -116,9 +120,8 @@ def run_demo(settings: Settings, paths: Paths, *, speed: float) -> int:
     with tempfile.TemporaryDirectory(prefix="pixel-tui-demo-") as folder:
         demo = build_demo(settings, Path(folder), speed=speed)
         try:
-            wired = wire_console(
-                demo.settings, demo.collector, paths=paths, executor=demo.executor, history=demo.history
-            )
+            wired = wire_console(demo.settings, demo.collector, paths=paths, executor=demo.executor,
+                                 history=demo.history, rules=demo.rules)  # fmt: skip
             return run_console(wired)
         finally:
             demo.history.close()

@@ -18,7 +18,7 @@ from docker.utils import kwargs_from_env
 
 from pixel_tui.engine.contexts import DEFAULT_SOCKET, ContextTLS, Endpoint, resolve
 
-__all__ = ["DEFAULT_SOCKET", "Endpoint", "connect", "connect_endpoint", "resolve", "resolve_url"]
+__all__ = ["DEFAULT_SOCKET", "Endpoint", "connect", "connect_endpoint", "engine_product", "resolve", "resolve_url"]
 LOCAL_POOLS = 4
 """Idle connections kept to a local engine."""
 TIMEOUT_SHARE = 0.75
@@ -54,6 +54,16 @@ def timed_out(error: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def engine_product(about: dict[str, Any] | None) -> str:
+    """`podman` when the engine's version document names a "Podman Engine" component (its compat socket
+    answers /version as Docker does, `Version` its own), else `docker`."""
+    components = (about or {}).get("Components")
+    for component in components if isinstance(components, list) else ():
+        if isinstance(component, dict) and str(component.get("Name", "")).lower().startswith("podman"):
+            return "podman"
+    return "docker"
 
 
 def resolve_url(url: str | None, context: str | None = None) -> str:

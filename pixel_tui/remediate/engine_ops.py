@@ -109,9 +109,10 @@ class DockerOps:
         self, url: str | None = None, *, request_timeout: float = TIMEOUT_CEILING_S,
         change_timeout: float = CHANGE_TIMEOUT_S, context: str | None = None,
     ) -> None:  # fmt: skip
-        self._endpoint = resolve(url, context)
-        self.url = self._endpoint.url
-        self.context = self._endpoint.context
+        self.endpoint = resolve(url, context)
+        """The engine as resolved (--docker-host, a context, DOCKER_HOST or the socket), and whether it is explicit."""
+        self.url = self.endpoint.url
+        self.context = self.endpoint.context
         """The docker context the URL came from, None when none did."""
         self._timeouts = {"read": request_timeout, "change": change_timeout}
         self._apis: dict[str, docker.APIClient] = {}
@@ -121,7 +122,7 @@ class DockerOps:
         with self._lock:
             api = self._apis.get(kind)
             if api is None:
-                api = self._apis[kind] = connect_endpoint(self._endpoint, timeout=self._timeouts[kind])[0]
+                api = self._apis[kind] = connect_endpoint(self.endpoint, timeout=self._timeouts[kind])[0]
             return api
 
     def _call(self, doing: str, call: Callable[[docker.APIClient], Any], kind: str = "change") -> Any:

@@ -24,6 +24,6 @@ def real_executor(settings: Settings, paths: Paths) -> Executor:
         files=RealFiles(workers.ledger, workers.lock_file, max_bytes=workers.ledger_max_bytes),
         host=RealHost(),
         audit=AuditLog(paths.audit_log),
-        shell=ShellSessions(engine.url, engine.runs, explicit=settings.docker_host is not None, context=engine.context),
+        shell=ShellSessions(engine.endpoint, engine.runs),
     )
     return Executor(settings, backends, read_only=settings.read_only)

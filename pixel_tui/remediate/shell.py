@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
+from pixel_tui.engine.contexts import Endpoint
 from pixel_tui.remediate.model import Refused
 
 SHELLS: tuple[str, ...] = ("/bin/bash", "/bin/ash", "/bin/sh")
@@ -57,20 +58,20 @@ class ShellSessions:
 
     def __init__(
         self,
-        url: str,
+        endpoint: Endpoint,
         probe: Probe,
         *,
-        explicit: bool,
-        context: str | None = None,
         runner: Runner = run_attached,
         which: Callable[[str], str | None] = shutil.which,
     ) -> None:
-        self.url = url
+        """`endpoint`: the engine as the console resolved it (DockerOps.endpoint), so the CLI is told the same
+        engine, and takes the environment's TLS settings exactly when the console's engine did."""
+        self.url = endpoint.url
         """The engine URL the console uses, given to the CLI as `-H`."""
-        self.context = context
+        self.context = endpoint.context
         """The docker context the URL came from: the CLI is given the context (its TLS too), not the URL."""
         self._probe = probe
-        self._explicit = explicit
+        self._explicit = endpoint.explicit
         self._runner = runner
         self._which = which
         self.hand_over: HandOver = _lend_nothing
@@ -93,7 +94,8 @@ class ShellSessions:
         return [cli, *engine, "exec", "-it", container_id, shell]
 
     def environment(self) -> dict[str, str]:
-        """The CLI's environment: this process's, without the TLS settings an explicit engine URL ignores."""
+        """The CLI's environment: this process's, without the TLS settings an explicit engine URL ignores (one
+        from DOCKER_HOST is not explicit: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH go with it, as for the engine)."""
         if not self._explicit:
             return dict(os.environ)
         return {name: value for name, value in os.environ.items() if name not in TLS_ENVIRONMENT}

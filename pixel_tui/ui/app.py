@@ -25,12 +25,13 @@ from pixel_tui.paths import Paths
 from pixel_tui.pipeline import Pipeline, RecordedHistory
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
+from pixel_tui.rules.model import RulesBook
 from pixel_tui.safe import printable, printable_lines
 from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
 from pixel_tui.ui.help import HelpScreen, help_content
-from pixel_tui.ui.keys import APP_BINDINGS, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
+from pixel_tui.ui.keys import APP_BINDINGS, CONSOLE_HELP, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.quitting import Quitting
 from pixel_tui.ui.shell import lend_terminal
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
@@ -117,6 +118,11 @@ class PixelApp(Quitting, App[int]):
     def history(self) -> RecordedHistory | None:
         """The cycle history; None when not kept."""
         return self.context.history
+
+    @property
+    def rules(self) -> RulesBook | None:
+        """The autoheal rules the rules screen shows and changes (None: this console has none)."""
+        return self.context.rules
 
     @property
     def paths(self) -> Paths | None:
@@ -239,7 +245,19 @@ class PixelApp(Quitting, App[int]):
         """Show every key."""
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(partial(help_content, self.keymap, self.read_only, self.get_key_display)))
+        groups = getattr(self.screen, "HELP_GROUPS", CONSOLE_HELP)  # a screen with keys of its own lists those
+        content = partial(help_content, self.keymap, self.read_only, self.get_key_display, groups=groups)
+        self.push_screen(HelpScreen(content))
+
+    def action_show_rules(self) -> None:
+        """The rules screen: every autoheal rule, its figures, and the keys to move it on the ladder."""
+        from pixel_tui.ui.rules_screen import RulesScreen
+
+        if not isinstance(self.screen, RulesScreen):
+            refresh_s = max(self.settings.interval, 1.0)
+            autoheal = self.autoheal
+            on = (lambda: autoheal.enabled) if autoheal is not None else (lambda: False)
+            self.push_screen(RulesScreen(self.rules, refresh_s=refresh_s, read_only=self.read_only, autoheal_on=on))
 
     def action_cycle_theme(self) -> None:
         """Next pixel theme; one that turns out not to apply is skipped (validate_theme drops it)."""
@@ -263,12 +281,14 @@ def build_app(
     read_only: bool = False,
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
 ) -> PixelApp:
     """The console on `source`, wired as the CLI wires it (`pixel_tui.wiring.wire_console`); tests, screenshots and
     benches build it this way. An executor built read-write is refused for a read-only console."""
     return PixelApp(
-        wire_console(settings, source, paths=paths, read_only=read_only, executor=executor, history=history)
-    )
+        wire_console(settings, source, paths=paths, read_only=read_only, executor=executor, history=history,
+                     rules=rules)
+    )  # fmt: skip
 
 
 def run_console(context: ConsoleContext) -> int:

@@ -17,25 +17,28 @@ from pixel_tui.safe import printable
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes or no on one step: what, on which target (name and short id), and why."""
+    """Yes or no on one step: what, on which target (name and short id), and why (or on a question `what`, with
+    `why`, that is no plan: a rule's change)."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "no", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, plan: Plan) -> None:
+    def __init__(self, title: str, plan: Plan | None = None, *, what: str = "", why: str = "") -> None:
         super().__init__()
         self.title_text = printable(title)
         self.plan = plan
+        step = plan.steps[0] if plan is not None else None
+        self.what = step.what if step is not None else what
+        self.why = step.why if step is not None else why
 
     def compose(self) -> ComposeResult:
         """The question, then the two answers."""
-        step = self.plan.steps[0]
         with Vertical(id="dialog", classes="confirm") as dialog:
             dialog.border_title = self.title_text
-            yield Static(Content(printable(step.what[:1].upper() + step.what[1:]) + "?"), id="confirm-what")
-            yield Static(Content.styled(printable(step.why), "dim"), id="confirm-why")
+            yield Static(Content(printable(self.what[:1].upper() + self.what[1:]) + "?"), id="confirm-what")
+            yield Static(Content.styled(printable(self.why), "dim"), id="confirm-why")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")

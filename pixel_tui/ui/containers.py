@@ -83,7 +83,7 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(container.name, "" if running else "muted"),  # whole: the table cuts it only when it lacks room
         Cell(state_text(container), _state_role(container)),
         Cell(container.health or "-", _HEALTH_ROLE.get(container.health or "", "muted")),
-        # "~": an estimate (a remote engine's stats without its CPU count or host CPU time).
+        # "~": an estimate (a remote engine's stats without its CPU count or host CPU time, or podman's).
         Cell(
             ("~" if container.cpu_estimated else "") + percent(container.cpu_percent),
             _level_role(levels.cpu),

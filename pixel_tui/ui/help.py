@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from rich.cells import cell_len, set_cell_size
 from textual.app import ComposeResult
@@ -15,13 +15,13 @@ from textual.widgets import Static
 
 from pixel_tui.remediate.catalogue import BY_ID, allowed
 from pixel_tui.ui.detail import CLOSE
-from pixel_tui.ui.keys import BINDING_GROUPS
+from pixel_tui.ui.keys import BINDING_GROUPS, CHANGE_RULE, CONSOLE_HELP
 
 NAVIGATION: tuple[tuple[str, str], ...] = (
     ("↑ ↓ pgup pgdn", "move in the focused table"),
     ("← →", "scroll the focused table sideways"),
     ("tab shift+tab", "containers / workers table"),
-    ("enter", "detail of the selected container or worker"),
+    ("enter", "detail of the selected container, worker or rule"),
     ("ctrl+p", "command palette: every action and theme by name"),
 )
 
@@ -39,13 +39,17 @@ def help_content(
     key_display: Callable[[Binding], str],
     width: int = 200,
     ids: bool = False,
+    *,
+    groups: Collection[str] = CONSOLE_HELP,
 ) -> Content:
-    """The help text for `width` columns: navigation, then each group of bindings (changing actions omitted when
-    read-only), one line per key; in two columns from TWO_COLUMNS_FROM. `ids` shows each binding's id (what
-    the config's [keys] rebinds) instead of what it does."""
+    """The help text for `width` columns: navigation, then each group of bindings named in `groups` (changing
+    actions omitted when read-only), one line per key; in two columns from TWO_COLUMNS_FROM. `ids` shows each
+    binding's id (what the config's [keys] rebinds) instead of what it does."""
     blocks: list[tuple[str, list[Entry]]] = [("Navigation", list(NAVIGATION))]
     for title, bindings in BINDING_GROUPS:
-        shown = [b for b in bindings if b.id not in BY_ID or allowed(b.id, read_only=read_only)]
+        if title not in groups:
+            continue
+        shown = [b for b in bindings if _offered(b, read_only)]
         entries = []
         for binding in shown:
             keys = keymap.get(binding.id or "", binding.key)
@@ -74,6 +78,13 @@ def help_content(
         second = right[index] if index < len(right) else Content("")
         lines.append(Content.assemble(first, " " * (column_width - first.cell_length + 2), second))
     return Content("\n").join(lines)
+
+
+def _offered(binding: Binding, read_only: bool) -> bool:
+    """False for a changing action's key when read-only (a remediation or a rule's change)."""
+    if binding.id in BY_ID:
+        return allowed(binding.id, read_only=read_only)
+    return not (read_only and binding.action.startswith(CHANGE_RULE))
 
 
 def _height(blocks: list[list[Content]]) -> int:

@@ -100,6 +100,14 @@ DASHBOARD_BINDINGS: list[Binding] = [
         id="history.screen",
     ),
     Binding("v", "show_events", "events", show=False, tooltip="Every event in full, filterable", id="events.view"),
+    Binding(
+        "R",
+        "app.show_rules",
+        "rules",
+        show=False,
+        tooltip="The autoheal rules, their figures and proposals",
+        id="rules.open",
+    ),
     _LOGS,
     _INSPECT,
     remediation("workers.reap"),
@@ -145,15 +153,61 @@ LOG_BINDINGS: list[Binding] = [
 ]
 """Keys of the log view."""
 
+RULE_CHANGES: dict[str, str] = {
+    "promote": "p",
+    "shadow": "s",
+    "reject": "x",
+    "disable": "d",
+}
+"""The four changes of a rule (the `RulesBook` methods), with their default keys."""
+
+CHANGE_RULE = "change_rule"
+"""The action every rule change runs, with the change as its parameter."""
+
+
+def _rule_change(change: str, tooltip: str) -> Binding:
+    return Binding(RULE_CHANGES[change], f"{CHANGE_RULE}('{change}')", change, tooltip=tooltip, id=f"rules.{change}")
+
+
+RULE_BINDINGS: list[Binding] = [
+    Binding(
+        "enter",
+        "show_rule",
+        "show",
+        tooltip="The rule whole: when, do, budget, scope, evidence",
+        id="rules.show",
+    ),
+    _rule_change("promote", "A rung up: proposed -> shadow -> enabled"),
+    _rule_change("shadow", "Shadow: says what it would do, never acts"),
+    _rule_change("reject", "Reject a proposal, not proposed again for a while"),
+    _rule_change("disable", "Off: neither evaluated nor acting"),
+]
+"""Keys of the rules screen (and of a rule's whole view, but enter); every change asks for confirmation."""
+
+RULES_READ_ONLY_EXPLAINED: list[Binding] = [
+    Binding(key, f"{EXPLAIN_READ_ONLY}('{change}')", change, show=False) for change, key in RULE_CHANGES.items()
+]
+"""Read-only: the rule changes' keys say why nothing changes (as READ_ONLY_EXPLAINED does on the dashboard)."""
+
+RULES_GROUP = "Rules screen"
+"""The help's title of the rules screen's keys."""
+
 BINDING_GROUPS: tuple[tuple[str, list[Binding]], ...] = (
     ("Dashboard", [binding for binding in DASHBOARD_BINDINGS if binding not in SELECTION_BINDINGS]),
     ("Selected container or worker", SELECTION_BINDINGS),
     # One group for both tables (each key names its row): with the log view's keys, a group each would not fit.
     ("Containers / workers table", [*CONTAINER_BINDINGS, *WORKER_BINDINGS]),
     ("Log view", LOG_BINDINGS),
+    (RULES_GROUP, RULE_BINDINGS),
     ("Anywhere", APP_BINDINGS),
 )
 """The console's own bindings as the help screen groups them."""
+
+CONSOLE_HELP: tuple[str, ...] = tuple(title for title, _ in BINDING_GROUPS if title != RULES_GROUP)
+"""The groups the help lists on the dashboard and the views it opens: every one but the rules screen's, which has
+a help of its own (RULES_HELP); with it, the dashboard's would no longer fit 120x35 whole."""
+RULES_HELP: tuple[str, ...] = (RULES_GROUP, "Anywhere")
+"""The groups the help lists on the rules screen."""
 
 KNOWN_IDS: frozenset[str] = frozenset(
     binding.id for _, bindings in BINDING_GROUPS for binding in bindings if binding.id is not None
@@ -166,6 +220,8 @@ def action_allowed(read_only: bool, action: str, parameters: tuple[object, ...])
     for the keys of READ_ONLY_EXPLAINED, saying why); their explanations are there in read-only mode only."""
     if action == EXPLAIN_READ_ONLY:
         return read_only
+    if action == CHANGE_RULE:
+        return not read_only
     if action != REMEDIATE:
         return True
     return allowed(str(parameters[0]) if parameters else "", read_only=read_only)
@@ -197,6 +253,7 @@ class KeyClash(NamedTuple):
 _TOGETHER: tuple[list[Binding], ...] = (
     DASHBOARD_BINDINGS + APP_BINDINGS + CONTAINER_BINDINGS,
     DASHBOARD_BINDINGS + APP_BINDINGS + WORKER_BINDINGS,
+    RULE_BINDINGS + APP_BINDINGS,
 )
 """Bindings active at the same time: the dashboard's and the app's, with one table's (the focused one)."""
 

@@ -120,7 +120,7 @@ class StatusBar(Horizontal):
         where = f"{docker.context} {docker.host}" if docker.context else docker.host
         if docker.reachable:
             version = f" {docker.version}" if docker.version else ""
-            self._set("engine", f"docker{version} {where}", "")
+            self._set("engine", f"{docker.product}{version} {where}", "")
             self._set("updated", clock(snapshot.taken_at) if compact else f"updated {clock(snapshot.taken_at)}", "")
         else:
             self._set("engine", f"ENGINE UNREACHABLE: {docker.error or 'no answer'} ({where})", "-critical")

@@ -18,6 +18,7 @@ from pixel_tui.paths import Paths
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.orchestrator import RealFiles
+from pixel_tui.rules.model import RulesBook
 from pixel_tui.settings import Settings, UISettings
 from pixel_tui.ui.app import PixelApp, build_app
 from pixel_tui.ui.dashboard import DashboardScreen
@@ -55,6 +56,7 @@ def make_app(
     source: ScriptedSource | None = None,
     executor: Executor | None | bool = True,
     history: RecordedHistory | None = None,
+    rules: RulesBook | None = None,
     **ui: object,
 ) -> tuple[PixelApp, ScriptedSource]:
     """The app as the CLI builds it, on a scripted source (the crisis arc up to cycle 14 by default).
@@ -62,6 +64,7 @@ def make_app(
     `executor=True` gives it a stand-in one (no engine: container steps are refused, saying so; a host
     that is not this machine; an audit log in a temporary directory), False or None none at all. `history` is the
     cycle history the console records into and reads (`recorded_history`); None keeps none, as on scripted data.
+    `rules` is the book the rules screen reads and changes (None: none).
     """
     if source is None:
         frames = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE) if frames is None else frames
@@ -70,7 +73,8 @@ def make_app(
     settings = Settings(interval=interval, ui=replace(UISettings(), **ui), keys=dict(keys), read_only=read_only)  # type: ignore[arg-type]
     if executor is True:
         executor = stand_in_executor(settings)
-    return build_app(settings, source, paths=paths, executor=executor or None, history=history), source
+    app = build_app(settings, source, paths=paths, executor=executor or None, history=history, rules=rules)
+    return app, source
 
 
 def stand_in_executor(settings: Settings) -> Executor:

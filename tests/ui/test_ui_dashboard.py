@@ -325,3 +325,15 @@ def test_the_sparkline_scale_is_0_to_100_for_percentages_and_from_0_for_load() -
     load = METRIC["load"]
     assert load.scale([0.16, 0.2], thresholds) == (0.0, thresholds.load[2])  # 2.0 by default
     assert load.scale([0.5, 3.5], thresholds) == (0.0, 3.5)
+
+
+async def test_the_status_line_names_the_engine_that_answers() -> None:
+    """podman's compat socket answers as Docker does: the status line says podman, with podman's version."""
+    frames = crisis_frames(FIRST_CYCLE, FIRST_CYCLE + 1)
+    podman = replace(frames[-1], docker=DockerState(True, "ssh://root@db1", None, "4.3.1", product="podman"))
+    app, _ = make_app((frames[0], podman))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay(pilot, 1)
+        assert label_text(app, "#engine") == "docker 27.3.1 unix:///var/run/docker.sock"
+        await replay(pilot, 2)
+        assert label_text(app, "#engine") == "podman 4.3.1 ssh://root@db1"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets._footer import FooterKey
 
+from pixel_tui.engine.contexts import Endpoint
 from pixel_tui.remediate.audit import AuditLog
 from pixel_tui.remediate.engine_ops import LiveContainer
 from pixel_tui.remediate.executor import Backends, Executor
@@ -76,7 +77,7 @@ def shell_app(
     cli = cli or StandInCli()
     engine = StandInEngine({container_id(RUNNING): "running", container_id(STOPPED): "exited"})
     audit = AuditLog((audit_dir or Path(tempfile.mkdtemp(prefix="pixel-ui-shell-"))) / "audit.jsonl")
-    shells = ShellSessions(ENGINE_URL, cli.probe, explicit=True, runner=cli,
+    shells = ShellSessions(Endpoint(ENGINE_URL), cli.probe, runner=cli,
                            which=lambda name: "/usr/bin/docker" if installed else None)  # fmt: skip
     backends = Backends(engine, RealFiles(None, None, max_bytes=1 << 20), StandInHost(), audit, shell=shells)
     executor = Executor(Settings(), backends, read_only=False)
