@@ -148,14 +148,15 @@ def console(settings: Settings, paths: Paths) -> int:
         from pixel_tui.notify.observer import observe
         from pixel_tui.remediate.real import real_executor
         from pixel_tui.ui.app import run_console
+        from pixel_tui.wiring import wire_console
 
         executor = real_executor(settings, paths)
         recorder = HistoryRecorder(paths.history_db, settings.history)
         notices = observe(settings, headless=False)  # a failed delivery is an event of the events pane
         notices.listen(executor)
         try:
-            return run_console(settings=settings, source=notices.watch(collector), paths=paths, executor=executor,
-                               history=recorder)  # fmt: skip
+            context = wire_console(settings, notices.watch(collector), paths=paths, executor=executor, history=recorder)
+            return run_console(context)
         finally:
             notices.close(settings.notify.timeout_s)
             recorder.close()

@@ -115,11 +115,13 @@ def _seed(history: HistoryRecorder, cycle_s: float, now: datetime, thresholds: T
 def run_demo(settings: Settings, paths: Paths, *, speed: float) -> int:
     """Run the console on the demo until the operator quits (`paths`: the user's themes)."""
     from pixel_tui.ui.app import run_console
+    from pixel_tui.wiring import wire_console
 
     with tempfile.TemporaryDirectory(prefix="pixel-tui-demo-") as folder:
         demo = build_demo(settings, Path(folder), speed=speed)
         try:
-            return run_console(settings=demo.settings, source=demo.collector, paths=paths, executor=demo.executor,
-                               history=demo.history, rules=demo.rules)  # fmt: skip
+            wired = wire_console(demo.settings, demo.collector, paths=paths, executor=demo.executor,
+                                 history=demo.history, rules=demo.rules)  # fmt: skip
+            return run_console(wired)
         finally:
             demo.history.close()
