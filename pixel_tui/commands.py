@@ -147,6 +147,7 @@ def console(settings: Settings, paths: Paths) -> int:
         from pixel_tui.history.recorder import HistoryRecorder
         from pixel_tui.notify.observer import observe
         from pixel_tui.remediate.real import real_executor
+        from pixel_tui.rules.command import book_for
         from pixel_tui.ui.app import run_console
         from pixel_tui.wiring import wire_console
 
@@ -155,7 +156,10 @@ def console(settings: Settings, paths: Paths) -> int:
         notices = observe(settings, headless=False)  # a failed delivery is an event of the events pane
         notices.listen(executor)
         try:
-            context = wire_console(settings, notices.watch(collector), paths=paths, executor=executor, history=recorder)
+            config = Path(settings.source) if settings.source else paths.config_file
+            rules = book_for(paths, settings, config)  # the rules screen's book: rules.toml beside the config
+            context = wire_console(settings, notices.watch(collector), paths=paths, executor=executor,
+                                   history=recorder, rules=rules)  # fmt: skip
             return run_console(context)
         finally:
             notices.close(settings.notify.timeout_s)
