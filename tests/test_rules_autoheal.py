@@ -7,11 +7,14 @@ Snapshots are fed to `heal` directly where a test needs a condition to come and 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pixel_tui.demo.run import build_demo
+from pixel_tui.export.audit_counts import AuditCounts
+from pixel_tui.remediate.audit import print_audit
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.rules.grammar import parse_rules
 from pixel_tui.rules.model import RuleState
@@ -182,6 +185,11 @@ def test_recovered_after_the_action_with_how_long_it_took(tmp_path):
     assert verdict == {**verdict, "id": action["id"], "rule": "kill", "verdict": "recovered", "after_s": 10.0}
     (status,) = autoheal.statuses()
     assert (status.actions, status.recoveries, status.not_recovered) == (1, 1, 0)
+    out = io.StringIO()
+    assert print_audit(demo.executor.backends.audit, last=None, as_json=False, stdout=out) == 0
+    assert AuditCounts(tmp_path / "audit.jsonl").counts() == {("worker.kill", "autoheal", "ok"): 1}  # not the verdict
+    (line,) = out.getvalue().splitlines()
+    assert line.endswith("kill-worker  pixel-worker-3f2a9c1d  ok  rule kill  recovered after 10.0 s"), line
 
 
 def test_not_recovered_counts_and_demotes_an_operators_rule_to_shadow(tmp_path):
@@ -219,6 +227,7 @@ def test_a_shadow_rule_records_once_per_appearance_and_never_acts(tmp_path):
     (line,) = _audit(demo)
     assert line["outcome"] == "shadow" and line["actor"] == "autoheal" and line["rule"] == "kill-shadow"
     assert len([e for e in events if e.kind == "autoheal-shadow"]) == 1
+    assert AuditCounts(tmp_path / "audit.jsonl").counts() == {}  # the exporter counts no shadow as an action
     (status,) = autoheal.statuses()
     assert status.hits == 3 and status.actions == 0 and status.last.startswith("autoheal: shadow rule kill-shadow")
 
@@ -259,3 +268,11 @@ def test_rule_errors_are_told_at_start_and_the_other_rules_run(tmp_path):
     assert [e.message for e in events if e.kind == "rule-error"] == [str(error)]
     assert "kill" in {status.rule.id for status in autoheal.statuses()}
     assert any(r.get("rule") == "kill" and r["outcome"] == "ok" for r in _audit(demo))
+
+
+def test_one_action_per_target_at_a_time_whichever_rules_match_it(tmp_path):
+    first = {"id": "restart-web", "when": WEB, "do": "container.restart"}
+    second = {"id": "restart-nginx", "when": "kind == 'container' and name == 'pixel-web'", "do": "container.restart"}
+    demo, autoheal, clock = _setup(tmp_path, first, second)
+    _heal(autoheal, demo.collector.collect(), clock)
+    assert [r["rule"] for r in _restarts(demo)] == ["restart-web"]

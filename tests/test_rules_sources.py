@@ -111,3 +111,23 @@ def test_a_rules_toml_that_is_not_toml_or_not_trusted_is_an_error_not_a_crash(tm
 )  # fmt: skip
 def test_rule_lines_finds_each_table_header(text, lines):
     assert rule_lines(text) == lines
+
+
+def test_statuses_list_every_rule_with_its_state_outside_a_running_autoheal(tmp_path):
+    from pixel_tui.rules.engine import rule_statuses
+
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    settings = load_settings(config)
+    statuses = {status.rule.id: status for status in rule_statuses(load_rules(settings), settings)}
+    assert statuses["builtin-cycle-swap"].rule.state is RuleState.OFF
+    assert statuses["prune-when-disk"].hits == 0 and statuses["prune-when-disk"].budget_left is None
+    assert "broken" not in statuses
+
+
+def test_without_a_config_file_rules_toml_is_read_from_the_default_config_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXEL_TUI_HOME", str(tmp_path))
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "rules.toml").write_text(RULES_TOML)
+    rules = load_rules(Settings())
+    assert rules.path == tmp_path / "config" / "rules.toml" and rules.get("prune-when-disk") is not None

@@ -91,6 +91,8 @@ class Autoheal:
         self._last: dict[str, str] = {}
         self._attempts: dict[str, list[float]] = {}
         self._hour: list[float] = []
+        self._who: dict[str, str] = {}
+        """The target each action's key acts on (its container, task or lock), while it may be in flight."""
         self._told: dict[str, set[str]] = {"short": set(), "shadow": set(), "hands-off": set(), "cap": set()}
         config = dataclasses.replace(executor.settings, autoheal=settings)
         self.ruleset = rules if rules is not None else load_rules(config, verify=_trusted_reader())
@@ -188,10 +190,12 @@ class Autoheal:
             events += self._shadows(evaluation, snapshot)
         self.hands_off.refresh()
         held_off: set[str] = set()
-        # One action per target at a time, whichever rules match it (the first in order).
-        taken = {key.partition("@")[2] for key in self._flights.running()}
+        # One action per target at a time, whichever rules and kinds match it (a worker's kill, its container's
+        # restart, its removal as an orphan): the first in order.
+        taken = {self._who.get(key) for key in self._flights.running()}
         for key, match in acting.items():
-            if key in self.state.given_up or self._flights.busy(key) or match.target.key in taken:
+            who = audit_ids(match.target)[0]
+            if key in self.state.given_up or self._flights.busy(key) or who in taken:
                 continue
             # Act when the condition is new, never tried, or the last try did not succeed: not every collection.
             if key in self._previous and self._last.get(key) == OK:
@@ -222,7 +226,8 @@ class Autoheal:
             self._attempts[key] = [*recent, now]
             self._hour.append(now)
             self.engine.counters[match.rule.rule.id].actions += 1
-            taken.add(match.target.key)
+            taken.add(who)
+            self._who[key] = who
             self._flights.start(key, functools.partial(self._act, key, match, plan, now))
         self._told["hands-off"] = held_off
         self._previous = set(acting)
@@ -304,18 +309,23 @@ class Autoheal:
         budget window still finds its attempts (the budget holds across a flap); `_last` only matters
         while the condition stays, and an action in flight writes it when it ends, so it goes with it.
         """
-        window = self.settings.budget_window_s
         flying = self._flights.keys()
         keep = present | flying
         # In place: an action in flight writes `_last` from the pool meanwhile (its key is kept).
         for key in [key for key in list(self._last) if key not in keep]:
             self._last.pop(key, None)
+        self._who = {key: who for key, who in self._who.items() if key in flying}
         for key, moments in list(self._attempts.items()):
-            if key not in keep and all(now - moment >= window for moment in moments):
+            if key not in keep and all(now - moment >= self._window(key) for moment in moments):
                 del self._attempts[key]
         # A target given up on stays given up (and said so) while its condition lasts or may return.
         for key in [key for key in self.state.given_up if key not in keep and key not in self._attempts]:
             del self.state.given_up[key]
+
+    def _window(self, key: str) -> float:
+        """The budget window of the rule of `key` (`<rule>@<target>`)."""
+        compiled = self.engine.compiled.get(key.partition("@")[0])
+        return compiled.rule.budget.window_s if compiled is not None else self.settings.budget_window_s
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the actions in flight, at most `timeout` seconds (what finished is told by the next `heal`)."""

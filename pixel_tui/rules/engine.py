@@ -196,3 +196,9 @@ class RulesEngine:
                 )
             )
         return rows
+
+
+def rule_statuses(ruleset: RuleSet, settings: Settings) -> list[RuleStatus]:
+    """Every rule of `ruleset` with no runtime counts (`pixel-tui rules list` outside a running autoheal); a running
+    autoheal's own counts are `Autoheal.statuses()`."""
+    return RulesEngine(ruleset, settings).statuses(lambda rule_id: None)

@@ -156,6 +156,8 @@ class PixelApp(Quitting, App[int]):
         self.theme = wanted
         for notice in self.settings.notices:
             self.notify(notice, title="settings", severity="warning", timeout=10, markup=False)
+        for skipped in self.autoheal.rule_errors if self.autoheal is not None else ():  # the others run
+            self.notify(str(skipped), title="autoheal rule skipped", severity="warning", timeout=10, markup=False)
         keymap, unknown = usable_keymap(self.settings.keys, self.read_only)
         if unknown:
             self.notify(

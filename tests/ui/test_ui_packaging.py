@@ -53,3 +53,4 @@ def test_a_wheel_carries_the_themes_and_the_stylesheet(tmp_path: Path) -> None:
     themes = {Path(t).name for t in (ROOT / "themes").glob("*.toml")}
     assert {f"pixel_tui/themes/{name}" for name in themes} <= names
     assert "pixel_tui/ui/pixel.tcss" in names
+    assert "pixel_tui/rules/builtin.toml" in names  # the built-in autoheal rules (issue 16)
