@@ -71,7 +71,7 @@ def wire_console(
     if executor is not None and not settings.read_only:
         from pixel_tui.remediate.autoheal import Autoheal  # the remediation layer loads only when it can act
 
-        autoheal = Autoheal(executor, settings.autoheal)
+        autoheal = Autoheal(executor, settings.autoheal, on_demote=rules.shadow if rules is not None else None)
     events = EventLog(settings.ui.events)
     pipeline = Pipeline(source, healer=autoheal, history=history, events=events)
     return ConsoleContext(settings, source, pipeline, events, executor, autoheal, history, paths, rules)
