@@ -147,15 +147,20 @@ def console(settings: Settings, paths: Paths) -> int:
         from pixel_tui.history.recorder import HistoryRecorder
         from pixel_tui.notify.observer import observe
         from pixel_tui.remediate.real import real_executor
+        from pixel_tui.rules.command import book_for
         from pixel_tui.ui.app import run_console
+        from pixel_tui.wiring import wire_console
 
         executor = real_executor(settings, paths)
         recorder = HistoryRecorder(paths.history_db, settings.history)
         notices = observe(settings, headless=False)  # a failed delivery is an event of the events pane
         notices.listen(executor)
         try:
-            return run_console(settings=settings, source=notices.watch(collector), paths=paths, executor=executor,
-                               history=recorder)  # fmt: skip
+            config = Path(settings.source) if settings.source else paths.config_file
+            rules = book_for(paths, settings, config)  # the rules screen's book: rules.toml beside the config
+            context = wire_console(settings, notices.watch(collector), paths=paths, executor=executor,
+                                   history=recorder, rules=rules)  # fmt: skip
+            return run_console(context)
         finally:
             notices.close(settings.notify.timeout_s)
             recorder.close()
@@ -201,6 +206,7 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
     from pixel_tui.remediate import commands
     from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.real import real_executor
+    from pixel_tui.rules.command import book_for
 
     if args.every is not None:  # its period is the interval: the engine's requests time out within it
         settings = replace(settings, interval=args.every)
@@ -209,15 +215,17 @@ def heal(settings: Settings, paths: Paths, args: argparse.Namespace) -> int:
     policy = replace(settings.autoheal, enabled=True)
     notices = observe(settings, headless=True)
     notices.listen(executor)
+    # A rule demoted (not recovered, failed) stays in shadow across runs: the book writes it into rules.toml.
+    book = book_for(paths, settings, Path(settings.source) if settings.source else paths.config_file)
     try:
         if args.every is None:  # once (cron): what it did is told, not the level of one snapshot
             taken = _two_samples(collector)
-            autoheal = Autoheal(executor, policy)
+            autoheal = Autoheal(executor, policy, on_demote=book.shadow)
             tell_rule_errors(autoheal)
             return commands.heal_once(executor, autoheal, taken, dry_run=args.dry_run, as_json=args.json,
                                       stdout=sys.stdout)  # fmt: skip
         return heal_every(notices.watch(collector), executor, policy, seconds=args.every, as_json=args.json,
-                          dry_run=args.dry_run)  # fmt: skip
+                          dry_run=args.dry_run, on_demote=book.shadow)  # fmt: skip
     finally:
         notices.close(delivery_bound(settings.notify))  # what it did is sent before it exits, within a bound
         collector.close()
@@ -232,6 +240,7 @@ def heal_every(
     seconds: float,
     as_json: bool,
     dry_run: bool,
+    on_demote: Callable[[str], object] | None = None,
 ) -> int:
     """The autoheal loop of `heal --every`: the pipeline with the policy, one line per action, until SIGTERM or
     SIGINT; then the actions in flight finish within the shutdown bound or are recorded as interrupted
@@ -239,7 +248,7 @@ def heal_every(
     from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.model import outcome_event
 
-    autoheal = Autoheal(executor, policy)
+    autoheal = Autoheal(executor, policy, on_demote=on_demote)
     tell_rule_errors(autoheal)
     worst = 0
     printing = threading.Lock()

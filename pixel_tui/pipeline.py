@@ -17,11 +17,15 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pixel_tui.model import Event, Level, Snapshot
 from pixel_tui.source import SnapshotSource
 from pixel_tui.threads import in_daemon_thread
+
+if TYPE_CHECKING:
+    from pixel_tui.history.model import Cycle
+    from pixel_tui.history.store import HistoryStore
 
 
 class HistorySink(Protocol):
@@ -46,6 +50,24 @@ NOT_ACTIONS = ("rule-",)
 action on the host: the history's cycles do not list them."""
 
 
+class RecordedHistory(HistorySink, Protocol):
+    """The history the console records into and reads back (pixel_tui.history.recorder.HistoryRecorder)."""
+
+    @property
+    def closed(self) -> int:
+        """Cycles closed so far in this process: read again when it changed."""
+        ...
+
+    @property
+    def store(self) -> HistoryStore:
+        """The store; its `status` says why the last read or write failed."""
+        ...
+
+    def recent(self, count: int) -> list[Cycle]:
+        """The latest `count` cycles, own and imported, oldest first (blocking: SQLite)."""
+        ...
+
+
 class Healer(Protocol):
     """The autoheal pass of a step: given the snapshot, act within the guard rails, return the events."""
 
@@ -55,28 +77,36 @@ class Healer(Protocol):
 
 
 class EventLog:
-    """The recent events of every kind (engine changes, derived changes, action outcomes), newest last."""
+    """The one log of recent events of every kind (engine changes, derived changes, action outcomes): the pipeline
+    writes each step's events, sorted once by time, and the events pane and view read them. Keeps the last
+    `limit` (`ui.events`); thread-safe."""
 
     def __init__(self, limit: int = 200) -> None:
         self._events: deque[Event] = deque(maxlen=max(limit, 1))
+        self._lock = threading.Lock()
 
     def add(self, events: Iterable[Event]) -> None:
-        """Append events in the order they happened."""
-        self._events.extend(sorted(events, key=lambda event: event.at))
+        """Append one step's events in the order they happened (they come from several sources: sorted here)."""
+        with self._lock:
+            self._events.extend(sorted(events, key=lambda event: event.at))
 
     def recent(self, count: int | None = None) -> tuple[Event, ...]:
         """The newest `count` events (all when None), newest first."""
-        events = tuple(reversed(self._events))
+        with self._lock:
+            events = tuple(reversed(self._events))
         return events if count is None else events[:count]
 
 
 @dataclass(frozen=True)
 class Step:
-    """What one step produced: the snapshot (its events include the step's action outcomes) and the history state."""
+    """What one step produced: the snapshot (its events include the step's action outcomes), the history state, and
+    the event log after it."""
 
     snapshot: Snapshot
     history: str | None = None
     """None while the history works, else why it does not."""
+    events: tuple[Event, ...] = ()
+    """The recent events after this step, newest first (what the events pane shows)."""
 
 
 class Control:
@@ -138,8 +168,6 @@ class Pipeline:
         self.events = events or EventLog()
         self.busy_since: float | None = None
         """Monotonic time the running step started, None between steps (a step that never ends shows here)."""
-        self.steps = 0
-        """Steps completed."""
         self._lock = asyncio.Lock()
         self._noted: list[Event] = []
         self._noted_lock = threading.Lock()
@@ -178,8 +206,7 @@ class Pipeline:
                         if not event.kind.startswith(NOT_ACTIONS):
                             self.history.add_action(event.message)
         self.events.add(snapshot.events)
-        self.steps += 1
-        return Step(snapshot, history)
+        return Step(snapshot, history, self.events.recent())
 
     async def step_async(self) -> Step:
         """One step in a daemon thread (so a step that never returns cannot hold the process at exit)."""

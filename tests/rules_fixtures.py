@@ -28,6 +28,7 @@ from typing import Any
 from pixel_tui.model import Snapshot, iso
 from pixel_tui.remediate import plans
 from pixel_tui.remediate.audit import AuditLog
+from pixel_tui.remediate.audit_record import INTENT, OUTCOME, Asked
 from pixel_tui.remediate.executor import Backends, Executor
 from pixel_tui.remediate.model import FAILED, OK, REFUSED, Plan, Step, Target
 from pixel_tui.rules.steps import shadow_record
@@ -70,15 +71,17 @@ def _write(executor: Executor, clock: _Clock, at: datetime, plan: Plan, step: St
     clock.now = at
     record_id = f"{number:08x}-0000-4000-8000-000000000000"
     audit = executor.backends.audit
+    rule = (extra or {}).get("rule")
+    extra = {key: value for key, value in (extra or {}).items() if key != "rule"}
+    asked = Asked(actor, rule=rule)
     if outcome != REFUSED:
-        intent = executor._record(plan, step, actor, None) | {"id": record_id, "phase": "intent"}
-        audit.append(intent | {"parts": [step.what]} | (extra or {}))
+        intent = replace(executor._record(plan, step, asked), id=record_id, phase=INTENT, parts=(step.what,))
+        audit.append(intent.as_json() | extra)
     clock.now = at + timedelta(seconds=3)
-    record = executor._record(plan, step, actor, None) | {"outcome": outcome, "error": error, "note": None,
-                                                          "duration_s": 3.0}  # fmt: skip
+    record = replace(executor._record(plan, step, asked), outcome=outcome, error=error, duration_s=3.0)
     if outcome != REFUSED:
-        record |= {"id": record_id, "phase": "outcome"}
-    audit.append(record | (extra or {}))
+        record = replace(record, id=record_id, phase=OUTCOME)
+    audit.append(record.as_json() | extra)
 
 
 def _timed_out_worker(snapshot: Snapshot, name: str, container_id: str) -> Any:

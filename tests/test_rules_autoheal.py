@@ -171,6 +171,30 @@ def test_a_rule_matching_too_many_targets_at_once_acts_on_none(tmp_path):
     assert not _audit(demo)
 
 
+def test_a_short_circuit_is_a_notice_to_the_webhooks_once_while_it_lasts(tmp_path):
+    from pixel_tui import notify as entry
+    from pixel_tui.notify.observer import observe
+    from pixel_tui.settings import parse_settings
+    from tests.webhook import Receiver
+
+    receiver = Receiver()
+    observer = observe(parse_settings({"notify": {"webhooks": [receiver.url()]}}), headless=True)
+    try:
+        everything = {"id": "restart-running", "when": "kind == 'container' and state == 'running'",
+                      "do": "container.restart"}  # fmt: skip
+        demo, autoheal, clock = _setup(tmp_path, everything, max_share=0.5, min_targets=3)
+        snapshot = demo.collector.collect()
+        for _ in range(3):
+            _heal(autoheal, snapshot, clock)
+        (request,) = receiver.wait_for(1)
+        assert request.json["kind"] == "short-circuit" and request.json["target"] == "restart-running"
+        assert "acting on none" in request.json["message"]
+    finally:
+        observer.close(5.0)
+        receiver.close()
+    assert entry.installed() is None and len(receiver.received) == 1
+
+
 def test_recovered_after_the_action_with_how_long_it_took(tmp_path):
     kill = {"id": "kill", "when": "kind == 'worker' and timed_out", "do": "worker.kill"}
     demo, autoheal, clock = _setup(tmp_path, kill)
@@ -276,3 +300,44 @@ def test_one_action_per_target_at_a_time_whichever_rules_match_it(tmp_path):
     demo, autoheal, clock = _setup(tmp_path, first, second)
     _heal(autoheal, demo.collector.collect(), clock)
     assert [r["rule"] for r in _restarts(demo)] == ["restart-web"]
+
+
+def test_a_demotion_is_kept_in_rules_toml_so_a_restart_does_not_enable_the_rule_again(tmp_path):
+    from pixel_tui.rules.book import FileRulesBook
+    from pixel_tui.rules.sources import read_rules_file
+
+    rule = {"id": "restart-web-swap", "when": f"{WEB} and host.swap.level == critical", "do": "container.restart"}
+    ruleset = _rules(rule)
+    book = FileRulesBook(tmp_path / "rules.toml", base=ruleset.rules)
+    clock = Clock()
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: START + timedelta(seconds=clock()))
+    settings = AutohealSettings(enabled=True, startup_cycles=0, verify_cycles=2)
+    autoheal = Autoheal(demo.executor, settings, clock=clock, rules=ruleset, on_demote=book.shadow,
+                        wall=lambda: (START + timedelta(seconds=clock())).timestamp())  # fmt: skip
+    snapshot = demo.collector.collect()
+    for _ in range(3):  # acts; holds 1; holds 2 = verify_cycles: not recovered, demoted
+        _heal(autoheal, snapshot, clock)
+    written, errors, _ = read_rules_file(tmp_path / "rules.toml")
+    assert not errors
+    (kept,) = written
+    assert kept.id == "restart-web-swap" and kept.state is RuleState.SHADOW
+
+
+def test_a_demotion_that_cannot_be_kept_is_told_and_holds_in_memory(tmp_path):
+    def unwritable(rule_id: str) -> str:
+        raise OSError(f"rules.toml: read-only file system ({rule_id})")
+
+    rule = {"id": "restart-web-swap", "when": f"{WEB} and host.swap.level == critical", "do": "container.restart"}
+    clock = Clock()
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: START + timedelta(seconds=clock()))
+    settings = AutohealSettings(enabled=True, startup_cycles=0, verify_cycles=2)
+    autoheal = Autoheal(demo.executor, settings, clock=clock, rules=_rules(rule), on_demote=unwritable,
+                        wall=lambda: (START + timedelta(seconds=clock())).timestamp())  # fmt: skip
+    snapshot = demo.collector.collect()
+    events = []
+    for _ in range(3):
+        events += _heal(autoheal, snapshot, clock)
+    told = [e.message for e in events if e.kind == "rule-demoted"]
+    assert len(told) == 2 and "not kept across a restart: rules.toml: read-only file system" in told[1]
+    (status,) = autoheal.statuses()
+    assert status.rule.state is RuleState.SHADOW

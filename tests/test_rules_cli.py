@@ -135,3 +135,22 @@ def test_a_pattern_a_built_in_rule_covers_is_not_proposed_and_list_shows_the_bui
     default_paths().config_file.write_text(CONFIG)
     shown = json.loads(run("rules", "show", "builtin-kill-timed-out", "--json").stdout)
     assert shown["state"] == "off" and shown["notes"] == ["off: [autoheal] disable in the config names it"]
+
+
+def test_each_new_proposal_is_a_notice_to_the_webhooks_sent_before_propose_exits():
+    from tests.webhook import Receiver
+
+    receiver = Receiver()
+    try:
+        recorded()
+        paths = default_paths()
+        paths.config_file.write_text(CONFIG + f'\n[notify]\nwebhooks = ["{receiver.url()}"]\n')
+        code, _, err = propose()
+        assert code == 0, err
+        bodies = [json.loads(request.body) for request in receiver.received]
+        assert sorted(body["kind"] for body in bodies) == ["proposal", "proposal"]
+        told = {body["target"]: body["message"] for body in bodies}
+        assert "you killed timed-out workers 5 times in 2 days" in told["kill-timed-out-workers-swap"]
+        assert propose()[0] == 0 and len(receiver.received) == 2  # nothing new, nothing told
+    finally:
+        receiver.close()

@@ -123,3 +123,11 @@ def test_statuses_list_every_rule_with_its_state_outside_a_running_autoheal(tmp_
     assert statuses["builtin-cycle-swap"].rule.state is RuleState.OFF
     assert statuses["prune-when-disk"].hits == 0 and statuses["prune-when-disk"].budget_left is None
     assert "broken" not in statuses
+
+
+def test_without_a_config_file_rules_toml_is_read_from_the_default_config_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXEL_TUI_HOME", str(tmp_path))
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "rules.toml").write_text(RULES_TOML)
+    rules = load_rules(Settings())
+    assert rules.path == tmp_path / "config" / "rules.toml" and rules.get("prune-when-disk") is not None

@@ -111,7 +111,8 @@ def build_demo(
                           audit=lambda: audit.read()[0], read_only=settings.read_only, settings=settings.rules,
                           config=config, clock=wall)  # fmt: skip
     autoheal = LearningAutoheal(executor, settings, rules, lambda: history.recent(200), config=config,
-                                switch_on=True, clock=clock, wall=lambda: wall().timestamp())  # fmt: skip
+                                switch_on=True, clock=clock, wall=lambda: wall().timestamp(),
+                                on_demote=rules.shadow)  # fmt: skip
     return Demo(world, settings, demo_collector(world, settings), executor, history, workdir, rules, autoheal)
 
 
@@ -149,11 +150,13 @@ def _seed(history: HistoryRecorder, cycle_s: float, now: datetime, thresholds: T
 def run_demo(settings: Settings, paths: Paths, *, speed: float) -> int:
     """Run the console on the demo until the operator quits (`paths`: the user's themes)."""
     from pixel_tui.ui.app import run_console
+    from pixel_tui.wiring import wire_console
 
     with tempfile.TemporaryDirectory(prefix="pixel-tui-demo-") as folder:
         demo = build_demo(settings, Path(folder), speed=speed, past=True)
         try:
-            return run_console(settings=demo.settings, source=demo.collector, paths=paths, executor=demo.executor,
-                               history=demo.history, rules=demo.rules, autoheal=demo.autoheal)  # fmt: skip
+            wired = wire_console(demo.settings, demo.collector, paths=paths, executor=demo.executor,
+                                 history=demo.history, rules=demo.rules, autoheal=demo.autoheal)  # fmt: skip
+            return run_console(wired)
         finally:
             demo.history.close()

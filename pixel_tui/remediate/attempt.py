@@ -131,15 +131,19 @@ class Flight:
     reason: str | None
     record_id: str
     started: float = field(default_factory=time.monotonic)
+    rule: str | None = None
+    """The autoheal rule that asked for it (its outcome line carries it too)."""
 
 
 class PlanRun:
     """A plan being executed: its steps not begun yet, taken one at a time; a stop takes all the rest at once."""
 
-    def __init__(self, plan: Plan, actor: str, reason: str | None) -> None:
+    def __init__(self, plan: Plan, actor: str, reason: str | None, *, rule: str | None = None) -> None:
         self.plan = plan
         self.actor = actor
         self.reason = reason
+        self.rule = rule
+        """The autoheal rule that asked for the plan, None for a person's."""
         self._pending = deque(enumerate(plan.steps, start=1))
         self._outcomes: dict[int, Outcome] = {}
         self._lock = threading.Lock()

@@ -1,11 +1,11 @@
 """The audit log: one JSON line per remediation attempt (refusals too), flushed and fsynced, in the state dir.
 
-Fields of each line (the README documents them too): `time`, `actor` (user@host, or `autoheal`),
-`action` (catalogue id), `target` (`{"id", "name"}` or null for host-wide actions), `reason` (why it
-was asked for), `snapshot_at` (the snapshot the decision was made on), `outcome` (`ok`, `refused`,
-`failed`), `error` (why not, null when ok), `duration_s`, and `context`: the host's levels and figures
-of that snapshot and the target's state that made the action apply, so that which fixes an operator
-repeats under which conditions can be learned from the log later.
+Each line is one `AuditRecord` (pixel_tui/remediate/audit_record.py documents every field, and the README
+too): who asked (`actor`, and the autoheal `rule`), what (`action`, `step`, `target`), why (`reason`), on
+which snapshot (`snapshot_at`, and `context`: the host's levels and figures of that snapshot and the
+target's state that made the action apply, so that which fixes an operator repeats under which
+conditions can be learned from the log later), and what came of it (`outcome`, `error`, `note`,
+`duration_s`).
 
 Each attempt that gets as far as acting writes two lines with one `id`: its intent (`phase`
 `intent`), durably, before anything changes, and its outcome (`phase` `outcome`) after. An intent
@@ -25,11 +25,13 @@ import os
 import socket
 import stat
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from pixel_tui import trust
 from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.remediate.audit_record import AuditRecord
 from pixel_tui.safe import printable
 from pixel_tui.schema import dumps
 
@@ -68,12 +70,14 @@ class AuditLog:
         except OSError as error:
             raise AuditUnavailable(self._cannot(error)) from None
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write one record as one line in one write, then fsync; AuditUnavailable when that fails.
+    def append(self, record: AuditRecord | Mapping[str, Any]) -> None:
+        """Write one record (or a line of another shape, such as a rule's verdict) as one line in one write, then
+        fsync; AuditUnavailable when that fails.
 
         A line an earlier write left cut short (a full disk) is ended first, in the same write, so the
         new record is never glued to a fragment."""
-        line = (json.dumps(record, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode()
+        fields = record.as_json() if isinstance(record, AuditRecord) else dict(record)
+        line = (json.dumps(fields, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode()
         try:
             fd = self._open(os.O_RDWR)
             try:
@@ -157,6 +161,11 @@ class AuditLog:
                 continue
             records.append(record)
         return records[-last:] if last else records, problems
+
+    def records(self, last: int | None = None) -> tuple[list[AuditRecord], list[str]]:
+        """`read`, each record typed (an intent with no outcome reads as outcome `interrupted`)."""
+        lines, problems = self.read(last)
+        return [AuditRecord.from_json(line) for line in lines], problems
 
 
 def print_audit(log: AuditLog, *, last: int | None, as_json: bool, stdout: TextIO = sys.stdout,

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from pixel_tui import trust
 from pixel_tui.model import Event, Level, Snapshot, iso, utcnow
+from pixel_tui.notify import notify
+from pixel_tui.notify.notice import SHORT_CIRCUIT
 from pixel_tui.remediate.audit import AuditUnavailable
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.remediate.flights import Flights
@@ -81,8 +83,11 @@ class Autoheal:
         clock: Callable[[], float] = time.monotonic,
         rules: RuleSet | None = None,
         wall: Callable[[], float] = time.time,
+        on_demote: Callable[[str], object] | None = None,
     ) -> None:
         self.executor = executor
+        self._on_demote = on_demote
+        """Keeps a demotion (rules.toml through the rules book), so a restart does not enable the rule again."""
         self.settings = settings
         self.state = AutohealState(enabled=settings.enabled if enabled is None else enabled)
         self._clock = clock
@@ -254,6 +259,7 @@ class Autoheal:
         for short in evaluation.short:
             if short.rule_id not in self._told["short"]:
                 events.append(Event(utcnow(), "autoheal-short-circuit", short.rule_id, short.sentence(), Level.WARNING))
+                notify(SHORT_CIRCUIT, short.rule_id, short.sentence())
                 self.engine.counters[short.rule_id].last = short.sentence()
         self._told["short"] = {short.rule_id for short in evaluation.short}
         return events
@@ -299,7 +305,15 @@ class Autoheal:
         message = (
             f"autoheal: rule {rule_id} back to shadow ({why}): it records what it would do until a person promotes it"
         )
-        return [Event(utcnow(), "rule-demoted", rule_id, message, Level.WARNING)]
+        events = [Event(utcnow(), "rule-demoted", rule_id, message, Level.WARNING)]
+        if self._on_demote is not None:
+            try:
+                self._on_demote(rule_id)
+            except Exception as error:  # noqa: BLE001 - kept in memory all the same; the operator is told why not on disk
+                events.append(Event(utcnow(), "rule-demoted", rule_id,
+                                    f"autoheal: rule {rule_id}'s demotion is not kept across a restart: {error}",
+                                    Level.WARNING))  # fmt: skip
+        return events
 
     def _forget(self, present: set[str], now: float) -> None:
         """Drop what is kept of targets whose condition is gone, once it can no longer matter.

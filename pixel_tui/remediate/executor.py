@@ -2,9 +2,10 @@
 
 For each step of a plan: refuse if read-only, or if autoheal asks for a person's action (a shell);
 refuse if the audit log cannot be written; refuse if another step acts on the same target right now;
-validate the target against live state (the container inspected again, the ledger and the lock read
-again, judged by the collector's own rules) and refuse, saying why, if it changed since the snapshot;
-run it through the backends; audit the attempt whatever its outcome. Steps on different targets run
+refuse an operation that is not in the registry (pixel_tui/remediate/operations.py); check the target
+against live state (the container inspected again, the ledger and the lock read again, judged by the
+collector's own rules) and refuse, saying why, if it changed since the snapshot; run it through the
+backends; audit the attempt whatever its outcome (one `AuditRecord` a line). Steps on different targets run
 in parallel (`remediate.parallel`), so a ghost never waits behind a slow stop; the cascade (optimize)
 runs in order and stops at a failure. A refusal never stops a plan.
 """
@@ -16,19 +17,16 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from pixel_tui.domain import WorkerRules
 from pixel_tui.model import Event, Level, Snapshot, utcnow
-from pixel_tui.remediate import worker_steps
 from pixel_tui.remediate.attempt import Attempt, Attempts, Flight, Interrupted, PlanRun, not_started, target_key
-from pixel_tui.remediate.audit import AuditLog, AuditUnavailable
+from pixel_tui.remediate.audit import AuditUnavailable
+from pixel_tui.remediate.audit_record import INTENT, OUTCOME, Asked, AuditRecord, stamp
 from pixel_tui.remediate.catalogue import forbidden
-from pixel_tui.remediate.engine_ops import EngineOps, LiveContainer
-from pixel_tui.remediate.host import HostError, HostSystem
-from pixel_tui.remediate.host_checks import HOST_OPS, host_refusal
+from pixel_tui.remediate.host import HostError
 from pixel_tui.remediate.model import (
     FAILED,
     INTERRUPTED,
@@ -41,9 +39,8 @@ from pixel_tui.remediate.model import (
     Target,
     outcome_event,
 )
-from pixel_tui.remediate.orchestrator import OrchestratorFiles
+from pixel_tui.remediate.operations import OPERATIONS, Backends, Live, unknown
 from pixel_tui.remediate.plans import plan as make_plan
-from pixel_tui.remediate.shell import ShellSessions, sessions
 from pixel_tui.remediate.worker_steps import WorkerSteps
 from pixel_tui.settings import Settings
 from pixel_tui.threads import run_in_daemon_threads
@@ -55,18 +52,7 @@ Told = Callable[[Plan, Outcome, str], None]
 Begun = Callable[[Plan, Step, str], None]
 """Told when a step begins, its intent recorded, before it changes anything: the plan, the step, the actor."""
 
-
-@dataclass
-class Backends:
-    """What the executor acts through; the demo and the tests give their own."""
-
-    engine: EngineOps | None
-    """None when no engine can be reached (container steps are refused, saying so)."""
-    files: OrchestratorFiles
-    host: HostSystem
-    audit: AuditLog
-    shell: ShellSessions | None = None
-    """Shells in containers, through the docker CLI; None where there is no real engine (the demo)."""
+__all__ = ["Backends", "Executor", "Progress", "Told"]
 
 
 class Executor:
@@ -87,6 +73,8 @@ class Executor:
         self._clock = clock
         self.workers = WorkerSteps(settings, backends.engine, backends.files, clock)
         """The steps on workers, tasks and the lock, and the watch over the aborts written."""
+        self.live = Live(settings, backends, self.rules, self.workers, clock)
+        """What the operations (pixel_tui/remediate/operations.py) check and act through."""
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self.attempts = Attempts()
@@ -97,7 +85,8 @@ class Executor:
     # -- stopping ---------------------------------------------------------------------------------
 
     def listen(self, told: Told, *, begun: Begun | None = None) -> None:
-        """Have `told` called with each outcome recorded from now on (`begun`: each step begun), from its thread."""
+        """Have `told` called with every outcome recorded from now on, once each, from the thread that records it;
+        `begun` with each step begun, once its intent is recorded."""
         self._told.append(told)
         self._begun += [begun] if begun is not None else []
 
@@ -116,7 +105,8 @@ class Executor:
         for flight, progress in self.attempts.closing():
             outcome = progress.outcome(flight.step, why)
             record_id = flight.record_id if progress.intended else None
-            outcomes.append(self._audited(flight.plan, outcome, flight.actor, flight.reason, flight.started, record_id))
+            asked = Asked(flight.actor, flight.reason, flight.rule)
+            outcomes.append(self._audited(flight.plan, outcome, asked, flight.started, record_id))
         return tuple(outcomes)
 
     # -- planning ---------------------------------------------------------------------------------
@@ -128,13 +118,22 @@ class Executor:
     # -- executing --------------------------------------------------------------------------------
 
     def execute(
-        self, plan: Plan, *, actor: str, reason: str | None = None, progress: Progress | None = None
+        self,
+        plan: Plan,
+        *,
+        actor: str,
+        reason: str | None = None,
+        progress: Progress | None = None,
+        rule: str | None = None,
     ) -> tuple[Outcome, ...]:
         """Run the plan's steps (in parallel on different targets; the cascade in order); every attempt is
-        audited. Never raises for a step's failure; the outcomes come in the plan's order. After a stop the
-        steps not begun are recorded as interrupted (not started), and this returns once those begun end."""
+        audited, with `rule` (the autoheal rule that asked) on each of its lines. Never raises for a step's
+        failure; the outcomes come in the plan's order. After a stop the steps not begun are recorded as
+        interrupted (not started), and this returns once those begun end."""
         steps = plan.steps
-        run = PlanRun(plan, actor, reason)
+        rule = rule or plan.rule  # a rule's plan names it; so may its caller
+        asked = Asked(actor, reason, rule)
+        run = PlanRun(plan, actor, reason, rule=rule)
         if not self.attempts.add_run(run):
             self._not_started(run, run.rest())
 
@@ -143,7 +142,7 @@ class Executor:
                 number, step = taken
                 if progress is not None:
                     progress(step, number, len(steps))
-                outcome = self._attempt(plan, step, actor=actor, reason=reason)
+                outcome = self._attempt(plan, step, asked)
                 run.put(number, outcome)
                 if outcome.outcome == FAILED and plan.stop_on_failure:
                     run.rest()  # the cascade stops at a failure: the rest is not attempted
@@ -161,53 +160,52 @@ class Executor:
         return run.outcomes()
 
     def _not_started(self, run: PlanRun, steps: list[tuple[int, Step]]) -> None:
+        asked = Asked(run.actor, run.reason, run.rule)
         for number, step in steps:
             outcome = not_started(step, self.attempts.stopping)
-            run.put(number, self._audited(run.plan, outcome, run.actor, run.reason, time.monotonic()))
+            run.put(number, self._audited(run.plan, outcome, asked, time.monotonic()))
 
-    def refuse(self, plan: Plan, step: Step, *, actor: str, reason: str) -> Outcome:
+    def refuse(self, plan: Plan, step: Step, *, actor: str, reason: str, rule: str | None = None) -> Outcome:
         """Record a step refused before any attempt (autoheal giving up on a target): audited like any refusal."""
-        return self._audited(plan, Outcome(step, REFUSED, reason), actor, reason, time.monotonic())
+        asked = Asked(actor, reason, rule or plan.rule)
+        return self._audited(plan, Outcome(step, REFUSED, reason), asked, time.monotonic())
 
-    def _attempt(self, plan: Plan, step: Step, *, actor: str, reason: str | None) -> Outcome:
+    def _attempt(self, plan: Plan, step: Step, asked: Asked) -> Outcome:
         started = time.monotonic()
         if self.attempts.stopping is not None:
-            return self._audited(plan, not_started(step, self.attempts.stopping), actor, reason, started)
-        if (refused := forbidden(plan.action, read_only=self.read_only, actor=actor)) is not None:
-            return self._audited(plan, Outcome(step, REFUSED, refused), actor, reason, started)
+            return self._audited(plan, not_started(step, self.attempts.stopping), asked, started)
+        if (refused := forbidden(plan.action, read_only=self.read_only, actor=asked.actor)) is not None:
+            return self._audited(plan, Outcome(step, REFUSED, refused), asked, started)
+        operation = OPERATIONS.get(step.op)
+        if operation is None:  # only an entry of the registry ever runs
+            return self._audited(plan, Outcome(step, REFUSED, unknown(step.op)), asked, started)
         try:
             self.backends.audit.check()
         except AuditUnavailable as error:
             # Acting unrecorded is worse than not acting: refuse, and say so (it cannot be audited).
-            return self._tell(plan, Outcome(step, REFUSED, f"{error}; nothing is done unrecorded"), actor)
+            return self._tell(plan, Outcome(step, REFUSED, f"{error}; nothing is done unrecorded"), asked.actor)
         key = target_key(step)
         if not self._claim(key):
             outcome = Outcome(step, REFUSED, f"another action on {step.target.short if step.target else key} "
                                              "is running now")  # fmt: skip
-            return self._audited(plan, outcome, actor, reason, started)
+            return self._audited(plan, outcome, asked, started)
         record_id = secrets.token_hex(6)
 
         def intent(parts: tuple[str, ...]) -> None:
             """Durably record what is about to be done; refused (AuditUnavailable) if that cannot be."""
-            record = self._record(plan, step, actor, reason) | {"id": record_id, "phase": "intent"}
-            self.backends.audit.append(record | {"parts": list(parts or (step.what,))})
+            record = replace(self._record(plan, step, asked), id=record_id, phase=INTENT, parts=parts or (step.what,))
+            self.backends.audit.append(record)
             for begun in self._begun:
                 with contextlib.suppress(Exception):  # a listener stops nothing
-                    begun(plan, step, actor)
+                    begun(plan, step, asked.actor)
 
         attempt = Attempt(intent, step.what)
-        flight = Flight(attempt, plan, step, actor, reason, record_id, started)
+        flight = Flight(attempt, plan, step, asked.actor, asked.reason, record_id, started, rule=asked.rule)
         self.attempts.add(flight)
         unrecordable = False
         try:
-            note = None
-            if step.op in worker_steps.OPS:
-                note = self.workers.run(step, attempt)
-            else:
-                self._validate(step)
-                attempt(step.what)
-                with attempt.part(step.what):
-                    note = self._run(step)
+            operation.check(self.live, step)
+            note = operation.run(self.live, step, attempt)
         except Interrupted:
             outcome = Outcome(step, INTERRUPTED, f"pixel-tui was stopped ({self.attempts.stopping})")
         except AuditUnavailable as error:
@@ -228,8 +226,8 @@ class Executor:
             if not attempt.settle():
                 return outcome  # a stop recorded it as interrupted already: nothing more is written or told
             if unrecordable:
-                return self._tell(plan, outcome, actor)
-            return self._audited(plan, outcome, actor, reason, started, record_id if attempt.intended else None)
+                return self._tell(plan, outcome, asked.actor)
+            return self._audited(plan, outcome, asked, started, record_id if attempt.intended else None)
         finally:
             self.attempts.remove(flight)  # only once its outcome is written: a stop waits for that line
 
@@ -245,38 +243,37 @@ class Executor:
         with self._busy_lock:
             self._busy.discard(key)
 
-    def _record(self, plan: Plan, step: Step, actor: str, reason: str | None) -> dict[str, Any]:
+    def _record(self, plan: Plan, step: Step, asked: Asked) -> AuditRecord:
         """The audit record's fields that do not depend on the outcome."""
-        return {
-            "time": self._clock().isoformat().replace("+00:00", "Z"),
-            "actor": actor,
-            "action": plan.action,
-            "step": step.op,
-            "target": step.target.as_json() if step.target else None,
-            "reason": reason or step.why,
-            "snapshot_at": plan.snapshot_at.isoformat().replace("+00:00", "Z") if plan.snapshot_at else None,
-            "context": {"host": plan.host, "target": step.context},
-        } | ({"rule": plan.rule} if plan.rule else {})
+        return AuditRecord(
+            time=stamp(self._clock()) or "",
+            actor=asked.actor,
+            rule=asked.rule or plan.rule,
+            action=plan.action,
+            step=step.op,
+            target=step.target.as_json() if step.target else None,
+            reason=asked.reason or step.why,
+            snapshot_at=stamp(plan.snapshot_at),
+            context={"host": plan.host, "target": step.context},
+        )
 
     def _audited(
-        self, plan: Plan, outcome: Outcome, actor: str, reason: str | None, started: float, record_id: str | None = None
+        self, plan: Plan, outcome: Outcome, asked: Asked, started: float, record_id: str | None = None
     ) -> Outcome:
         duration = time.monotonic() - started
         outcome = replace(outcome, duration_s=round(duration, 3), record_id=record_id)
-        step = outcome.step
-        record = self._record(plan, step, actor, reason)
-        record |= {"outcome": outcome.outcome, "error": outcome.error, "note": outcome.note,
-                   "duration_s": outcome.duration_s}  # fmt: skip
+        record = replace(self._record(plan, outcome.step, asked), outcome=outcome.outcome, error=outcome.error,
+                         note=outcome.note, duration_s=outcome.duration_s)  # fmt: skip
         if record_id is not None:
-            record |= {"id": record_id, "phase": "outcome"}
+            record = replace(record, id=record_id, phase=OUTCOME)
         if outcome.outcome == INTERRUPTED:
-            record |= {"done": list(outcome.done), "under_way": outcome.under_way, "not_done": list(outcome.not_done)}
+            record = replace(record, done=outcome.done, under_way=outcome.under_way, not_done=outcome.not_done)
         try:
             self.backends.audit.append(record)
         except AuditUnavailable as error:
             note = f"(and the audit log failed after acting: {error})"
             outcome = replace(outcome, error=f"{outcome.error or 'done'} {note}")
-        return self._tell(plan, outcome, actor)
+        return self._tell(plan, outcome, asked.actor)
 
     def _tell(self, plan: Plan, outcome: Outcome, actor: str) -> Outcome:
         for told in self._told:
@@ -314,7 +311,7 @@ class Executor:
                     context={"undone": entry.undone, "status_found": task.status},
                 )
                 plan = Plan("workers.resolve_phantoms", (step,), now, {})
-                outcome = self._attempt(plan, step, actor=actor, reason=step.why)
+                outcome = self._attempt(plan, step, Asked(actor, step.why))
                 events.append(outcome_event(outcome, actor=actor))
                 continue
             self.workers.watch.drop(entry.task_id)
@@ -324,36 +321,7 @@ class Executor:
                                 f"({task.status} again); {then}", Level.WARNING))  # fmt: skip
         return tuple(events)
 
-    # -- validation: the live state must still be what the snapshot said -------------------------
-
-    def _engine(self) -> EngineOps:
-        if self.backends.engine is None:
-            raise Refused("no Docker engine is reachable")
-        return self.backends.engine
-
-    def _live(self, step: Step) -> LiveContainer:
-        """The target container now; Refused when it is gone or was replaced under its name."""
-        assert step.target is not None and step.target.id is not None
-        engine = self._engine()
-        live = engine.inspect(step.target.id)
-        if live is not None:
-            return live
-        worker_steps.refuse_namesake(engine, step)
-        raise Refused(f"{step.target.short} no longer exists")
-
-    def _validate(self, step: Step) -> None:
-        op = step.op
-        if op in ("restart", "stop", "start", "remove-exited", "shell"):
-            live = self._live(step)
-            name = step.target.short if step.target else live.name
-            if live.state != step.expect.get("state"):
-                raise Refused(f"{name} is {live.state} now, not {step.expect.get('state')}")
-            if op == "remove-exited" and not self.rules.is_worker(live.as_container(self._clock())):
-                raise Refused(f"{name} is not a worker: prune never removes other containers")
-            if op == "shell":
-                sessions(self.backends.shell).check(live.id)  # the CLI and a shell are there, before the intent
-        elif op in HOST_OPS and (reason := host_refusal(op, self.backends.host, self.settings)) is not None:
-            raise Refused(reason)
+    # -- before asking a person -------------------------------------------------------------------
 
     def preview(self, plan: Plan) -> str | None:
         """What a plan that prunes would free, asked of the engine before asking the operator (None for
@@ -361,38 +329,21 @@ class Executor:
         if not plan.prunes:
             return None
         try:
-            return self._engine().prune_preview()
+            return self.live.engine().prune_preview()
         except Exception as error:  # noqa: BLE001 - a preview never stops the plan: it says what it missed
             return f"what it would free could not be measured: {error}"
 
     def precheck(self, plan: Plan) -> tuple[Step, str] | None:
         """A one-step host plan that would be refused now, and why: asked before asking the operator, so a
         plan known to fail asks nothing (the quick checks; the swap traffic is sampled when it runs)."""
-        if len(plan.steps) == 1 and plan.steps[0].op in HOST_OPS:
-            step = plan.steps[0]
-            reason = host_refusal(step.op, self.backends.host, self.settings, sample_traffic=False)
-            if reason is not None:
-                return step, reason
+        if len(plan.steps) != 1:
+            return None
+        step = plan.steps[0]
+        operation = OPERATIONS.get(step.op)
+        if operation is None or operation.quick_check is None:
+            return None
+        try:
+            operation.quick_check(self.live, step)
+        except Refused as refusal:
+            return step, str(refusal)
         return None
-
-    # -- running ----------------------------------------------------------------------------------
-
-    def _run(self, step: Step) -> str | None:
-        grace = self.settings.remediate.stop_grace_s
-        target_id = str(step.target.id if step.target else None)
-        runs: dict[str, Callable[[], Any]] = {
-            "restart": lambda: self._engine().restart(target_id, grace),
-            "stop": lambda: self._engine().stop(target_id, grace),
-            "start": lambda: self._engine().start(target_id),
-            "remove-exited": lambda: self._engine().remove(target_id),
-            "prune-images": lambda: self._engine().prune_images(),
-            "prune-build-cache": lambda: self._engine().prune_build_cache(),
-            "drop-caches": self.backends.host.drop_caches,
-            "cycle-swap": self.backends.host.cycle_swap,
-            "shell": lambda: sessions(self.backends.shell).session(target_id),  # the console lends its terminal
-        }
-        run = runs.get(step.op)
-        if run is None:  # pragma: no cover - plans only make the ops above
-            raise Refused(f"unknown operation {step.op}")
-        said = run()  # a prune says what it reclaimed: the outcome's note, in the audit line too
-        return said if isinstance(said, str) else None

@@ -7,6 +7,8 @@ executor checks against the live state just before the step runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pixel_tui import format as fmt
@@ -133,7 +135,7 @@ def phantom_steps(snapshot: Snapshot) -> list[Step]:
     return steps
 
 
-def prune_steps(snapshot: Snapshot, is_worker: Any) -> list[Step]:
+def prune_steps(snapshot: Snapshot, is_worker: Callable[[Container], bool]) -> list[Step]:
     """Remove exited worker containers; prune dangling images and the build cache. Never volumes."""
     steps = []
     for container in snapshot.containers:
@@ -204,56 +206,98 @@ def shell_step(container: Container, worker: Worker | None) -> Step:
                 expect={"state": "running"}, context=context)  # fmt: skip
 
 
-def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: Any) -> Plan:
+IsWorker = Callable[[Container], bool]
+"""The collector's worker rule (`WorkerRules.is_worker`)."""
+Planned = tuple[list[Step], str | None]
+"""The steps of a plan, and why there is nothing to do when there are none."""
+
+
+@dataclass(frozen=True)
+class Planner:
+    """How one catalogue action is planned from a snapshot."""
+
+    steps: Callable[[Snapshot, str | None, IsWorker], Planned]
+    """The steps on the selected row's key (a container id or a worker row key; None for host-wide actions)."""
+    cascade: bool = False
+    """Its steps run in order and stop at the first failure (optimize)."""
+
+
+def _selected(snapshot: Snapshot, key: str | None) -> tuple[Container | None, Worker | None]:
+    """The container and the worker of the selected row."""
+    container = next((c for c in snapshot.containers if c.id == key), None)
+    worker = next((w for w in snapshot.workers if key in (w.key, w.container_id)), None)
+    return container, worker
+
+
+def _kill(snapshot: Snapshot, key: str | None, is_worker: IsWorker) -> Planned:
+    container, worker = _selected(snapshot, key)
+    if worker is None and container is not None:
+        return [], f"{container.name} is not a worker (or not one of ours): kill worker acts on workers only"
+    if worker is None or worker.container_id is None:
+        return [], "select a worker container: a ghost task has none (resolve phantoms aborts it)"
+    if worker.conflict:
+        return [], f"{worker.conflict}: which task to end is unclear; a person must sort the ledger out"
+    return [kill_step(worker)], None
+
+
+def _on_container(action: str) -> Callable[[Snapshot, str | None, IsWorker], Planned]:
+    def steps(snapshot: Snapshot, key: str | None, is_worker: IsWorker) -> Planned:
+        container, worker = _selected(snapshot, key)
+        if container is None:
+            return [], "select a container first"
+        return [container_step(action, container, worker)], None
+
+    return steps
+
+
+def _shell(snapshot: Snapshot, key: str | None, is_worker: IsWorker) -> Planned:
+    container, worker = _selected(snapshot, key)
+    if container is None:
+        return [], "select a container first"
+    if not container.running:
+        return [], f"{container.name} is {container.state}: a shell opens only in a running container"
+    return [shell_step(container, worker)], None
+
+
+def _reap_steps(snapshot: Snapshot) -> list[Step]:
+    return [kill_step(worker) for worker in snapshot.timed_out if worker.container_id and not worker.conflict]
+
+
+def _optimize(snapshot: Snapshot, key: str | None, is_worker: IsWorker) -> Planned:
+    steps = _reap_steps(snapshot) + phantom_steps(snapshot) + prune_steps(snapshot, is_worker)
+    if snapshot.levels.memory.rank >= Level.WARNING.rank:
+        steps.append(relieve_step(snapshot))
+    if snapshot.host.swap.total and snapshot.levels.swap.rank >= Level.CAREFUL.rank:
+        steps.append(swap_step(snapshot))
+    return steps, None
+
+
+PLANNERS: dict[str, Planner] = {
+    "container.restart": Planner(_on_container("container.restart")),
+    "container.stop_start": Planner(_on_container("container.stop_start")),
+    "container.shell": Planner(_shell),
+    "worker.kill": Planner(_kill),
+    "workers.reap": Planner(lambda snapshot, key, is_worker: (_reap_steps(snapshot), "no worker is past its timeout")),
+    "workers.resolve_phantoms": Planner(
+        lambda snapshot, key, is_worker: (phantom_steps(snapshot), "no phantom and no stale lock")
+    ),
+    "host.prune": Planner(lambda snapshot, key, is_worker: (prune_steps(snapshot, is_worker), None)),
+    "host.relieve_memory": Planner(lambda snapshot, key, is_worker: ([relieve_step(snapshot)], None)),
+    "host.cycle_swap": Planner(lambda snapshot, key, is_worker: ([swap_step(snapshot)], None)),
+    "host.optimize": Planner(_optimize, cascade=True),
+}
+"""How each catalogue action that changes something on the host is planned, by id (not the console's own toggle,
+nor the views)."""
+
+
+def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: IsWorker) -> Plan:
     """The plan of catalogue action `action` on `target_key` (a container id or a worker row key)."""
     spec = BY_ID.get(action)
     if spec is None:
         raise KeyError(f"no action {action!r}")
-    steps: list[Step] = []
-    nothing: str | None = None
-    bulk = spec.scope in ("all", "host")
-    if action in ("container.restart", "container.stop_start", "worker.kill", "container.shell"):
-        container = next((c for c in snapshot.containers if c.id == target_key), None)
-        worker = next((w for w in snapshot.workers if target_key in (w.key, w.container_id)), None)
-        if action == "worker.kill":
-            if worker is None and container is not None:
-                nothing = f"{container.name} is not a worker (or not one of ours): kill worker acts on workers only"
-            elif worker is None or worker.container_id is None:
-                nothing = "select a worker container: a ghost task has none (resolve phantoms aborts it)"
-            elif worker.conflict:
-                nothing = f"{worker.conflict}: which task to end is unclear; a person must sort the ledger out"
-            else:
-                steps.append(kill_step(worker))
-        elif container is None:
-            nothing = "select a container first"
-        elif action == "container.shell":
-            if container.running:
-                steps.append(shell_step(container, worker))
-            else:
-                nothing = f"{container.name} is {container.state}: a shell opens only in a running container"
-        else:
-            steps.append(container_step(action, container, worker))
-    elif action == "workers.reap":
-        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id and not worker.conflict]
-        nothing = "no worker is past its timeout"
-    elif action == "workers.resolve_phantoms":
-        steps = phantom_steps(snapshot)
-        nothing = "no phantom and no stale lock"
-    elif action == "host.prune":
-        steps = prune_steps(snapshot, is_worker)
-    elif action == "host.relieve_memory":
-        steps = [relieve_step(snapshot)]
-    elif action == "host.cycle_swap":
-        steps = [swap_step(snapshot)]
-    elif action == "host.optimize":
-        steps = [kill_step(worker) for worker in snapshot.timed_out if worker.container_id and not worker.conflict]
-        steps += phantom_steps(snapshot)
-        steps += prune_steps(snapshot, is_worker)
-        if snapshot.levels.memory.rank >= Level.WARNING.rank:
-            steps.append(relieve_step(snapshot))
-        if snapshot.host.swap.total and snapshot.levels.swap.rank >= Level.CAREFUL.rank:
-            steps.append(swap_step(snapshot))
-    else:
+    planner = PLANNERS.get(action)
+    steps, nothing = planner.steps(snapshot, target_key, is_worker) if planner else ([], None)
+    if planner is None:
         nothing = f"{spec.label} is not an action on the host"
     return Plan(
         action=action,
@@ -261,6 +305,6 @@ def plan(action: str, snapshot: Snapshot, target_key: str | None, *, is_worker: 
         snapshot_at=snapshot.taken_at,
         host=host_context(snapshot),
         nothing=None if steps else nothing,
-        bulk=bulk,
-        stop_on_failure=action == "host.optimize",
+        bulk=spec.scope in ("all", "host"),
+        stop_on_failure=planner is not None and planner.cascade,
     )

@@ -29,9 +29,6 @@ from pixel_tui.remediate.model import Refused, Step
 from pixel_tui.remediate.orchestrator import OrchestratorFiles
 from pixel_tui.settings import Settings
 
-OPS = frozenset({"kill-worker", "remove-orphan", "abort-ghost", "clear-lock"})
-"""The operations this module validates and runs."""
-
 
 @dataclass
 class Watched:
@@ -83,7 +80,13 @@ def ended_by(task: Task) -> str:
 
 
 class WorkerSteps:
-    """Validates and runs kill-worker, remove-orphan, abort-ghost and clear-lock against live state."""
+    """Validates and runs kill-worker, remove-orphan, abort-ghost and clear-lock against live state (the entries of
+    `operations.OPERATIONS` call these).
+
+    Each step is checked against the live state and run: a note for the outcome, Refused when it must not run.
+    `intent(*parts)` is called once the checks passed and before the first change: it records the intent
+    durably, naming the parts to come, and raises (nothing is changed) when it cannot. Each part then runs in
+    `intent.part(...)`, so that a stop of pixel-tui can say which were done."""
 
     def __init__(self, settings: Settings, engine: EngineOps | None, files: OrchestratorFiles,
                  clock: Callable[[], datetime]) -> None:  # fmt: skip
@@ -93,22 +96,6 @@ class WorkerSteps:
         self.files = files
         self._clock = clock
         self.watch = AbortWatch()
-
-    def run(self, step: Step, intent: Attempt) -> str | None:
-        """Check the step against the live state and run it; a note for the outcome, Refused when it must not run.
-
-        `intent(*parts)` is called once the checks passed and before the first change: it records the intent
-        durably, naming the parts to come, and raises (nothing is changed) when it cannot. Each part then runs
-        in `intent.part(...)`, so that a stop of pixel-tui can say which were done."""
-        if step.op == "kill-worker":
-            return self._kill(step, intent)
-        if step.op == "remove-orphan":
-            return self._remove_orphan(step, intent)
-        if step.op == "abort-ghost":
-            return self._abort_ghost(step, intent)
-        if step.op == "clear-lock":
-            return self._clear_lock(step, intent)
-        raise Refused(f"unknown operation {step.op}")  # pragma: no cover - plans only make the ops above
 
     # -- reading the live state -------------------------------------------------------------------
 
@@ -137,7 +124,8 @@ class WorkerSteps:
 
     # -- the steps --------------------------------------------------------------------------------
 
-    def _kill(self, step: Step, intent: Attempt) -> str | None:
+    def kill(self, step: Step, intent: Attempt) -> str | None:
+        """Stop and remove a timed-out (or chosen) worker, then end its task; refused when it changed since."""
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         tasks = self._tasks()
@@ -177,7 +165,8 @@ class WorkerSteps:
         self._verify_gone(step.target.id, name, intent)
         return _join(note, ended)
 
-    def _remove_orphan(self, step: Step, intent: Attempt) -> str | None:
+    def remove_orphan(self, step: Step, intent: Attempt) -> str | None:
+        """Stop and remove a worker whose task ended, once past the orphan grace."""
         assert step.target is not None and step.target.id is not None
         engine, name, now = self._engine(), step.target.short, self._clock()
         live = engine.inspect(step.target.id)
@@ -205,7 +194,8 @@ class WorkerSteps:
         self._verify_gone(step.target.id, name, intent)
         return None
 
-    def _abort_ghost(self, step: Step, intent: Attempt) -> str | None:
+    def abort_ghost(self, step: Step, intent: Attempt) -> str | None:
+        """Mark aborted a task the ledger says runs or waits while no worker runs it, once past the spawn window."""
         task_id = step.target.id if step.target else None
         tasks = self._tasks()
         if tasks is None:
@@ -228,7 +218,8 @@ class WorkerSteps:
         intent(*_abort_part(task.id, tasks))
         return self._end_task(task.id, "no worker container (resolved by pixel-tui)", tasks_known=True, attempt=intent)
 
-    def _clear_lock(self, step: Step, intent: Attempt) -> str | None:
+    def clear_lock(self, step: Step, intent: Attempt) -> str | None:
+        """Remove the lock file when it is still the one judged stale, and still stale."""
         seen = self.files.lock()
         if seen.task_id is None:
             return "the lock file was gone already"

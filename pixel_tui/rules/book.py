@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from pixel_tui import format as fmt
-from pixel_tui.model import utcnow
+from pixel_tui.model import Level, utcnow
+from pixel_tui.notify import notify
+from pixel_tui.notify.notice import PROPOSAL
 from pixel_tui.remediate.catalogue import READ_ONLY_REASON
 from pixel_tui.remediate.model import AUTOHEAL
 from pixel_tui.rules import rules_file
@@ -199,6 +201,9 @@ class FileRulesBook(RulesBook):
         if found:
             written = [replace(rule, source=str(self.path)) for rule in found]
             rules_file.write(self.path, held.rules + written, held.rejected, config=self.config)
+            for rule in written:  # a new proposal is worth a notice (docs/notify.md); nothing without webhooks
+                notify(PROPOSAL, rule.id, f"pixel-tui proposes rule {rule.id} ({rule.do} when {rule.when}): "
+                       f"{rule.evidence or 'from your own actions'}", level=Level.OK)  # fmt: skip
             return written
         return []
 

@@ -167,7 +167,13 @@ def run_rules(paths: Paths, settings: Settings, config: Path, command: str, rule
             stdout.write((dumps(replay_json(result)) if as_json else printable_lines(render(result))) + "\n")
             return EXIT_DONE
         if command == "propose":
-            found = book.propose(_history(paths, settings), settings.thresholds)
+            from pixel_tui.notify.observer import delivery_bound, observe
+
+            notices = observe(settings, headless=True)  # each new proposal is a notice, sent before it exits
+            try:
+                found = book.propose(_history(paths, settings), settings.thresholds)
+            finally:
+                notices.close(delivery_bound(settings.notify))
             if as_json:
                 stdout.write(dumps([status_json(RuleStatus(rule)) for rule in found]) + "\n")
             elif not found:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pixel_tui.autoheal_settings import rule_lines
 from pixel_tui.files import UnreadableFile, read_regular
+from pixel_tui.paths import default_paths
 from pixel_tui.rules.grammar import parse_rules
 from pixel_tui.rules.model import BUILTIN, Budget, Rule, RuleError, RuleState
 from pixel_tui.settings import Settings
@@ -66,10 +67,11 @@ def builtin_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     return [replace(rule, budget=budget) for rule in rules], errors
 
 
-def rules_path(settings: Settings, config: Path | None) -> Path | None:
-    """rules.toml beside the config in use (`settings.source`, else `config`)."""
-    base = Path(settings.source) if settings.source else config
-    return None if base is None else base.parent / RULES_FILE
+def rules_path(settings: Settings, config: Path | None) -> Path:
+    """rules.toml beside the config in use: `settings.source`, else `config`, else the default config's place
+    (no config file yet: rules the console wrote still count)."""
+    base = Path(settings.source) if settings.source else config or default_paths().config_file
+    return base.parent / RULES_FILE
 
 
 def read_rules_file(
@@ -125,11 +127,8 @@ def load_rules(
     mine, bad = parse_rules(list(autoheal.rules), source=source, lines=autoheal.rule_lines or None)
     errors += bad
     path = rules_path(settings, config)
-    written: list[Rule] = []
-    rejected: dict[str, str] = {}
-    if path is not None:
-        written, bad, rejected = read_rules_file(path, verify=verify(path) if verify else None)
-        errors += bad
+    written, bad, rejected = read_rules_file(path, verify=verify(path) if verify else None)
+    errors += bad
     by_id: dict[str, Rule] = {}
     for rule in [*rules, *mine, *written]:
         by_id[rule.id] = rule  # a dict keeps the first position of a key: a replaced built-in keeps its place

@@ -1,7 +1,10 @@
-"""The console app: wires the dashboard to a snapshot source, registers the themes, applies the keymap.
+"""The console app: shows the dashboard on a wired console (pixel_tui/wiring.py), registers the themes, applies the
+keymap.
 
-`build_app` is the factory the CLI and the tests share; `run_console` is what `pixel-tui` calls. Messages
-built from config, theme files or the host are never read as markup (`markup=False`).
+The app builds nothing: the pipeline, autoheal and the event log come in a `ConsoleContext`, built by the command
+that starts the console. `build_app` is the factory the tests, screenshots and benches share (it wires, then
+builds the app); `run_console` is what `pixel-tui` calls. Messages built from config, theme files or the host are
+never read as markup (`markup=False`).
 """
 
 from __future__ import annotations
@@ -19,20 +22,20 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from pixel_tui.paths import Paths
-from pixel_tui.pipeline import Pipeline
+from pixel_tui.pipeline import Pipeline, RecordedHistory
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.rules.model import RulesBook
 from pixel_tui.safe import printable, printable_lines
-from pixel_tui.settings import Settings, as_read_only
+from pixel_tui.settings import Settings
 from pixel_tui.source import SnapshotSource
 from pixel_tui.ui.dashboard import DashboardScreen
-from pixel_tui.ui.derive import RecordedHistory
 from pixel_tui.ui.help import HelpScreen, help_content
 from pixel_tui.ui.keys import APP_BINDINGS, CONSOLE_HELP, KNOWN_IDS, ids_on_key, keymap_clashes, usable_keymap
 from pixel_tui.ui.quitting import Quitting
 from pixel_tui.ui.shell import lend_terminal
 from pixel_tui.ui.themes import DEFAULT_THEME, load_themes, theme_problem, theme_variables
+from pixel_tui.wiring import ConsoleContext, wire_console
 
 
 class PixelApp(Quitting, App[int]):
@@ -44,40 +47,13 @@ class PixelApp(Quitting, App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
-    def __init__(
-        self,
-        settings: Settings,
-        source: SnapshotSource,
-        *,
-        paths: Paths | None,
-        executor: Executor | None,
-        history: RecordedHistory | None = None,
-        rules: RulesBook | None = None,
-        autoheal: Autoheal | None = None,
-    ) -> None:
+    def __init__(self, context: ConsoleContext) -> None:
         super().__init__()
-        self.settings = settings
-        self.source = source
-        self.executor = executor
-        """What every changing key goes through; None when this console has no backend to act with."""
+        self.context = context
+        """The console's parts, wired by the command that starts it."""
+        executor = context.executor
         if executor is not None and executor.backends.shell is not None:
             executor.backends.shell.hand_over = partial(lend_terminal, self)  # a shell suspends the console
-        if executor is None or settings.read_only:
-            autoheal = None
-        elif autoheal is None:
-            autoheal = Autoheal(executor, settings.autoheal)
-        self.autoheal = autoheal
-        """The autoheal policy (off unless `--autoheal` or `autoheal.enabled`); the pipeline runs it. None when
-        read-only (read-only wins over every key) or when there is no backend to act with. The demo gives its
-        own (`rules.learning`: it mines proposals and picks up promotions)."""
-        self.history = history
-        """The cycle history the pipeline records into and the sparkline and history screen read (None: not kept,
-        as in tests on scripted data)."""
-        self.pipeline = Pipeline(source, healer=self.autoheal, history=history)
-        """The one loop: collect, history, autoheal, events."""
-        self.rules = rules
-        """The autoheal rules the rules screen shows and changes (None: this console has none)."""
-        self.paths = paths
         self.theme_names: tuple[str, ...] = ()
         """The pixel themes (built-in and the user's), in the order ctrl+t cycles them."""
         self.keymap: dict[str, str] = {}
@@ -111,11 +87,51 @@ class PixelApp(Quitting, App[int]):
     @property
     def read_only(self) -> bool:
         """Watch only (the one fact, in the settings): changing actions hidden here, refused by the executor."""
-        return self.settings.read_only
+        return self.context.read_only
+
+    @property
+    def settings(self) -> Settings:
+        """The settings (read-only folded in)."""
+        return self.context.settings
+
+    @property
+    def source(self) -> SnapshotSource:
+        """Where snapshots, details and logs come from."""
+        return self.context.source
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The one loop: collect, history, autoheal, events."""
+        return self.context.pipeline
+
+    @property
+    def executor(self) -> Executor | None:
+        """What every changing key goes through; None when this console has no backend to act with."""
+        return self.context.executor
+
+    @property
+    def autoheal(self) -> Autoheal | None:
+        """The autoheal policy; None when read-only or when there is no backend to act with."""
+        return self.context.autoheal
+
+    @property
+    def history(self) -> RecordedHistory | None:
+        """The cycle history; None when not kept."""
+        return self.context.history
+
+    @property
+    def rules(self) -> RulesBook | None:
+        """The autoheal rules the rules screen shows and changes (None: this console has none)."""
+        return self.context.rules
+
+    @property
+    def paths(self) -> Paths | None:
+        """The user's paths; None in tests."""
+        return self.context.paths
 
     def get_default_screen(self) -> Screen:
         """The dashboard is the base screen."""
-        return DashboardScreen(self.pipeline, self.settings)
+        return DashboardScreen(self.context)
 
     def on_mount(self) -> None:
         """Register the themes that apply, pick the configured one, apply the keymap; SIGTERM quits as `q` does."""
@@ -268,33 +284,19 @@ def build_app(
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
     rules: RulesBook | None = None,
-    autoheal: Autoheal | None = None,
 ) -> PixelApp:
-    """The console on `source`, as the CLI runs it; tests, screenshots and the demo build it the same way.
-
-    `read_only` folds into the settings (the one place read-only is decided); an executor built
-    read-write is refused for a read-only console.
-    """
-    if read_only or settings.read_only:
-        settings = as_read_only(settings)
-    if executor is not None and settings.read_only and not executor.read_only:
-        raise ValueError("a read-only console needs a read-only executor")
-    return PixelApp(settings, source, paths=paths, executor=executor, history=history, rules=rules, autoheal=autoheal)
+    """The console on `source`, wired as the CLI wires it (`pixel_tui.wiring.wire_console`); tests, screenshots and
+    benches build it this way. An executor built read-write is refused for a read-only console."""
+    return PixelApp(
+        wire_console(settings, source, paths=paths, read_only=read_only, executor=executor, history=history,
+                     rules=rules)
+    )  # fmt: skip
 
 
-def run_console(
-    *,
-    settings: Settings,
-    source: SnapshotSource,
-    paths: Paths | None,
-    executor: Executor | None,
-    history: RecordedHistory | None = None,
-    rules: RulesBook | None = None,
-    autoheal: Autoheal | None = None,
-) -> int:
+def run_console(context: ConsoleContext) -> int:
     """Run the console until the operator quits; the exit code (0, 1 when the app failed, 4 when quitting
     interrupted an action: each one is printed on stderr, with the parts done and not done)."""
-    app = build_app(settings, source, paths=paths, executor=executor, history=history, rules=rules, autoheal=autoheal)
+    app = PixelApp(context)
     app.stop_signals = True
     app.run()
     for outcome in app.interrupted:

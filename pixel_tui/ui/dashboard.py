@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import ClassVar, TypeVar
@@ -14,16 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from pixel_tui.domain.phantoms import last_container
-from pixel_tui.model import ContainerDetail, Snapshot, Worker
+from pixel_tui.model import ContainerDetail, Event, Snapshot, Worker
 from pixel_tui.paths import default_paths
-from pixel_tui.pipeline import Control, Pipeline, Step
+from pixel_tui.pipeline import Control, Step
 from pixel_tui.safe import displayable
-from pixel_tui.settings import Settings
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, SessionSamples, Trend, cycle_points, read_history
@@ -34,9 +31,10 @@ from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, READ_ONLY_EXPLAINED, ReadOnlyGuard
 from pixel_tui.ui.logs import LogScreen
-from pixel_tui.ui.remediation import Remediation, autoheal_words, tell_learning
+from pixel_tui.ui.remediation import Remediation, Selected, autoheal_words, tell_learning
 from pixel_tui.ui.status import StatusBar, clock
 from pixel_tui.ui.workers import WorkerTable
+from pixel_tui.wiring import ConsoleContext
 
 T = TypeVar("T")
 
@@ -44,22 +42,15 @@ SPARK_CYCLES = 360
 """Recent cycles the sparkline reads from the history: more than the widest pane has columns."""
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the detail and log views act on: a container, a worker, or a ghost task (no container)."""
-
-    name: str
-    container_id: str | None
-    worker: Worker | None = None
-
-
-class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
+class DashboardScreen(ReadOnlyGuard, Remediation):
     """Status line, gauges, sparkline of the history, containers, workers, events, footer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*DASHBOARD_BINDINGS, *READ_ONLY_EXPLAINED]
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The latest snapshot (containers' CPU smoothed); every pane is bound to it."""
+    events: reactive[tuple[Event, ...]] = reactive((), repaint=False)
+    """The recent events of the one event log, newest first (the events pane and view show them)."""
     trend: reactive[Trend] = reactive(Trend(), repaint=False)
     """The sparkline's points: the recorded cycles, or this session's samples when the console keeps no history."""
     last_good: reactive[datetime | None] = reactive(None, repaint=False)
@@ -83,11 +74,13 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
     history_status: reactive[str | None] = reactive(None, repaint=False)
     """None while the cycle history works, else "history unavailable: <why>"."""
 
-    def __init__(self, pipeline: Pipeline, settings: Settings) -> None:
+    def __init__(self, context: ConsoleContext) -> None:
         super().__init__()
-        self.pipeline = pipeline
-        self.source = pipeline.source
-        self.settings = settings
+        self.context = context
+        """The console's parts, as the command that started it wired them."""
+        pipeline = self.pipeline = context.pipeline
+        self.source = context.source
+        settings = self.settings = context.settings
         self.interval = settings.interval
         self.received = 0
         """Snapshots applied so far (tests wait on it)."""
@@ -109,7 +102,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         """The panes, each bound to the screen's reactives; they only render."""
         thresholds = self.settings.thresholds
         cls = DashboardScreen
-        yield StatusBar(read_only=self.app.read_only, id="status").data_bind(
+        yield StatusBar(read_only=self.context.read_only, id="status").data_bind(
             cls.snapshot, cls.last_good, cls.stale, cls.paused, cls.acting, cls.autoheal_text, cls.history_status
         )
         with Horizontal(id="top"):
@@ -120,7 +113,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         )
         with Container(id="bottom"):
             yield WorkerTable(id="workers").data_bind(cls.snapshot)
-            yield EventsPane(self.settings.ui.events, id="events").data_bind(cls.snapshot)
+            yield EventsPane(id="events").data_bind(cls.events)
         yield Input(placeholder="filter: words in name, image or state · enter keeps · esc clears", id="filter")
         yield KeyFooter()
 
@@ -157,10 +150,11 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             return
         self._receive(step.snapshot)
         tell_learning(self.app, step.snapshot.events)
+        self.events = step.events
         self.history_status = step.history
         self._check_history()
-        if self.app.autoheal is not None:
-            self.autoheal_text = autoheal_words(self.app.autoheal.state)
+        if self.context.autoheal is not None:
+            self.autoheal_text = autoheal_words(self.context.autoheal.state)
 
     def _receive(self, snapshot: Snapshot) -> None:
         self._last_ok = time.monotonic()
@@ -177,7 +171,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             if snapshot.docker.reachable:
                 self.last_good = snapshot.taken_at
             self.snapshot = smoothed
-            if self.app.history is None:
+            if self.context.history is None:
                 self.trend = self._samples.add(snapshot)
             self.stale = None
         self.received += 1
@@ -211,7 +205,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
     def _check_history(self) -> None:
         """Read the history again when a cycle closed or its state changed since the last read (cheap: a counter
         and the status the step brought; the read itself runs off the UI thread)."""
-        history = self.app.history
+        history = self.context.history
         if history is None:
             return
         state = (history.closed, self.history_status)
@@ -221,7 +215,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     @work(name="history-read", group="history-read", exclusive=True, exit_on_error=False)
     async def _read_history(self) -> None:
-        history = self.app.history
+        history = self.context.history
         assert history is not None
         recorded = await in_daemon_thread(partial(read_history, history, SPARK_CYCLES), name="pixel-history")
         self.trend = cycle_points(recorded)
@@ -265,11 +259,11 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         # Imported when asked for: plotext and the chart take 25 ms to load, which the first frame need not wait for.
         from pixel_tui.ui.history_screen import HistoryScreen
 
-        self.app.push_screen(HistoryScreen(self.app.history, self.settings.thresholds, self.metric))
+        self.app.push_screen(HistoryScreen(self.context.history, self.settings.thresholds, self.metric))
 
     def action_show_events(self) -> None:
         """Every kept event in full: what the pane cuts to a line."""
-        self.app.push_screen(EventsScreen(self.query_one(EventsPane).events))
+        self.app.push_screen(EventsScreen(self.events))
 
     def action_filter(self) -> None:
         """Open the filter line."""
@@ -299,7 +293,7 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
 
     # --- detail and logs ---------------------------------------------------------------------------------
 
-    def selection(self) -> Target | None:
+    def selection(self) -> Selected | None:
         """The container or worker under the cursor of the focused table (the containers table otherwise)."""
         snapshot = self.snapshot
         if snapshot is None:
@@ -310,13 +304,13 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
             if worker is None:
                 return None
             name = worker.container or f"ghost task {(worker.task_id or '?')[:8]}"
-            return Target(name, worker.container_id, worker)
+            return Selected(name, worker.container_id, worker)
         key = self.query_one(ContainerTable).selected_key
         container = next((c for c in snapshot.containers if c.id == key), None)
         if container is None:
             return None
         worker = next((w for w in snapshot.workers if w.container_id == container.id), None)
-        return Target(container.name, container.id, worker)
+        return Selected(container.name, container.id, worker)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row opens its detail."""
@@ -343,29 +337,29 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         else:
             self._open_logs(target)
 
-    def _open_logs(self, target: Target) -> None:
+    def _open_logs(self, target: Selected) -> None:
         if target.container_id is None:
             last = self._ghost_container(target)
             if last is None:
                 self.notify(f"{target.name}: the engine has no container of it left, so no log to show",
                             severity="warning", markup=False)  # fmt: skip
                 return
-            target = Target(f"{target.name} · its last container {last.container} ({last.state})", last.container_id)
+            target = Selected(f"{target.name} · its last container {last.container} ({last.state})", last.container_id)
         assert target.container_id is not None
-        save_dir = (self.app.paths or default_paths()).saved_logs_dir
+        save_dir = (self.context.paths or default_paths()).saved_logs_dir
         self.app.push_screen(LogScreen(self.source, target.container_id, target.name, save_dir=save_dir))
 
-    def _ghost_container(self, target: Target) -> Worker | None:
+    def _ghost_container(self, target: Selected) -> Worker | None:
         """The exited container a ghost task last ran in, if the engine still has it."""
         worker, snapshot = target.worker, self.snapshot
         return last_container(snapshot.workers, worker.task_id) if worker and snapshot else None
 
-    def _then(self, target: Target, result: str | None) -> None:
+    def _then(self, target: Selected, result: str | None) -> None:
         """After a detail: its `l` asks for the log."""
         if result == "logs":
             self._open_logs(target)
 
-    def _ask_source(self, target: Target, doing: str, call: Callable[[str], T]) -> T | None:
+    def _ask_source(self, target: Selected, doing: str, call: Callable[[str], T]) -> T | None:
         """Call the source from a worker thread; a failure becomes a notification, never an exception."""
         assert target.container_id is not None
         # Names and errors come from the host: shown as they are, never read as markup.
@@ -383,12 +377,12 @@ class DashboardScreen(Remediation, ReadOnlyGuard, Screen[None]):
         return self.snapshot.taken_at if self.snapshot is not None else None
 
     @work(thread=True, group="inspect", exclusive=True, exit_on_error=False)
-    def _load_detail(self, target: Target) -> None:
+    def _load_detail(self, target: Selected) -> None:
         detail = self._ask_source(target, "inspect", self.source.detail)
         if detail is not None:
             self.app.call_from_thread(self._show_detail, target, detail)
 
-    def _show_detail(self, target: Target, detail: ContainerDetail) -> None:
+    def _show_detail(self, target: Selected, detail: ContainerDetail) -> None:
         detail = displayable(detail)  # labels, env and command come from whoever started the container
         now = self._data_time()
         sections = ([worker_section(target.worker, now)] if target.worker else []) + container_sections(detail, now)

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 from pixel_tui.history.model import Cycle
-from pixel_tui.history.store import HistoryStore
 from pixel_tui.levels import SPARKLINE_METRICS
 from pixel_tui.model import Snapshot
-from pixel_tui.pipeline import HistorySink
+from pixel_tui.pipeline import RecordedHistory
 from pixel_tui.safe import printable
 
 
@@ -110,24 +108,6 @@ class SessionSamples:
 
 
 # --- the recorded history ---------------------------------------------------------------------------------------
-
-
-class RecordedHistory(HistorySink, Protocol):
-    """The history the console records into and reads back (pixel_tui.history.recorder.HistoryRecorder)."""
-
-    @property
-    def closed(self) -> int:
-        """Cycles closed so far in this process: read again when it changed."""
-        ...
-
-    @property
-    def store(self) -> HistoryStore:
-        """The store; its `status` says why the last read or write failed."""
-        ...
-
-    def recent(self, count: int) -> list[Cycle]:
-        """The latest `count` cycles, own and imported, oldest first (blocking: SQLite)."""
-        ...
 
 
 @dataclass(frozen=True)

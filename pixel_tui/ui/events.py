@@ -6,8 +6,6 @@ kept event, wrapped, newest first, with the date, and `/` to show only those mat
 
 from __future__ import annotations
 
-from collections import deque
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -17,12 +15,12 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from pixel_tui.model import Event, Snapshot
+from pixel_tui.model import Event
 from pixel_tui.ui.text import LEVEL_SYMBOL
 
 
 class EventsPane(Widget, can_focus=True):
-    """Keeps the last `limit` events of the snapshots it is given; draws as many as fit.
+    """Draws as many of the recent events (the pipeline's one event log, newest first) as fit.
 
     Focusable, so that `enter` opens the events view of what it cuts short.
     """
@@ -38,34 +36,24 @@ class EventsPane(Widget, can_focus=True):
         "events--empty",
     }
 
-    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
-    """The latest snapshot; its events are added on arrival."""
+    events: reactive[tuple[Event, ...]] = reactive((), repaint=False)
+    """The recent events, newest first (bound to the dashboard's, read from the event log)."""
 
-    def __init__(self, limit: int, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Events"
-        self._events: deque[Event] = deque(maxlen=max(limit, 1))
 
-    @property
-    def events(self) -> tuple[Event, ...]:
-        """The kept events, newest first."""
-        return tuple(self._events)
-
-    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
-        """New data: keep its events, newest first."""
-        if snapshot is None or not snapshot.events:
-            return
-        for event in sorted(snapshot.events, key=lambda e: e.at):
-            self._events.appendleft(event)
+    def watch_events(self) -> None:
+        """New events: draw them."""
         self.refresh()
 
     def render(self) -> Content:
         """As many events as the pane is tall."""
-        if not self._events:
+        if not self.events:
             return Content.styled("no state change yet", self.get_visual_style("events--empty"))
         time_style = self.get_visual_style("events--time")
         lines = []
-        for event in list(self._events)[: max(self.size.height, 1)]:
+        for event in self.events[: max(self.size.height, 1)]:
             level_style = self.get_visual_style(f"events--{event.level.value}")
             lines.append(
                 Content.assemble(

@@ -20,15 +20,14 @@ from pixel_tui.remediate.shutdown import EXIT_INTERRUPTED
 from pixel_tui.threads import in_daemon_thread
 
 if TYPE_CHECKING:
-    from pixel_tui.remediate.autoheal import Autoheal
     from pixel_tui.remediate.executor import Executor
+    from pixel_tui.wiring import ConsoleContext
 
 
 class Quitting:
     """The app's quit: finish or record what is in flight first. A mixin of PixelApp (it uses exit, notify, screen)."""
 
-    executor: Executor | None
-    autoheal: Autoheal | None
+    context: ConsoleContext
     screen: Any
     exit: Any
     notify: Any
@@ -41,8 +40,8 @@ class Quitting:
         self.quitting: str | None = None
         """Why the console is quitting (q, SIGTERM, SIGINT) once it is; None while it runs."""
         self._again = asyncio.Event()
-        if self.executor is not None:
-            self.executor.listen(self._told)
+        if self.context.executor is not None:
+            self.context.executor.listen(self._told)
 
     def _told(self, plan: Plan, outcome: Outcome, actor: str) -> None:
         if outcome.outcome == INTERRUPTED:
@@ -64,13 +63,13 @@ class Quitting:
             self._again.set()
             return
         self.quitting = why
-        executor = self.executor
+        executor = self.context.executor
         if executor is None:
             self.exit(return_code=0)
             return
         executor.stop(why)
-        if self.autoheal is not None:
-            self.autoheal.close()
+        if self.context.autoheal is not None:
+            self.context.autoheal.close()
         flying = executor.attempts.in_flight
         if not flying:
             self._exit_after(executor.interrupt(why))

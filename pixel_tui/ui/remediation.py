@@ -1,15 +1,18 @@
 """The dashboard's changing actions: plan from the snapshot on screen, confirm, execute off the UI thread, report.
 
-A mixin of DashboardScreen (it uses the screen's snapshot, control, pipeline and `acting`/`autoheal_text`
+The base of DashboardScreen (it uses the screen's context, snapshot, control and `acting`/`autoheal_text`
 reactives); the effect itself lives in `pixel_tui.remediate`, the dialogs in `pixel_tui.ui.confirm`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import getters, work
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from pixel_tui.model import Event
 from pixel_tui.remediate.audit import person
@@ -24,23 +27,37 @@ from pixel_tui.ui.keys import RemediationRequested
 from pixel_tui.ui.shell import SHELL, shell_target
 
 if TYPE_CHECKING:
-    from pixel_tui.model import Snapshot
-    from pixel_tui.pipeline import Control, Pipeline
+    from pixel_tui.model import Snapshot, Worker
+    from pixel_tui.pipeline import Control
+    from pixel_tui.ui.app import PixelApp
+    from pixel_tui.wiring import ConsoleContext
 
 
-class Remediation:
+@dataclass(frozen=True)
+class Selected:
+    """What the cursor is on, which the detail, log and changing views act on: a container, a worker, or a ghost
+    task (no container)."""
+
+    name: str
+    container_id: str | None
+    worker: Worker | None = None
+
+
+class Remediation(Screen[None]):
     """Keys that change things, for the dashboard."""
 
-    app: Any
+    if TYPE_CHECKING:  # the app that shows this screen (imported for the type only: it imports this module)
+        app = getters.app(PixelApp)
+
+    context: ConsoleContext
     acting: str | None
     autoheal_text: str | None
-    pipeline: Pipeline
     control: Control
     _last_raw: Snapshot | None
-    notify: Any
-    """Screen.notify (the screen provides it)."""
-    selection: Any
-    """DashboardScreen.selection: the container or worker under the cursor."""
+
+    def selection(self) -> Selected | None:
+        """The container or worker under the cursor (the dashboard knows its tables)."""
+        raise NotImplementedError
 
     def action_remediate(self, action_id: str) -> None:
         """A host-wide or bulk action from the dashboard's own keys."""
@@ -60,9 +77,9 @@ class Remediation:
         if action_id == "autoheal.toggle":
             self._toggle_autoheal()
             return
-        executor = self.app.executor
+        executor = self.context.executor
         if executor is None:
-            reason = "the console is read-only" if self.app.read_only else "this console has no remediation backend"
+            reason = "the console is read-only" if self.context.read_only else "this console has no remediation backend"
             self.notify(f"{spec.label}: refused, {reason}", severity="warning")
             return
         if self._last_raw is None:
@@ -97,7 +114,8 @@ class Remediation:
             else:
                 self.notify("cancelled: nothing was changed", title=spec.label, timeout=3)
 
-        title = f"{spec.label}: {plan.steps[0].target.short}" if not plan.bulk else f"{spec.label}: the plan"
+        on = plan.steps[0].target
+        title = f"{spec.label}: {on.short if on else 'host'}" if not plan.bulk else f"{spec.label}: the plan"
         if plan.bulk and plan.prunes:
             self._ask_with_preview(PlanScreen(title, plan, spec.label.split()[0]), then)
         elif plan.bulk:
@@ -111,7 +129,7 @@ class Remediation:
 
         A daemon thread, not a thread worker: Textual's thread workers are joined when the console ends, so
         a stop still waiting out its grace would hold the quit past its bound (pixel_tui/ui/quitting.py)."""
-        executor = self.app.executor
+        executor = self.context.executor
         assert executor is not None
         label = BY_ID[plan.action].label
 
@@ -130,7 +148,7 @@ class Remediation:
     @work(group="remediate", exclusive=False, exit_on_error=False)
     async def _ask_with_preview(self, screen: PlanScreen, then: Callable[[bool | None], None]) -> None:
         """Measure what a prune would free (the engine's disk usage, off the UI thread), then ask."""
-        executor = self.app.executor
+        executor = self.context.executor
         assert executor is not None
         self.acting = "measuring what a prune would free…"
         try:
@@ -142,7 +160,7 @@ class Remediation:
     @work(group="remediate", exclusive=False, exit_on_error=False)
     async def _refuse(self, plan: Plan, step: PlanStep, reason: str) -> None:
         """Record a plan known to fail as refused (off the UI thread: the audit log is fsynced) and say why."""
-        executor = self.app.executor
+        executor = self.context.executor
         assert executor is not None
         outcome = await in_daemon_thread(lambda: executor.refuse(plan, step, actor=person(), reason=reason),
                                          name="pixel-refuse")  # fmt: skip
@@ -151,14 +169,16 @@ class Remediation:
     def _done(self, plan: Plan, outcomes: tuple[Outcome, ...]) -> None:
         label = BY_ID[plan.action].label
         for outcome in outcomes:
-            severity = "information" if outcome.ok else "warning" if outcome.outcome == "refused" else "error"
+            severity: SeverityLevel = (
+                "information" if outcome.ok else "warning" if outcome.outcome == "refused" else "error"
+            )
             self.notify(outcome.sentence(), title=label, severity=severity, timeout=8)
-        self.pipeline.note(outcome_event(outcome, actor="person") for outcome in outcomes)
+        self.context.pipeline.note(outcome_event(outcome, actor="person") for outcome in outcomes)
         self.control.step_now()  # show the result at once, not at the next interval
 
     def _toggle_autoheal(self) -> None:
-        autoheal = self.app.autoheal
-        if autoheal is None or self.app.read_only:
+        autoheal = self.context.autoheal
+        if autoheal is None or self.context.read_only:
             self.notify("autoheal: not possible in this console (read-only or no backend)", severity="warning")
             return
         on = autoheal.toggle()

@@ -17,14 +17,14 @@ from pixel_tui.remediate.shell import NO_CLI, NO_SESSIONS, ShellSessions
 
 if TYPE_CHECKING:
     from pixel_tui.model import Snapshot
-    from pixel_tui.ui.dashboard import Target
+    from pixel_tui.ui.remediation import Selected
 
 SHELL = "container.shell"
 """The catalogue id of the shell."""
 
 
 def shell_target(
-    selection: Target | None, snapshot: Snapshot, backend: ShellSessions | None
+    selection: Selected | None, snapshot: Snapshot, backend: ShellSessions | None
 ) -> tuple[str | None, str | None]:
     """The container id a shell would open in, and None; or None and why no shell can open there."""
     if selection is None:

@@ -13,11 +13,12 @@ from pixel_tui.demo.run import build_demo
 from pixel_tui.demo.world import STUCK_WORKER, container_id
 from pixel_tui.rules.learning import PROPOSED, SWITCHED_ON
 from pixel_tui.settings import Settings
-from pixel_tui.ui.app import build_app
+from pixel_tui.ui.app import PixelApp
 from pixel_tui.ui.confirm import ConfirmScreen
 from pixel_tui.ui.rule_table import RuleTable
 from pixel_tui.ui.rules_screen import RulesScreen
 from pixel_tui.ui.workers import WorkerTable
+from pixel_tui.wiring import wire_console
 from tests.ui.helpers import cell, dashboard, record_notifications, until
 
 RULE = "kill-timed-out-workers-swap"
@@ -25,8 +26,8 @@ RULE = "kill-timed-out-workers-swap"
 
 async def test_the_demo_learns_the_operators_kill_and_heals_the_next_stuck_worker(tmp_path):
     demo = build_demo(Settings(interval=0.1), tmp_path, speed=40.0, past=True)
-    app = build_app(demo.settings, demo.collector, executor=demo.executor, history=demo.history, rules=demo.rules,
-                    autoheal=demo.autoheal)  # fmt: skip
+    app = PixelApp(wire_console(demo.settings, demo.collector, executor=demo.executor, history=demo.history,
+                                rules=demo.rules, autoheal=demo.autoheal))  # fmt: skip
     audit = demo.executor.backends.audit
     try:
         async with app.run_test(size=(120, 35)) as pilot:
@@ -41,7 +42,7 @@ async def test_the_demo_learns_the_operators_kill_and_heals_the_next_stuck_worke
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("y")
             await until(pilot, lambda: any("pixel-tui proposes a rule: " + RULE in m for m in messages), timeout=10)
-            assert any(e.kind == PROPOSED and e.target == RULE for e in app.pipeline.events.recent())
+            assert any(e.kind == PROPOSED and e.target == RULE for e in app.context.events.recent())
             # The rules screen lists it with its evidence; promoted twice, it is enabled.
             await pilot.press("R")
             screen = app.screen
@@ -62,7 +63,7 @@ async def test_the_demo_learns_the_operators_kill_and_heals_the_next_stuck_worke
             await until(pilot, lambda: cell(rules, RULE, "state") == "enabled")
             await pilot.press("escape")
             # Autoheal turns on for it, and kills the next stuck worker the world produces, by that rule.
-            await until(pilot, lambda: any(e.kind == SWITCHED_ON for e in app.pipeline.events.recent()), timeout=10)
+            await until(pilot, lambda: any(e.kind == SWITCHED_ON for e in app.context.events.recent()), timeout=10)
 
             def by_rule() -> list[dict]:
                 return [r for r in audit.read()[0] if r.get("rule") == RULE and r.get("actor") == "autoheal"]
@@ -71,7 +72,7 @@ async def test_the_demo_learns_the_operators_kill_and_heals_the_next_stuck_worke
             (record, *_) = by_rule()
             assert record["step"] == "kill-worker" and record["outcome"] == "ok"
             assert record["target"]["name"] != STUCK_WORKER  # another one: the world's next stuck worker
-            told = [e.message for e in app.pipeline.events.recent()]
+            told = [e.message for e in app.context.events.recent()]
             assert any(f"(rule {RULE})" in m and m.startswith("autoheal: kill-worker") for m in told), told
             assert any(m.startswith("autoheal: ") and "recovered" in m and RULE in m for m in told), told
     finally:
