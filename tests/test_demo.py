@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pixel_tui.demo.run import build_demo
@@ -201,3 +202,13 @@ def test_cycle_17_the_host_learns_the_operators_kill(tmp_path):
     assert methods[14] == "Attempt" and methods[16] == "Miracle"
     assert "Learned" in [methods.get(number) for number in range(17, 24)], methods
     assert not any("proposes" in action for c in demo.history.recent(40) for action in c.actions)
+
+
+def test_with_autoheal_from_the_start_the_built_in_kill_stays_on(tmp_path):
+    """`pixel-tui demo --autoheal`: the built-in policy whole, as before; without it the kill is off (the story)."""
+    on = build_demo(replace(Settings(), autoheal=AutohealSettings(enabled=True)), tmp_path / "on", clock=Clock())
+    off = build_demo(Settings(), tmp_path / "off", clock=Clock())
+    assert on.autoheal.enabled and not off.autoheal.enabled
+    states = {"on": {s.rule.id: s.rule.state.value for s in on.rules.statuses()},
+              "off": {s.rule.id: s.rule.state.value for s in off.rules.statuses()}}  # fmt: skip
+    assert states["on"]["builtin-kill-timed-out"] == "enabled" and states["off"]["builtin-kill-timed-out"] == "off"

@@ -76,7 +76,11 @@ def demo_settings(settings: Settings, speed: float) -> Settings:
         # a cycle after the stuck worker that held it is gone, so the arc ends with every level ok.
         workers=replace(WorkerSettings(), ledger=LEDGER_PATH, lock_file=LOCK_PATH, lock_grace_s=cycle_s),
         history=replace(HistorySettings(), cycle_s=cycle_s),
-        autoheal=replace(AutohealSettings(), disable=DISABLED),
+        # `--autoheal` runs the built-in policy from the start, the kill included (so nothing is left to propose);
+        # without it the kill is off and the operator's own kills become the proposal that heals (cycle 17).
+        autoheal=replace(
+            AutohealSettings(), enabled=settings.autoheal.enabled, disable=() if settings.autoheal.enabled else DISABLED
+        ),
         rules=replace(RulesSettings(), min_support=MIN_SUPPORT),
         source=None,  # the demo's rules are its own: never a rules.toml beside the user's config
     )
