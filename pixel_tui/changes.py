@@ -72,7 +72,8 @@ def _container_events(previous: Snapshot, current: Snapshot) -> list[Event]:
             )
         elif not old.running and container.running:
             events.append(Event(at, "container-started", container.name, f"{container.name} started"))
-        elif (container.restarts or 0) > (old.restarts or 0) or (
+        elif (old.restarts is not None and (container.restarts or 0) > old.restarts) or (
+            # A count or start first read now (an inspect the console held back) is no restart.
             old.started_at and container.started_at and container.started_at > old.started_at
         ):
             events.append(

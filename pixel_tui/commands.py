@@ -34,10 +34,14 @@ if TYPE_CHECKING:
     from pixel_tui.remediate.model import Outcome, Plan
 
 
-def _collector(settings: Settings) -> Collector:  # imported lazily: `locate` needs no docker SDK
-    from pixel_tui.collect import Collector
+DEFERRED_INSPECTS = 250
+"""How many held-back inspects each of the console's collections reads (1 000 containers: whole in 3 more)."""
 
-    return Collector(settings)
+
+def _collector(settings: Settings, defer_batch: int | None = None) -> Collector:
+    from pixel_tui.collect import Collector  # imported lazily: `locate` needs no docker SDK
+
+    return Collector(settings, defer_batch=defer_batch)
 
 
 def locate(paths: Paths, settings: Settings) -> int:
@@ -142,7 +146,9 @@ def console(settings: Settings, paths: Paths) -> int:
 
     # The first collection starts before Textual is imported: at 1 000 containers it waits half a second
     # for dockerd's inspects, and that wait now overlaps the console's start.
-    collector = Prefetched(_collector(settings))
+    # And it inspects only what cannot wait (workers, stopped containers) when there are many: the others'
+    # rows show their details as unknown for a few collections (collect/backlog.py).
+    collector = Prefetched(_collector(settings, defer_batch=DEFERRED_INSPECTS))
     try:
         from pixel_tui.history.recorder import HistoryRecorder
         from pixel_tui.notify.observer import observe

@@ -107,6 +107,9 @@ class Container:
     """How an exited or dead container ended (the list's "Exited (137) ..."), None while it runs or when unknown."""
     oom_killed: bool = False
     """True when the kernel's OOM killer ended it, as its last inspect said (never asked for only this)."""
+    inspected: bool = True
+    """False while its inspect is not read yet (the console reads a crowded engine's in turns): its start,
+    uptime, restarts, memory limit, env timeout and figures are then unknown (None), not zero."""
 
     @property
     def mem_percent(self) -> float | None:

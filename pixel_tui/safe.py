@@ -127,8 +127,9 @@ def _clean_dataclass(value: Any) -> Any:
     # text are judged here, without a call per field; the type of each value decides, never the annotation.
     changes = {}
     kind: type = type(value)
+    fields = getattr(value, "__dict__", None)  # a subscript is cheaper than a getattr (slotted: no __dict__)
     for name in _field_names(kind):
-        old = getattr(value, name)
+        old = fields[name] if fields is not None else getattr(value, name)
         held = type(old)
         if held in _NO_TEXT:
             continue

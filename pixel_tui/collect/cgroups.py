@@ -70,6 +70,8 @@ class CgroupHandle:
         """The memory limit in bytes, None when unlimited (or memory is not accounted)."""
         self._usage: int | None = None
         self._stat: int | None = None
+        self._read: tuple[str | None, str | None] = (None, None)  # the counters' text `_last` was parsed from
+        self._last: CgroupSample | None = None
         try:
             self._cpu = self._open(files.cpu_usage)
             if files.mem_usage is not None and files.mem_stat is not None and files.mem_limit is not None:
@@ -93,13 +95,20 @@ class CgroupHandle:
         containers, 44 ms of a 60 ms collection), and an idle container's page cache does not move.
         """
         cpu = _pread(self._cpu)
-        if self._usage is None or self._stat is None:
-            return _sample(self.files, cpu, None, (None, None), None)
-        usage = _pread(self._usage)
+        usage = None if self._usage is None else _pread(self._usage)
         self._since_stat += 1
-        if usage != self._stat_for or self._since_stat >= STAT_EVERY:
+        stat_due = self._stat is not None and (usage != self._stat_for or self._since_stat >= STAT_EVERY)
+        if not stat_due and cpu == self._read[0] and usage == self._read[1] and self._last is not None:
+            # Nothing moved (an idle container, most of a quiet host): the same reading, nothing parsed again.
+            return self._last
+        if stat_due and self._stat is not None:
             self._inactive, self._stat_for, self._since_stat = _inactive(_pread(self._stat)), usage, 0
-        return _sample(self.files, cpu, int(usage), self._inactive, self.mem_limit)
+        if usage is None:
+            sample = _sample(self.files, cpu, None, (None, None), None)
+        else:
+            sample = _sample(self.files, cpu, int(usage), self._inactive, self.mem_limit)
+        self._read, self._last = (cpu, usage), sample
+        return sample
 
     def close(self) -> None:
         """Close the descriptors."""

@@ -44,10 +44,16 @@ class Collector:
         *,
         clock: Callable[[], datetime] = utcnow,
         parts: CollectorParts | None = None,
+        defer_batch: int | None = None,
     ) -> None:
-        """On this host's real parts, or on `parts` (the demo's simulated world gives its own)."""
+        """On this host's real parts, or on `parts` (the demo's simulated world gives its own).
+
+        `defer_batch` (the console's): a crowded engine's first collection inspects only its workers and its
+        stopped containers, and the others `defer_batch` per collection after (collect/backlog.py).
+        """
         self.settings = settings
         self._clock = clock
+        self._workers = WorkerTracker(settings.workers)
         if parts is None:
             # Before the engine exists: its budget of held-open cgroup files is sized from this limit.
             fd_limit = raise_soft_limit()
@@ -61,6 +67,8 @@ class Collector:
                 request_timeout=request_timeout(settings.interval, settings.docker_host, settings.context),
                 cgroup_root=settings.engine.cgroup_root,
                 proc_root=settings.engine.proc_root,
+                defer_batch=defer_batch,
+                urgent=self._workers.rules.is_worker_named,
             )
             ledger = settings.workers.ledger
             reader = LedgerReader(ledger, max_bytes=settings.workers.ledger_max_bytes) if ledger else None
@@ -71,7 +79,6 @@ class Collector:
         self._engine = parts.engine
         self._ledger = parts.ledger
         self._read_lock = parts.read_lock
-        self._workers = WorkerTracker(settings.workers)
         self._lock = LockJudge(settings.workers)
         self._previous: Snapshot | None = None
 

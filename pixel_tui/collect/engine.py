@@ -21,11 +21,12 @@ from typing import Any
 import docker
 import docker.errors
 
+from pixel_tui.collect.backlog import InspectBacklog, Key, Urgent
 from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import Inspected, exit_code_of, list_health, list_name
+from pixel_tui.collect.listing import Inspected, container_of, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import (
@@ -68,7 +69,11 @@ class DockerEngine:
         clock: Callable[[], float] = time.monotonic,
         cgroup_root: str = CGROUP_ROOT,
         proc_root: str = PROC_ROOT,
+        defer_batch: int | None = None,
+        urgent: Urgent | None = None,
     ) -> None:
+        """`defer_batch`: read the inspects of a crowded engine's running non-`urgent` containers that many per
+        collection, not all in the first (collect/backlog.py); None, all at once."""
         self.endpoint = resolve(url, context)
         """The engine to talk to, and the docker context it came from."""
         self.url = self.endpoint.url
@@ -84,6 +89,8 @@ class DockerEngine:
         self._inspector: SocketInspector | None = None
         self._about: tuple[str | None, str] = (None, "docker")  # the engine's version and product (/version)
         self._inspected: dict[str, Inspected] = {}
+        self.backlog = InspectBacklog(defer_batch, urgent)
+        """The inspects held back for later collections."""
         self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
         self._listed_at = 0.0
         self._listed_with: EngineEvents | None = None  # the stream that has told every change since
@@ -174,6 +181,8 @@ class DockerEngine:
                 changed |= early.vanished  # a container stopped unannounced: list at once
             if early is None or early.vanished:
                 early = self._list(api, changed, early)
+            elif self.backlog.waiting:  # nothing changed: the list stands, the held-back keys with it
+                self._read(api, self.backlog.take(), early.samples)
             containers, env_timeouts, vanished = self._rows(api, now, early.samples)
             # A cgroup gone while the list still says running: stopped since, list at the next collection.
             gone = vanished | early.vanished
@@ -254,6 +263,7 @@ class DockerEngine:
 
     def _forget_all(self) -> None:
         self._inspected.clear()
+        self.backlog.reset()
         self._listed = None
         self.metrics.clear()
 
@@ -275,7 +285,7 @@ class DockerEngine:
             self.metrics.drop(gone)
         clock = self._clock()
         budget = max(1, len(listed) // 20)  # periodic refresh, spread over lists
-        keys: dict[str, tuple[str, str | None]] = {}
+        keys: dict[str, Key] = {}
         for item in listed:
             cid = item["Id"]
             key = (item.get("State", ""), list_health(item.get("Status", "")))
@@ -285,6 +295,13 @@ class DockerEngine:
                 if stale:
                     budget -= 1
                 keys[cid] = key
+        if self.backlog.batch is not None:
+            keys = self.backlog.split(keys, {item["Id"]: item for item in listed}, self._inspected)
+        self._read(api, keys, early)
+
+    def _read(self, api: docker.APIClient, keys: dict[str, Key], early: dict[str, Sample]) -> None:
+        """Inspect `keys` (id -> the list's state and health) and remember what they say."""
+        clock = self._clock()
         for cid, data in self._inspect_all(api, list(keys)).items():
             self._remember(cid, keys[cid], data, clock)
             early.pop(cid, None)  # read before the container changed: not this collection's figure
@@ -295,11 +312,14 @@ class DockerEngine:
         """The containers of the last list with this collection's figures, and those found stopped."""
         listed = self._listed or []
         metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
+        # A container not inspected yet has no pid to find its cgroup by: unmeasured until it is (a remote
+        # engine's stats need none).
         to_measure = [
-            (item["Id"], info.pid if info else None) for item, info in metrics_needed if item.get("State") == "running"
+            (item["Id"], info.pid if info else None)
+            for item, info in metrics_needed
+            if item.get("State") == "running" and (info is not None or not self.local)
         ]
         measured = self.metrics.measure(api, to_measure, early)
-        metrics = measured.readings
         if measured.failures:
             names = {item["Id"]: list_name(item) for item in listed}
             self._cycle_errors.extend(
@@ -309,31 +329,8 @@ class DockerEngine:
         env_timeouts: dict[str, str | None] = {}
         for item, info in metrics_needed:
             cid = item["Id"]
-            cpu, used, limit = metrics.get(cid, (None, None, None))
-            if limit is None and info is not None:
-                limit = info.mem_limit or self._host_memory
-            started = info.started_at if info else None
-            running = item.get("State") == "running"
-            containers.append(
-                Container(
-                    id=cid,
-                    name=list_name(item),
-                    image=item.get("Image", ""),
-                    state=item.get("State", ""),
-                    health=list_health(item.get("Status", "")) or (info.health if info else None),
-                    started_at=started,
-                    # From the start time, not the list: it keeps ticking between two lists.
-                    uptime_s=(now - started).total_seconds() if running and started else None,
-                    restarts=info.restarts if info else None,
-                    cpu_percent=cpu,
-                    mem_used=used,
-                    mem_limit=limit if running else None,
-                    labels=item.get("Labels") or {},
-                    cpu_estimated=cid in measured.estimated,
-                    exit_code=None if running else exit_code_of(item, info),
-                    oom_killed=not running and info is not None and info.oom_killed,
-                )
-            )
+            reading = measured.readings.get(cid, (None, None, None))
+            containers.append(container_of(item, info, reading, now, self._host_memory, cid in measured.estimated))
             env_timeouts[cid] = info.env_timeout if info else None
         containers.sort(key=lambda container: container.name)
         return tuple(containers), env_timeouts, measured.vanished

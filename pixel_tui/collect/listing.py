@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pixel_tui.model import Container
 from pixel_tui.values import parse_time_or_none
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -91,3 +92,39 @@ def exit_code_of(item: dict[str, Any], inspected: Inspected | None) -> int | Non
     if code is None and inspected is not None:
         return inspected.exit_code
     return code
+
+
+def container_of(
+    item: dict[str, Any],
+    info: Inspected | None,
+    reading: tuple[float | None, int | None, int | None],
+    now: datetime,
+    host_memory: int | None,
+    estimated: bool,
+) -> Container:
+    """One row: what the list says, what its cached inspect says (None: not read yet, its fields unknown), and
+    this collection's (CPU %, memory used, memory limit)."""
+    cpu, used, limit = reading
+    if limit is None and info is not None:
+        limit = info.mem_limit or host_memory
+    started = info.started_at if info else None
+    running = item.get("State") == "running"
+    return Container(
+        id=item["Id"],
+        name=list_name(item),
+        image=item.get("Image", ""),
+        state=item.get("State", ""),
+        health=list_health(item.get("Status", "")) or (info.health if info else None),
+        started_at=started,
+        # From the start time, not the list: it keeps ticking between two lists.
+        uptime_s=(now - started).total_seconds() if running and started else None,
+        restarts=info.restarts if info else None,
+        cpu_percent=cpu,
+        mem_used=used,
+        mem_limit=limit if running else None,
+        labels=item.get("Labels") or {},
+        cpu_estimated=estimated,
+        exit_code=None if running else exit_code_of(item, info),
+        oom_killed=not running and info is not None and info.oom_killed,
+        inspected=info is not None,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,7 +40,10 @@ class WorkerRules:
 
     def is_worker(self, container: Container) -> bool:
         """A worker by label, by Compose one-off run of the worker service, or by its whole name."""
-        labels = container.labels
+        return self.is_worker_named(container.name, container.labels)
+
+    def is_worker_named(self, name: str, labels: Mapping[str, str]) -> bool:
+        """`is_worker` from a name and labels alone (the engine's list has both: no inspect needed)."""
         role = labels.get(self.settings.role_label)
         if role is not None:
             # An explicit role label wins over the name: a `pixel.role=logs` container is never a worker.
@@ -49,7 +53,7 @@ class WorkerRules:
             and labels.get("com.docker.compose.oneoff", "").lower() == "true"
         ):
             return True
-        return self._name.fullmatch(container.name) is not None
+        return self._name.fullmatch(name) is not None
 
     @staticmethod
     def project(container: Container) -> str | None:
@@ -123,8 +127,12 @@ class WorkerRules:
         return self.settings.default_timeout_s
 
     def timed_out(self, container: Container, timeout_s: float, now: datetime) -> bool:
-        """Running and older than its timeout: it outlived even its own kill switch."""
-        if not container.running or container.started_at is None:
+        """Running and older than its timeout: it outlived even its own kill switch.
+
+        Never while the container's inspect is not read (`Container.inspected`): its start and its env timeout
+        are unknown then, and an unknown timeout is not a passed one.
+        """
+        if not container.running or container.started_at is None or not container.inspected:
             return False
         return (now - container.started_at).total_seconds() > timeout_s
 
