@@ -341,3 +341,20 @@ def test_a_demotion_that_cannot_be_kept_is_told_and_holds_in_memory(tmp_path):
     assert len(told) == 2 and "not kept across a restart: rules.toml: read-only file system" in told[1]
     (status,) = autoheal.statuses()
     assert status.rule.state is RuleState.SHADOW
+
+
+def test_off_it_evaluates_no_rule_and_a_grace_starts_again_once_it_is_on(tmp_path):
+    rule = {"id": "restart-web", "when": WEB, "do": "container.restart", "grace_s": 30}
+    demo, autoheal, clock = _setup(tmp_path, rule)
+    assert autoheal.toggle() is False  # off
+    snapshot = demo.collector.collect()
+    for _ in range(6):  # a minute while off: nothing evaluated, so no rule counts a hit
+        _heal(autoheal, snapshot, clock)
+    assert autoheal.statuses()[0].hits == 0
+    assert autoheal.toggle() is True
+    _heal(autoheal, snapshot, clock)  # on: the condition's 30 s start now, not a minute ago
+    _heal(autoheal, snapshot, clock)
+    assert not _restarts(demo)
+    for _ in range(3):
+        _heal(autoheal, snapshot, clock)
+    assert len(_restarts(demo)) == 1

@@ -182,10 +182,14 @@ class Autoheal:
             events += [Event(utcnow(), "rule-error", error.rule_id or "?", str(error), Level.WARNING)
                        for error in self.engine.errors]  # fmt: skip
         now = self._clock()
-        evaluation = self.engine.evaluate(snapshot, now)
-        events += self._verdicts(evaluation, now)
         if self.executor.workers.watch.current(snapshot.taken_at):
             self._flights.start("recheck-aborts", self._recheck)
+        if not self.enabled and not len(self.verifier) and not self._flights.running():
+            self.engine.idle(snapshot, now)  # off, nothing to verify: no rule need be evaluated
+            self._previous = set()
+            return tuple(events)
+        evaluation = self.engine.evaluate(snapshot, now)
+        events += self._verdicts(evaluation, now)
         acting = {match.key: match for match in evaluation.acting}
         if not self.enabled or self._seen <= self.settings.startup_cycles:
             self._previous = set(acting)

@@ -99,11 +99,14 @@ class RulesEngine:
     def _opted_out(self, target: Facts) -> bool:
         return target.labels.get(self.settings.autoheal.label, "").strip().lower() == "false"
 
-    def holding(self, snapshot: Snapshot, health_for: dict[str, float] | None = None) -> list[Match]:
+    def holding(
+        self, snapshot: Snapshot, health_for: dict[str, float] | None = None, facts: list[Facts] | None = None
+    ) -> list[Match]:
         """Every live rule (enabled or shadow) and target on which its condition holds, in scope, not opted out."""
         found: list[Match] = []
-        facts = targets(snapshot, swap_margin_percent=self.settings.remediate.swap_margin_percent,
-                        health_for=health_for)  # fmt: skip
+        if facts is None:
+            facts = targets(snapshot, swap_margin_percent=self.settings.remediate.swap_margin_percent,
+                            health_for=health_for)  # fmt: skip
         live = [
             c for rule_id, c in self.compiled.items() if self.states[rule_id] in (RuleState.ENABLED, RuleState.SHADOW)
         ]
@@ -120,10 +123,12 @@ class RulesEngine:
         """One collection: the matches past their grace, the short-circuits, the counters' hits."""
         self._last_now = now
         health_for = self._health.see(snapshot, now)
-        matches = self.holding(snapshot, health_for)
+        facts = targets(snapshot, swap_margin_percent=self.settings.remediate.swap_margin_percent,
+                        health_for=health_for)  # fmt: skip
+        matches = self.holding(snapshot, health_for, facts)
         result = Evaluation(holding={match.key for match in matches})
         self._since = {key: self._since.get(key, now) for key in result.holding}
-        result.short = self.short_circuits(matches, snapshot)
+        result.short = self.short_circuits(matches, snapshot, facts)
         shorted = {short.rule_id for short in result.short}
         by_rule: dict[str, list[Match]] = {}
         for match in matches:
@@ -145,18 +150,26 @@ class RulesEngine:
         since = self._since.get(key)
         return 0.0 if since is None else self._last_now - since
 
-    def _totals(self, snapshot: Snapshot) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for target in targets(snapshot):
-            totals[target.kind] = totals.get(target.kind, 0) + 1
-        return totals
+    def idle(self, snapshot: Snapshot, now: float) -> None:
+        """A collection while autoheal is off and has nothing to verify: no rule is evaluated (at 1 000 containers
+        that is 20 ms a collection), health durations are still followed, and every grace starts again once it
+        is on (a condition seen before it was off may not have held all along)."""
+        self._last_now = now
+        self._health.see(snapshot, now)
+        self._since.clear()
 
-    def short_circuits(self, matches: list[Match], snapshot: Snapshot) -> list[ShortCircuit]:
+    def short_circuits(
+        self, matches: list[Match], snapshot: Snapshot, facts: list[Facts] | None = None
+    ) -> list[ShortCircuit]:
         """The rules among `matches` that match too many targets of their kind at once: they act on none."""
         counts: dict[str, int] = {}
         for match in matches:
             counts[match.rule.rule.id] = counts.get(match.rule.rule.id, 0) + 1
-        totals = self._totals(snapshot)
+        if not counts:
+            return []
+        totals: dict[str, int] = {}
+        for target in targets(snapshot) if facts is None else facts:
+            totals[target.kind] = totals.get(target.kind, 0) + 1
         found = [self._short_circuit(self.compiled[rule_id], count, totals) for rule_id, count in counts.items()]
         return [short for short in found if short is not None]
 
