@@ -45,6 +45,11 @@ class HistorySink(Protocol):
         ...
 
 
+NOT_ACTIONS = ("rule-",)
+"""Kinds of autoheal's events that tell about the rules (a proposal, a demotion, a rule that cannot run), not an
+action on the host: the history's cycles do not list them."""
+
+
 class RecordedHistory(HistorySink, Protocol):
     """The history the console records into and reads back (pixel_tui.history.recorder.HistoryRecorder)."""
 
@@ -198,7 +203,8 @@ class Pipeline:
                 snapshot = replace(snapshot, events=snapshot.events + healed)
                 if self.history is not None:
                     for event in healed:
-                        self.history.add_action(event.message)
+                        if not event.kind.startswith(NOT_ACTIONS):
+                            self.history.add_action(event.message)
         self.events.add(snapshot.events)
         return Step(snapshot, history, self.events.recent())
 

@@ -59,16 +59,19 @@ def wire_console(
     executor: Executor | None = None,
     history: RecordedHistory | None = None,
     rules: RulesBook | None = None,
+    autoheal: Autoheal | None = None,
 ) -> ConsoleContext:
     """The console's parts on `source`: `read_only` folded into the settings, autoheal on the executor (unless
     read-only), the event log, and the pipeline that runs them. An executor built read-write is refused for a
-    read-only console."""
+    read-only console. `autoheal` is one built by the caller (the demo's learns: `rules.learning`), dropped when
+    read-only."""
     if read_only or settings.read_only:
         settings = as_read_only(settings)
     if executor is not None and settings.read_only and not executor.read_only:
         raise ValueError("a read-only console needs a read-only executor")
-    autoheal = None
-    if executor is not None and not settings.read_only:
+    if executor is None or settings.read_only:
+        autoheal = None
+    elif autoheal is None:
         from pixel_tui.remediate.autoheal import Autoheal  # the remediation layer loads only when it can act
 
         autoheal = Autoheal(executor, settings.autoheal, on_demote=rules.shadow if rules is not None else None)

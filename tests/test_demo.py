@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pixel_tui.demo.run import build_demo
 from pixel_tui.model import GHOST, ORPHAN, Level
 from pixel_tui.pipeline import Pipeline
 from pixel_tui.remediate.autoheal import Autoheal
+from pixel_tui.remediate.model import outcome_event
+from pixel_tui.rules.learning import PROPOSED, SWITCHED_ON
 from pixel_tui.settings import AutohealSettings, Settings
 
 CYCLE_S = 12.0
@@ -116,3 +119,96 @@ def test_a_read_only_demo_changes_nothing(tmp_path):
     outcomes = demo.executor.execute(demo.executor.plan("workers.reap", snapshot), actor="tester")
     assert [outcome.outcome for outcome in outcomes] == ["refused"]
     assert demo.collector.collect().timed_out
+
+
+def test_the_world_keeps_producing_stuck_workers(tmp_path):
+    """Five cycles after the last stuck worker is gone another hangs past its timeout; swap is critical again from
+    the next cycle until it is gone."""
+    clock = Clock()
+    demo = build_demo(Settings(), tmp_path, clock=clock)
+    clock.at(14)
+    first = demo.collector.collect()
+    plan = demo.executor.plan("worker.kill", first, first.timed_out[0].container_id)
+    assert demo.executor.execute(plan, actor="tester")[0].ok
+    seen = {}
+    for cycle in range(14, 23):
+        clock.at(cycle, 2.0)
+        snapshot = demo.collector.collect()
+        seen[cycle] = ([w.container for w in snapshot.timed_out], snapshot.levels.swap)
+    assert all(not seen[cycle][0] for cycle in range(14, 19))
+    (name,) = seen[19][0]
+    assert name != "pixel-worker-3f2a9c1d" and name.startswith("pixel-worker-")
+    assert seen[20] == ([name], Level.CRITICAL) and seen[21][1] is Level.CRITICAL
+
+
+def test_the_demo_s_past_is_in_its_audit_log_and_history(tmp_path):
+    """Four kills by hand under swap pressure, written by the executor, each with its cycle and the one after it."""
+    demo = build_demo(Settings(), tmp_path, clock=Clock(), past=True)
+    records, _ = demo.executor.backends.audit.read()
+    assert [(r["actor"], r["action"], r["step"], r["outcome"]) for r in records] == [
+        ("ops@pixel-vps-01", "worker.kill", "kill-worker", "ok")
+    ] * 4
+    assert all(r["context"]["host"]["levels"]["swap"] == "critical" for r in records), records[0]["context"]
+    cycles = demo.history.recent(20)
+    assert [c.cycle for c in cycles] == list(range(1, 14))
+    assert [c.method for c in cycles[:8]] == ["Attempt", "Miracle"] * 4
+    assert {s.rule.id: s.rule.state.value for s in demo.rules.statuses()}["builtin-kill-timed-out"] == "off"
+    assert not [s for s in demo.rules.statuses() if s.rule.state.value == "proposed"]  # four: one short
+
+
+def test_cycle_17_the_host_learns_the_operators_kill(tmp_path):
+    """The fifth kill by hand makes the proposal; promoted twice, autoheal turns on and kills the next stuck worker
+    by that rule, the verdict is recovered, and the history's methods read like the report."""
+    clock = Clock()
+    start = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: start + timedelta(seconds=clock()), past=True)
+    pipeline = Pipeline(demo.collector, history=demo.history, healer=demo.autoheal)
+    told = []
+
+    def step(cycle: int, second: float) -> None:
+        clock.at(cycle, second)
+        told.extend(pipeline.step().snapshot.events)
+        demo.autoheal.wait(10)
+
+    step(14, 1.0)
+    snapshot = demo.collector.collect()
+    plan = demo.executor.plan("worker.kill", snapshot, snapshot.timed_out[0].container_id)
+    pipeline.note([outcome_event(demo.executor.execute(plan, actor="ops@pixel-vps-01")[0], actor="ops@pixel-vps-01")])
+    step(14, 3.0)
+    (proposal,) = [e for e in told if e.kind == PROPOSED]
+    (rule,) = [s.rule for s in demo.rules.statuses() if s.rule.state.value == "proposed"]
+    assert (rule.when, rule.do) == ("kind == 'worker' and timed_out and host.swap.level >= critical", "worker.kill")
+    assert proposal.message.startswith(
+        "pixel-tui proposes a rule: kill-timed-out-workers-swap: you killed timed-out workers 5 times in 2 days, "
+        "all of them with swap critical; 4 of 4 recovered within 1 cycle"
+    )
+    assert demo.rules.promote("kill-timed-out-workers-swap").endswith("promote again to enable)")
+    assert "shadow -> enabled" in demo.rules.promote("kill-timed-out-workers-swap")
+    assert not demo.autoheal.enabled
+    step(14, 5.0)
+    assert demo.autoheal.enabled and any(e.kind == SWITCHED_ON for e in told)
+    for cycle in range(14, 24):
+        for second in (7.0, 10.0) if cycle == 14 else (1.0, 5.0, 9.0):
+            step(cycle, second)
+    records, _ = demo.executor.backends.audit.read()
+    (learned, *_) = [r for r in records if r.get("rule") == "kill-timed-out-workers-swap"]
+    assert learned["actor"] == "autoheal" and learned["step"] == "kill-worker" and learned["outcome"] == "ok"
+    assert learned["verdict"] == "recovered" and learned["target"]["name"] != "pixel-worker-3f2a9c1d"
+    messages = [e.message for e in told]
+    assert any(m.startswith("autoheal: kill-worker ") and m.endswith("(rule kill-timed-out-workers-swap)")
+               for m in messages)  # fmt: skip
+    assert any("recovered" in m and "rule kill-timed-out-workers-swap" in m for m in messages)
+    methods = {c.cycle: c.method for c in demo.history.recent(40)}
+    assert methods[14] == "Attempt" and methods[16] == "Miracle"
+    assert "Learned" in [methods.get(number) for number in range(17, 24)], methods
+    assert not any("proposes" in action for c in demo.history.recent(40) for action in c.actions)
+
+
+def test_with_autoheal_from_the_start_the_built_in_kill_stays_on(tmp_path):
+    """`pixel-tui demo --autoheal`: the built-in policy whole, as before; without it the kill is off (the story)."""
+    on = build_demo(replace(Settings(), autoheal=AutohealSettings(enabled=True)), tmp_path / "on", clock=Clock())
+    off = build_demo(Settings(), tmp_path / "off", clock=Clock())
+    assert on.autoheal.enabled and not off.autoheal.enabled
+    states = {"on": {s.rule.id: s.rule.state.value for s in on.rules.statuses()},
+              "off": {s.rule.id: s.rule.state.value for s in off.rules.statuses()}}  # fmt: skip
+    assert states["on"]["builtin-kill-timed-out"] == "enabled" and states["off"]["builtin-kill-timed-out"] == "off"

@@ -11,6 +11,10 @@ own partial attempt, still critical). From cycle 16 on, each cycle's swap is dec
 begins: after a cycle in which memory pressure was relieved (memory below 60 %), 2.9 %, then 0 %;
 otherwise critical, creeping back up. Cycles last `cycle_s` seconds of the clock given (`--speed`
 divides it).
+
+The world keeps producing stuck workers, as the report's host did: `SPAWN_AFTER` cycles after the last one
+is gone, another worker hangs past its timeout, holding memory, and swap is critical again from the next
+cycle until it is gone (cycle 17 of the report: the host, having learned, kills it by itself).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ SWAP_TOTAL = 8 * GiB
 OTHER_MEMORY = int(3.22 * GiB)
 """Memory the host uses outside the containers (kernel, page cache it cannot drop, sshd, ...)."""
 WORKER_IMAGE = "ghcr.io/pixel/worker:2.3.0"
+SPAWN_AFTER = 5
+"""Cycles without a stuck worker before the world produces the next one."""
 WORKER_LABELS = {"com.docker.compose.service": "worker", "com.docker.compose.oneoff": "True"}
 
 
@@ -132,6 +138,12 @@ class World:
         self._relieved_in: int | None = None
         self._caches_dropped_until = 0.0
         self._swap_cycled = False
+        self._calm_since: int | None = None
+        """The cycle from which no stuck worker runs (None while one does)."""
+        self._relapsed_in: int | None = None
+        """The cycle in which the latest stuck worker appeared (swap is critical after it until relief)."""
+        self.stuck: set[str] = {container_id(STUCK_WORKER)}
+        """The ids of the stuck workers produced so far, the first one included."""
 
     # --- time ---------------------------------------------------------------------------------------
 
@@ -150,6 +162,7 @@ class World:
         """Copies of the containers, the ledger's tasks and the lock, as of now."""
         with self._lock:
             self._note_relief()
+            self._maybe_spawn()
             return copy.deepcopy(list(self.containers.values())), copy.deepcopy(self.tasks), copy.deepcopy(self.lock)
 
     def memory_used(self) -> int:
@@ -166,15 +179,21 @@ class World:
         """Swap used %, decided once per cycle when the cycle begins."""
         with self._lock:
             self._note_relief()
-            cycle = self.cycle
-            for number in range(FIRST_CYCLE, cycle + 1):
-                if number not in self._swap:
-                    self._swap[number] = self._swap_of(number)
-            return 0.0 if self._swap_cycled else self._swap[cycle]
+            return 0.0 if self._swap_cycled else self._decide_swap()
+
+    def _decide_swap(self) -> float:
+        """The swap % of every cycle up to now, each decided once; the current one's."""
+        cycle = self.cycle
+        for number in range(FIRST_CYCLE, cycle + 1):
+            if number not in self._swap:
+                self._swap[number] = self._swap_of(number)
+        return self._swap[cycle]
 
     def _swap_of(self, cycle: int) -> float:
         if cycle in ARC:
             return ARC[cycle]
+        if self._relapsed_in is not None and self._relapsed_in < cycle and self._relieved_in is None:
+            return RELAPSE[min(cycle - self._relapsed_in - 1, len(RELAPSE) - 1)]
         relieved = self._relieved_in
         if relieved is not None and relieved < cycle:
             step = cycle - max(relieved, FIRST_CYCLE + 1) - 1
@@ -184,6 +203,36 @@ class World:
     def _note_relief(self) -> None:
         if self._relieved_in is None and self.memory_percent() < RELIEVED_BELOW:
             self._relieved_in = self.cycle
+
+    def _maybe_spawn(self) -> None:
+        """Another worker stuck past its timeout, `SPAWN_AFTER` cycles after the last one stopped running."""
+        cycle = self.cycle
+        if any(c.running for cid, c in self.containers.items() if cid in self.stuck):
+            self._calm_since = None
+            return
+        if self._calm_since is None:
+            self._calm_since = cycle
+        if cycle - self._calm_since < SPAWN_AFTER:
+            return
+        self._decide_swap()  # the cycle under way keeps the swap it began with
+        self.hang_worker(f"stuck-{len(self.stuck)}")
+        self._relieved_in, self._relapsed_in, self._calm_since = None, cycle, None
+
+    def hang_worker(self, seed: str) -> SimContainer:
+        """A new worker stuck past its timeout on a running task of its own (`seed` makes its fixed ids)."""
+        with self._lock:
+            now = self._wall()
+            digest = hashlib.sha256(seed.encode()).hexdigest()
+            task_id = f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+            worker = _stuck_worker(f"pixel-worker-{task_id[:8]}", task_id, now)
+            self.containers[worker.id] = worker
+            self.stuck.add(worker.id)
+            began = now - timedelta(minutes=48)
+            self.tasks.append({"id": task_id, "type": "code", "status": "running", "createdAt": _iso(began),
+                               "startedAt": _iso(began), "completedAt": None, "workerId": worker.id[:12],
+                               "exitCode": None, "error": None})  # fmt: skip
+            self.ledger_version += 1
+            return copy.deepcopy(worker)
 
     def swap_traffic(self) -> float:
         """Pages swapped in and out per second: heavy under pressure, a trickle once relieved."""
@@ -210,7 +259,7 @@ class World:
             container = self._get(cid)
             container.state, container.health = "exited", None
             container.exit_code, container.finished_at = 143, self._wall()  # SIGTERM: docker stop
-            if container.name == STUCK_WORKER:
+            if cid in self.stuck:
                 container.log += ("timeout: sending signal TERM to command 'node' (the kill switch, far too late)",)
 
     def start(self, cid: str) -> None:
@@ -298,12 +347,7 @@ def _containers(now: datetime) -> list[SimContainer]:
                                     '{"database": "failing", "error": "database is locked"}'), failing_streak=7),
         SimContainer("pixel-prometheus", "prom/prometheus:v2.54.1", "running", ago(days=13, hours=7), 780 * MiB,
                      2 * GiB, 2.9, command="/bin/prometheus"),
-        SimContainer(STUCK_WORKER, WORKER_IMAGE, "running", ago(minutes=48), int(3.6 * GiB), 4 * GiB, 12.4, None, 0,
-                     {**WORKER_LABELS, "pixel.task": STUCK_TASK},
-                     (f"TASK_ID={STUCK_TASK}", "WORKER_TIMEOUT_SECONDS=2700", "OPENAI_API_KEY=sk-demo"),
-                     "timeout 2700 node dist/worker.js",
-                     ("worker: task 3f2a9c1d started", "worker: running tests ...",
-                      "? Overwrite existing snapshot? (y/N)", "(waiting for input)")),
+        _stuck_worker(STUCK_WORKER, STUCK_TASK, now),
         SimContainer(ORPHAN_WORKER, WORKER_IMAGE, "running", ago(minutes=23), int(2.2 * GiB), 4 * GiB, 0.4, None, 0,
                      {**WORKER_LABELS, "pixel.task": ORPHAN_TASK}, (f"TASK_ID={ORPHAN_TASK}",),
                      "timeout 2700 node dist/worker.js",
@@ -316,6 +360,16 @@ def _containers(now: datetime) -> list[SimContainer]:
         SimContainer(DONE_WORKER, WORKER_IMAGE, "exited", ago(hours=2), 0, 0, 0.0, None, 0, dict(WORKER_LABELS),
                      exit_code=0, finished_at=ago(hours=1, minutes=21), restart_policy="no"),
     ]  # fmt: skip
+
+
+def _stuck_worker(name: str, task_id: str, now: datetime) -> SimContainer:
+    """A worker 48 minutes into a task with a 45-minute timeout, waiting for an answer nobody will type."""
+    return SimContainer(name, WORKER_IMAGE, "running", now - timedelta(minutes=48), int(3.6 * GiB), 4 * GiB, 12.4,
+                        None, 0, {**WORKER_LABELS, "pixel.task": task_id},
+                        (f"TASK_ID={task_id}", "WORKER_TIMEOUT_SECONDS=2700", "OPENAI_API_KEY=sk-demo"),
+                        "timeout 2700 node dist/worker.js",
+                        (f"worker: task {task_id[:8]} started", "worker: running tests ...",
+                         "? Overwrite existing snapshot? (y/N)", "(waiting for input)"))  # fmt: skip
 
 
 def _tasks(now: datetime, containers: dict[str, SimContainer]) -> list[dict]:

@@ -5,6 +5,7 @@ writes each closed cycle to the store. When the store cannot be written (locked,
 disk) the closed cycles wait in memory, up to `PENDING_LIMIT`, and are written, in order and with
 their numbers then allocated, once the store works again; meanwhile `status` says
 `history unavailable: <why>` for the status line. Nothing here raises into the collection loop.
+Each closed cycle gets its method in the operator's words (`history.methods`: Crisis, Attempt, Miracle, Learned).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from pixel_tui.history.aggregate import CycleAggregator, boot_clock
+from pixel_tui.history.methods import method_of
 from pixel_tui.history.model import Cycle
 from pixel_tui.history.store import HistoryStore, HistoryUnavailable
-from pixel_tui.model import Snapshot
+from pixel_tui.model import Level, Snapshot
 from pixel_tui.settings import HistorySettings
 
 PENDING_LIMIT = 1440
@@ -51,11 +54,14 @@ class HistoryRecorder:
         self._notices: list[str] = []
         self._status: str | None = None
         self._lock = threading.Lock()
+        self._previous_level: Level | None = None
+        """The level of the cycle closed before (read from the store for the first: `_previous_read`)."""
+        self._previous_read = False
 
     def record(self, snapshot: Snapshot) -> Cycle | None:
         """Aggregate one snapshot; the cycle it closed (numbered once written, else `cycle` None), or None."""
         closed = self._aggregator.add(snapshot)
-        return None if closed is None else self._write(closed)
+        return None if closed is None else self._write(self._method(closed))
 
     def add_action(self, text: str) -> None:
         """Note an action taken now, e.g. `worker.kill pixel-worker-3f2a9c1d ok`, in the open cycle."""
@@ -64,7 +70,7 @@ class HistoryRecorder:
     def flush(self) -> Cycle | None:
         """Close and write the open cycle at its last sample (the console is quitting)."""
         closed = self._aggregator.flush()
-        return None if closed is None else self._write(closed)
+        return None if closed is None else self._write(self._method(closed))
 
     @property
     def status(self) -> str | None:
@@ -117,6 +123,18 @@ class HistoryRecorder:
         """Write the open cycle and release the store."""
         self.flush()
         self.store.close()
+
+    def _method(self, closed: Cycle) -> Cycle:
+        """`closed` with its method in the report's words, read against the cycle before it."""
+        if not self._previous_read:
+            self._previous_read = True
+            try:
+                stored = self.store.recent(1)
+            except HistoryUnavailable:
+                stored = []
+            self._previous_level = stored[-1].level if stored else None
+        previous, self._previous_level = self._previous_level, closed.level
+        return replace(closed, method=closed.method or method_of(closed, previous))
 
     def _write(self, closed: Cycle) -> Cycle:
         """Write what waits, oldest first, then `closed`; `closed` numbered if it was written."""

@@ -31,7 +31,7 @@ from pixel_tui.ui.gauges import HostGauges
 from pixel_tui.ui.history import HistoryPane
 from pixel_tui.ui.keys import DASHBOARD_BINDINGS, READ_ONLY_EXPLAINED, ReadOnlyGuard
 from pixel_tui.ui.logs import LogScreen
-from pixel_tui.ui.remediation import Remediation, Selected, autoheal_words
+from pixel_tui.ui.remediation import Remediation, Selected, autoheal_words, tell_learning
 from pixel_tui.ui.status import StatusBar, clock
 from pixel_tui.ui.workers import WorkerTable
 from pixel_tui.wiring import ConsoleContext
@@ -149,6 +149,7 @@ class DashboardScreen(ReadOnlyGuard, Remediation):
         if self.paused and not forced:
             return
         self._receive(step.snapshot)
+        tell_learning(self.app, step.snapshot.events)
         self.events = step.events
         self.history_status = step.history
         self._check_history()

@@ -6,19 +6,21 @@ reactives); the effect itself lives in `pixel_tui.remediate`, the dialogs in `pi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import getters, work
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from pixel_tui.model import Event
 from pixel_tui.remediate.audit import person
 from pixel_tui.remediate.autoheal import AutohealState
 from pixel_tui.remediate.catalogue import BY_ID, READ_ONLY_REASON
 from pixel_tui.remediate.model import Outcome, Plan, outcome_event
 from pixel_tui.remediate.model import Step as PlanStep
+from pixel_tui.rules.learning import TOLD
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.confirm import ConfirmScreen, PlanScreen
 from pixel_tui.ui.keys import RemediationRequested
@@ -182,6 +184,14 @@ class Remediation(Screen[None]):
         on = autoheal.toggle()
         self.autoheal_text = autoheal_words(autoheal.state)
         self.notify(f"autoheal {'on' if on else 'off'}", title="autoheal", timeout=3)
+
+
+def tell_learning(app: Any, events: Iterable[Event]) -> None:
+    """A new proposal, and autoheal turned on for a promoted rule, as notifications too: the events pane alone
+    would let them scroll by."""
+    for event in events:
+        if event.kind in TOLD:
+            app.notify(event.message, title=TOLD[event.kind], timeout=10, markup=False)
 
 
 def autoheal_words(state: AutohealState) -> str:
