@@ -153,7 +153,8 @@ def console(settings: Settings, paths: Paths) -> int:
         from pixel_tui.history.recorder import HistoryRecorder
         from pixel_tui.notify.observer import observe
         from pixel_tui.remediate.real import real_executor
-        from pixel_tui.rules.command import book_for
+        from pixel_tui.rules.command import book_for, stored_cycles
+        from pixel_tui.rules.learning import LearningAutoheal
         from pixel_tui.ui.app import run_console
         from pixel_tui.wiring import wire_console
 
@@ -164,8 +165,13 @@ def console(settings: Settings, paths: Paths) -> int:
         try:
             config = Path(settings.source) if settings.source else paths.config_file
             rules = book_for(paths, settings, config)  # the rules screen's book: rules.toml beside the config
+            # Autoheal that mines proposals after a person's actions and acts on a rule promoted on the rules
+            # screen from the next collection (rules.learning); none when read-only.
+            autoheal = None if settings.read_only else LearningAutoheal(
+                executor, settings, rules, lambda: stored_cycles(paths, settings), config=config,
+                on_demote=rules.shadow)  # fmt: skip
             context = wire_console(settings, notices.watch(collector), paths=paths, executor=executor,
-                                   history=recorder, rules=rules)  # fmt: skip
+                                   history=recorder, rules=rules, autoheal=autoheal)  # fmt: skip
             return run_console(context)
         finally:
             notices.close(settings.notify.timeout_s)

@@ -212,3 +212,27 @@ def test_with_autoheal_from_the_start_the_built_in_kill_stays_on(tmp_path):
     states = {"on": {s.rule.id: s.rule.state.value for s in on.rules.statuses()},
               "off": {s.rule.id: s.rule.state.value for s in off.rules.statuses()}}  # fmt: skip
     assert states["on"]["builtin-kill-timed-out"] == "enabled" and states["off"]["builtin-kill-timed-out"] == "off"
+
+
+def test_a_log_grown_by_another_process_is_mined_within_the_mining_period_not_each_collection(tmp_path):
+    """Mining reads the whole audit log and history: after a person's action in this console at once, otherwise
+    (autoheal's own lines, `pixel-tui act` in another shell) once per MINE_EVERY_S."""
+    from pixel_tui.remediate.executor import Executor
+    from pixel_tui.rules.learning import MINE_EVERY_S
+
+    clock = Clock()
+    start = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    demo = build_demo(Settings(), tmp_path, clock=clock, wall=lambda: start + timedelta(seconds=clock()), past=True)
+    pipeline = Pipeline(demo.collector, history=demo.history, healer=demo.autoheal)
+    clock.at(14, 1.0)
+    pipeline.step()
+    elsewhere = Executor(demo.executor.settings, demo.executor.backends, read_only=False, clock=demo.executor._clock)
+    snapshot = demo.collector.collect()
+    plan = elsewhere.plan("worker.kill", snapshot, snapshot.timed_out[0].container_id)
+    assert elsewhere.execute(plan, actor="ops@other-shell")[0].outcome == "ok"  # the fifth kill, not told here
+    clock.at(14, 3.0)
+    assert not [e for e in pipeline.step().snapshot.events if e.kind == PROPOSED]
+    assert not [s for s in demo.rules.statuses() if s.rule.state.value == "proposed"]
+    clock.now += MINE_EVERY_S
+    proposed = [e for e in pipeline.step().snapshot.events if e.kind == PROPOSED]
+    assert [e.target for e in proposed] == ["kill-timed-out-workers-swap"]

@@ -57,7 +57,7 @@ def book_for(paths: Paths, settings: Settings, config: Path, clock: Callable[[],
                      config=config, clock=clock)  # fmt: skip
 
 
-def _history(paths: Paths, settings: Settings) -> list[Any]:
+def stored_cycles(paths: Paths, settings: Settings) -> list[Any]:
     """The stored cycles, oldest first; none when there is no store yet (listing never creates one)."""
     from pixel_tui.history.store import HistoryStore
 
@@ -163,7 +163,9 @@ def run_rules(paths: Paths, settings: Settings, config: Path, command: str, rule
         if command == "test":
             assert rule_id is not None
             rule = book.rule(rule_id)
-            result = replay(rule, _history(paths, settings), AuditLog(paths.audit_log).read()[0], settings.thresholds)
+            result = replay(
+                rule, stored_cycles(paths, settings), AuditLog(paths.audit_log).read()[0], settings.thresholds
+            )
             stdout.write((dumps(replay_json(result)) if as_json else printable_lines(render(result))) + "\n")
             return EXIT_DONE
         if command == "propose":
@@ -171,7 +173,7 @@ def run_rules(paths: Paths, settings: Settings, config: Path, command: str, rule
 
             notices = observe(settings, headless=True)  # each new proposal is a notice, sent before it exits
             try:
-                found = book.propose(_history(paths, settings), settings.thresholds)
+                found = book.propose(stored_cycles(paths, settings), settings.thresholds)
             finally:
                 notices.close(delivery_bound(settings.notify))
             if as_json:

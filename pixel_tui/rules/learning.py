@@ -22,6 +22,7 @@ from typing import Any
 from pixel_tui.model import Event, Level, Snapshot, utcnow
 from pixel_tui.remediate.autoheal import Autoheal
 from pixel_tui.remediate.executor import Executor
+from pixel_tui.remediate.model import AUTOHEAL
 from pixel_tui.rules.book import FileRulesBook, Refused
 from pixel_tui.rules.engine import Match, RulesEngine
 from pixel_tui.rules.model import BUILTIN, Rule, RuleState
@@ -36,6 +37,9 @@ TOLD = {PROPOSED: "new proposal", SWITCHED_ON: "autoheal"}
 """The kinds the console also shows as notifications, with their title."""
 PROPOSAL_WORDS = "pixel-tui proposes a rule"
 """How a proposal's event begins."""
+MINE_EVERY_S = 600.0
+"""Seconds between two minings for a log that grew by autoheal's own lines or another process's: mining reads the
+whole audit log and history, so it runs at once only after a person's action in this console."""
 
 
 def learned(rule: Rule) -> bool:
@@ -67,6 +71,14 @@ class LearningAutoheal(Autoheal):
         self._rules_seen = self._stamp(book.path)
         self._audit_seen = self._stamp(executor.backends.audit.path)
         super().__init__(executor, settings.autoheal, rules=load_rules(settings, config=config), **options)
+        self._person_acted = False
+        self._mined_at = self._clock()
+        executor.listen(self._note_person)
+
+    def _note_person(self, plan: Any, outcome: Any, actor: str) -> None:
+        """Told each outcome recorded in this process: a person's is worth mining at the next collection."""
+        if actor != AUTOHEAL:
+            self._person_acted = True
 
     def heal(self, snapshot: Snapshot) -> tuple[Event, ...]:
         """Mine if a person acted, re-read the rules if they changed, then run them as autoheal does."""
@@ -85,7 +97,10 @@ class LearningAutoheal(Autoheal):
         stamp = self._stamp(self.executor.backends.audit.path)
         if stamp == self._audit_seen or self.executor.read_only:
             return []
-        self._audit_seen = stamp
+        now = self._clock()
+        if not self._person_acted and now - self._mined_at < MINE_EVERY_S:
+            return []  # grown by autoheal's own lines or another process: mined within MINE_EVERY_S
+        self._audit_seen, self._person_acted, self._mined_at = stamp, False, now
         try:
             found = self.book.propose(self.cycles(), self._settings.thresholds)
         except (Refused, OSError) as error:
