@@ -358,3 +358,14 @@ def test_off_it_evaluates_no_rule_and_a_grace_starts_again_once_it_is_on(tmp_pat
     for _ in range(3):
         _heal(autoheal, snapshot, clock)
     assert len(_restarts(demo)) == 1
+
+
+def test_a_rule_never_restarts_a_worker_container_a_worker_is_killed_and_its_task_ended(tmp_path):
+    restart = {"id": "restart-worker", "when": "kind == 'container' and name == 'pixel-worker-3f2a9c1d'",
+               "do": "container.restart"}  # fmt: skip
+    demo, autoheal, clock = _setup(tmp_path, restart)
+    snapshot = demo.collector.collect()
+    assert any(c.name == "pixel-worker-3f2a9c1d" and c.running for c in snapshot.containers)
+    for _ in range(3):
+        _heal(autoheal, snapshot, clock)
+    assert not _restarts(demo) and not _audit(demo)

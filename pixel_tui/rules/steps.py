@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pixel_tui import format as fmt
 from pixel_tui.model import GHOST, ORPHAN, Container, LockState, Snapshot, Worker
-from pixel_tui.remediate.model import Plan, Step, Target
-from pixel_tui.remediate.plans import host_context, kill_step, phantom_steps, prune_steps, relieve_step, swap_step
+from pixel_tui.remediate.model import Plan, Step
+from pixel_tui.remediate.plans import (
+    container_step,
+    host_context,
+    kill_step,
+    phantom_steps,
+    prune_steps,
+    relieve_step,
+    swap_step,
+)
 from pixel_tui.rules.facts import Facts
 
 
@@ -29,22 +38,16 @@ def _steps(do: str, target: Facts, snapshot: Snapshot, is_worker: Callable[[Any]
     if do == "worker.kill" and isinstance(subject, Worker) and subject.container_id:
         return [kill_step(subject)]
     if do == "container.restart" and isinstance(subject, Container):
-        shown = Target("container", subject.id, subject.name)
+        if is_worker(subject):
+            # A worker's restart runs its task's entrypoint again in the middle of the task: the orchestrator's
+            # work is killed, never healed. A stuck worker is `worker.kill`'s, which ends its task in the ledger.
+            return []
         health = target.fields.get("health_for_s")
         if subject.health and health is not None:
             why = f"{subject.health} for {fmt.duration(health)}"
         else:
             why = f"{subject.state}, {subject.health or 'no health check'}"
-        return [
-            Step(
-                "restart",
-                shown,
-                f"restart {shown.short}",
-                why,
-                expect={"state": subject.state},
-                context={"health": subject.health, "restarts": subject.restarts},
-            )  # fmt: skip
-        ]
+        return [replace(container_step(do, subject, None), why=why)]
     if do == "workers.resolve_phantoms":
         ops = {GHOST: "abort-ghost", ORPHAN: "remove-orphan", "lock": "clear-lock"}
         op = ops.get(target.kind)
