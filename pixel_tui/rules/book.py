@@ -31,7 +31,7 @@ from pixel_tui.rules.evidence import History, manual_actions, table
 from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RulesBook, RuleState, RuleStatus
 from pixel_tui.rules.proposals import mine
 from pixel_tui.rules.verdict import NOT_RECOVERED, RECOVERED
-from pixel_tui.values import BadValue, parse_time
+from pixel_tui.values import parse_time_or_none
 
 SHADOW_OUTCOME = "shadow"
 """The `outcome` of a shadow rule's "would have acted" audit line."""
@@ -39,8 +39,10 @@ VERDICT = "verdict"
 """The `phase` of a verdict audit line."""
 
 
-class Refused(Exception):
-    """A change the book will not make (unknown id, read-only, a move the ladder does not have); says why."""
+class Refused(ValueError):
+    """A change the book will not make (unknown id, read-only, a move the ladder does not have); says why.
+
+    A ValueError: the rules screen shows a book's ValueError as a refusal (it was lost there before)."""
 
 
 class FileRulesBook(RulesBook):
@@ -110,7 +112,7 @@ class FileRulesBook(RulesBook):
         for record in records:
             target = table(record.get("target"))
             name = str(target.get("name") or "host")
-            when = _time(record)
+            when = parse_time_or_none(record.get("time"))
             at = f" at {when:%Y-%m-%d %H:%M}" if when else ""
             verdict = record.get("verdict")
             if record.get("phase") != VERDICT and record.get("outcome") == SHADOW_OUTCOME:
@@ -228,13 +230,6 @@ class FileRulesBook(RulesBook):
         if all(other.id != rule.id for other in held.rules):
             rules.append(changed)
         rules_file.write(self.path, rules, held.rejected, config=self.config)
-
-
-def _time(record: Mapping[str, Any]) -> datetime | None:
-    try:
-        return parse_time(record.get("time"))
-    except BadValue:
-        return None
 
 
 __all__ = ["BUILTIN", "FileRulesBook", "Refused"]

@@ -265,3 +265,20 @@ async def test_the_title_says_whether_rules_act_now() -> None:
     async with app.run_test(size=(120, 35)) as pilot:
         screen = await open_rules(pilot)
         assert str(screen.query_one("#rules-title", Label).content).endswith("read-only: no rule acts")
+
+
+async def test_the_real_book_s_refusal_is_shown_too(tmp_path) -> None:
+    """The console's book (rules.toml) refuses with its own exception: the screen says why as for any book."""
+    from pixel_tui.rules.book import FileRulesBook
+    from pixel_tui.rules.sources import builtin_rules
+    from pixel_tui.settings import Settings
+
+    base, _ = builtin_rules(Settings())
+    rules = FileRulesBook(tmp_path / "rules.toml", base=base, disabled=("builtin-cycle-swap",))
+    app, _ = make_app(rules=rules)
+    async with app.run_test(size=(120, 35)) as pilot:
+        messages = record_notifications(app)
+        screen = await open_rules(pilot)
+        await select(pilot, screen, "builtin-cycle-swap")
+        await pilot.press("d", "y")
+        await until(pilot, lambda: any("builtin-cycle-swap is off already" in message for message in messages))
