@@ -66,7 +66,7 @@ class AutohealState:
     """Targets it gave up on: `<rule>@<target>` key -> name."""
 
 
-def _trusted_reader() -> Callable[..., Callable[..., None] | None]:
+def trusted_reader() -> Callable[..., Callable[..., None] | None]:
     """As root, a rules.toml is believed only through steps no other user can write (as the config is)."""
     return lambda path: (lambda info: trust.check_read(path, info)) if trust.enforcing() else None
 
@@ -100,7 +100,7 @@ class Autoheal:
         """The target each action's key acts on (its container, task or lock), while it may be in flight."""
         self._told: dict[str, set[str]] = {"short": set(), "shadow": set(), "hands-off": set(), "cap": set()}
         config = dataclasses.replace(executor.settings, autoheal=settings)
-        self.ruleset = rules if rules is not None else load_rules(config, verify=_trusted_reader())
+        self.ruleset = rules if rules is not None else load_rules(config, verify=trusted_reader())
         self.engine = RulesEngine(self.ruleset, config)
         """The rules compiled, their place on the ladder and their counters."""
         self.verifier = Verifier(settings.verify_cycles)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel_tui.model import Event, Level, Snapshot, utcnow
-from pixel_tui.remediate.autoheal import Autoheal
+from pixel_tui.remediate.autoheal import Autoheal, trusted_reader
 from pixel_tui.remediate.executor import Executor
 from pixel_tui.remediate.model import AUTOHEAL
 from pixel_tui.rules.book import FileRulesBook, Refused
@@ -70,7 +70,8 @@ class LearningAutoheal(Autoheal):
         self._settings = settings
         self._rules_seen = self._stamp(book.path)
         self._audit_seen = self._stamp(executor.backends.audit.path)
-        super().__init__(executor, settings.autoheal, rules=load_rules(settings, config=config), **options)
+        rules = load_rules(settings, config=config, verify=trusted_reader())  # root believes no one else's file
+        super().__init__(executor, settings.autoheal, rules=rules, **options)
         self._person_acted = False
         self._mined_at = self._clock()
         executor.listen(self._note_person)
@@ -94,13 +95,16 @@ class LearningAutoheal(Autoheal):
         return (info.st_mtime_ns, info.st_size)
 
     def _mine(self) -> list[Event]:
-        stamp = self._stamp(self.executor.backends.audit.path)
-        if stamp == self._audit_seen or self.executor.read_only:
+        if self.executor.read_only:
             return []
         now = self._clock()
         if not self._person_acted and now - self._mined_at < MINE_EVERY_S:
             return []  # grown by autoheal's own lines or another process: mined within MINE_EVERY_S
-        self._audit_seen, self._person_acted, self._mined_at = stamp, False, now
+        self._person_acted, self._mined_at = False, now
+        stamp = self._stamp(self.executor.backends.audit.path)
+        if stamp == self._audit_seen:
+            return []
+        self._audit_seen = stamp
         try:
             found = self.book.propose(self.cycles(), self._settings.thresholds)
         except (Refused, OSError) as error:
@@ -115,7 +119,7 @@ class LearningAutoheal(Autoheal):
             return []
         self._rules_seen = stamp
         old = self.engine
-        self.ruleset = load_rules(self._settings, config=self.config)
+        self.ruleset = load_rules(self._settings, config=self.config, verify=trusted_reader())
         config = dataclasses.replace(self.executor.settings, autoheal=self.settings)
         self.engine = RulesEngine(self.ruleset, config)
         for rule_id, counters in old.counters.items():  # what each rule did so far stays told
