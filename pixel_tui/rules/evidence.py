@@ -23,7 +23,7 @@ from pixel_tui.history.model import Cycle
 from pixel_tui.levels import Level, Thresholds, figure_levels
 from pixel_tui.remediate.catalogue import BY_ID
 from pixel_tui.remediate.model import AUTOHEAL, OK
-from pixel_tui.values import BadValue, parse_time
+from pixel_tui.values import parse_time_or_none
 
 STEPS: dict[str, tuple[str, str]] = {
     "kill-worker": ("worker.kill", "worker"),
@@ -80,10 +80,7 @@ def manual_actions(records: Sequence[Mapping[str, Any]]) -> list[ManualAction]:
             continue
         if spec is None or spec.person_only or record.get("phase") not in (None, "outcome"):
             continue
-        try:
-            moment = parse_time(record.get("time"))
-        except BadValue:
-            continue
+        moment = parse_time_or_none(record.get("time"))
         if moment is None:
             continue
         do, kind = mapped

@@ -12,11 +12,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pixel_tui.remediate.model import AUTOHEAL, REFUSED, Outcome, Plan
+from pixel_tui.values import parse_time_or_none
 
 CHUNK = 1 << 20
 """At most this many bytes read per call: a first read of a huge log stays bounded (the rest comes next call)."""
@@ -109,8 +109,8 @@ class HandsOff:
             return
         if record.get("outcome") == REFUSED or record.get("phase") == "verdict":
             return
-        try:
-            at = datetime.fromisoformat(str(record.get("time"))).timestamp()
-        except ValueError:
+        moment = parse_time_or_none(record.get("time"))  # naive times are UTC, as everywhere in the log
+        if moment is None:
             return
+        at = moment.timestamp()
         self.note(target_ids(record.get("target")), at)

@@ -29,7 +29,7 @@ from pixel_tui.rules.evidence import STEPS, cycle_levels, facts_of, table
 from pixel_tui.rules.grammar import compile_rule
 from pixel_tui.rules.model import Rule
 from pixel_tui.rules.when import All, Any_, Compare, Field, Node, Not
-from pixel_tui.values import BadValue, parse_time
+from pixel_tui.values import parse_time_or_none
 
 _HOST_FIGURES = {"swap": "swap_percent", "memory": "memory_percent", "cpu": "cpu_percent", "disk": "disk_percent",
                  "load": "load_per_core"}  # fmt: skip
@@ -173,10 +173,7 @@ def replay(rule: Rule, cycles: Sequence[Cycle], records: Sequence[Mapping[str, A
         mapped = STEPS.get(str(record.get("step")))
         if mapped is None or mapped[1] not in compiled.kinds or record.get("phase") == "verdict":
             continue
-        try:
-            moment = parse_time(record.get("time"))
-        except BadValue:
-            continue
+        moment = parse_time_or_none(record.get("time"))
         if moment is None:
             continue
         context = table(record.get("context"))

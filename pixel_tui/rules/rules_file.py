@@ -22,7 +22,7 @@ from pixel_tui import trust
 from pixel_tui.rules.model import Budget, Rule, RuleError
 from pixel_tui.rules.sources import RULES_FILE, read_rules_file
 from pixel_tui.rules.toml_writer import document
-from pixel_tui.values import BadValue, parse_time
+from pixel_tui.values import parse_time_or_none
 
 HEADER = (
     "Written by pixel-tui (`pixel-tui rules`, the console's rules screen); edits by hand are read, and\n"
@@ -95,10 +95,7 @@ def read(path: Path) -> RulesFile:
     rules, errors, rejected = read_rules_file(path, verify=verify)
     result.rules, result.errors = rules, errors
     for rule_id, until in rejected.items():
-        try:
-            moment = parse_time(until)
-        except BadValue:
-            moment = None
+        moment = parse_time_or_none(until)
         if moment is None:
             result.errors.append(RuleError(str(path), None, rule_id, f"[[rejected]]: until {until!r} is not a time"))
             continue
