@@ -29,8 +29,6 @@ class ConsoleContext:
     """Where snapshots, details and logs come from."""
     pipeline: Pipeline
     """The one loop: collect, history, autoheal, events."""
-    events: EventLog
-    """The one event log: the pipeline writes it, the events pane reads it (bounded by `ui.events`)."""
     executor: Executor | None = None
     """What every changing key goes through; None when this console has no backend to act with."""
     autoheal: Autoheal | None = None
@@ -43,6 +41,11 @@ class ConsoleContext:
     """The user's paths (themes, saved logs); None in tests."""
     rules: RulesBook | None = None
     """The autoheal rules the rules screen shows and changes (None: this console has none)."""
+
+    @property
+    def events(self) -> EventLog:
+        """The one event log: the pipeline writes it, the events pane reads it (bounded by `ui.events`)."""
+        return self.pipeline.events
 
     @property
     def read_only(self) -> bool:
@@ -75,6 +78,5 @@ def wire_console(
         from pixel_tui.remediate.autoheal import Autoheal  # the remediation layer loads only when it can act
 
         autoheal = Autoheal(executor, settings.autoheal, on_demote=rules.shadow if rules is not None else None)
-    events = EventLog(settings.ui.events)
-    pipeline = Pipeline(source, healer=autoheal, history=history, events=events)
-    return ConsoleContext(settings, source, pipeline, events, executor, autoheal, history, paths, rules)
+    pipeline = Pipeline(source, healer=autoheal, history=history, events=EventLog(settings.ui.events))
+    return ConsoleContext(settings, source, pipeline, executor, autoheal, history, paths, rules)

@@ -27,6 +27,7 @@ from pixel_tui.remediate.catalogue import READ_ONLY_REASON
 from pixel_tui.remediate.model import AUTOHEAL
 from pixel_tui.rules import rules_file
 from pixel_tui.rules.config import RulesSettings
+from pixel_tui.rules.display import budget_text
 from pixel_tui.rules.evidence import History, manual_actions, table
 from pixel_tui.rules.model import BUILTIN, Rule, RuleError, RulesBook, RuleState, RuleStatus
 from pixel_tui.rules.proposals import mine
@@ -151,7 +152,7 @@ class FileRulesBook(RulesBook):
             return (
                 f"rule {rule_id}: {rule.state.value} -> shadow (it records what it would do; promote again to enable)"
             )
-        return f"rule {rule_id}: shadow -> enabled (it acts, under its budget {rules_file.budget_text(rule.budget)})"
+        return f"rule {rule_id}: shadow -> enabled (it acts, under its budget {budget_text(rule.budget)})"
 
     def shadow(self, rule_id: str) -> str:
         """Any state -> shadow: evaluated, never acting."""
@@ -179,7 +180,6 @@ class FileRulesBook(RulesBook):
             raise Refused(f"rule {rule_id} is not a proposal: `disable` turns it off")
         if rule.state is RuleState.ENABLED:
             raise Refused(f"rule {rule_id} is enabled: `disable` it, or `shadow` it first")
-        self._check()
         now = self.clock()
         until = now + timedelta(days=self.settings.reject_cooldown_days)
         held = self._held()

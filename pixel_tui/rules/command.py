@@ -20,6 +20,7 @@ from pixel_tui.model import utcnow
 from pixel_tui.paths import Paths
 from pixel_tui.rules import rules_file
 from pixel_tui.rules.book import FileRulesBook, Refused
+from pixel_tui.rules.display import budget_text
 from pixel_tui.rules.grammar import parse_rules
 from pixel_tui.rules.model import Rule, RuleError, RuleStatus
 from pixel_tui.rules.sources import builtin_rules, rules_path
@@ -78,7 +79,7 @@ def status_json(status: RuleStatus) -> dict[str, Any]:
     rule = status.rule
     return {
         "id": rule.id, "state": rule.state.value, "when": rule.when, "do": rule.do, "grace_s": rule.grace_s,
-        "budget": rules_file.budget_text(rule.budget), "scope": {"labels": dict(rule.scope.labels),
+        "budget": budget_text(rule.budget), "scope": {"labels": dict(rule.scope.labels),
         "name": rule.scope.name}, "source": rule.source, "line": rule.line, "proposed_at": rule.proposed_at,
         "evidence": rule.evidence, "hits": status.hits, "actions": status.actions, "recoveries": status.recoveries,
         "not_recovered": status.not_recovered, "budget_left": status.budget_left, "last": status.last,
@@ -122,7 +123,7 @@ def _show(status: RuleStatus) -> str:
     rule = replace(rule, when=printable(rule.when), evidence=printable(rule.evidence or "") or None)
     where = rule.source if rule.line is None else f"{rule.source}:{rule.line}"
     lines = [f"rule {rule.id} ({rule.state.value}, from {where})", f"  when    {rule.when}", f"  do      {rule.do}",
-             f"  grace   {rule.grace_s:g} s", f"  budget  {rules_file.budget_text(rule.budget)}"]  # fmt: skip
+             f"  grace   {rule.grace_s:g} s", f"  budget  {budget_text(rule.budget)}"]  # fmt: skip
     if rule.scope.labels or rule.scope.name:
         labels = ", ".join(f"{key}={value}" for key, value in rule.scope.labels)
         lines.append(f"  scope   {' '.join(part for part in (labels, rule.scope.name or '') if part)}")

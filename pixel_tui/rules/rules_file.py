@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pixel_tui import trust
-from pixel_tui.rules.model import Budget, Rule, RuleError
+from pixel_tui.rules.display import budget_text
+from pixel_tui.rules.model import Rule, RuleError
 from pixel_tui.rules.sources import RULES_FILE, read_rules_file
 from pixel_tui.rules.toml_writer import document
 from pixel_tui.values import parse_time_or_none
@@ -51,15 +52,6 @@ class RulesFile:
     rules: list[Rule] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
-
-
-def budget_text(budget: Budget) -> str:
-    """Budget(3, 1800) -> "3/30m": the window in the largest unit that divides it."""
-    window = budget.window_s
-    for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
-        if window >= seconds and (window / seconds).is_integer():
-            return f"{budget.count}/{int(window // seconds)}{unit}"
-    return f"{budget.count}/{window:g}s"
 
 
 def rule_table(rule: Rule) -> dict[str, Any]:
