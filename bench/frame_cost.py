@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import statistics
 import sys
 import time
@@ -58,16 +59,14 @@ GiB = 1024**3
 START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
-def idle_host(cycle: int, containers: int, workers: int, *, young: bool, flap: int = 0) -> Snapshot:
-    """An idle host at `cycle` seconds: busybox containers sleeping, workers running well within their timeout;
-    with `flap`, the load crosses its critical threshold every `flap` cycles (the overall level changes)."""
-    now = START + timedelta(seconds=cycle)
-    load = 4.5 if flap and (cycle // flap) % 2 else 0.3
-    born = now - timedelta(seconds=(60 if young else 7200) + cycle)
+@functools.cache
+def idle_containers(containers: int, workers: int, *, young: bool) -> tuple[Container, ...]:
+    """The idle containers, the same objects every cycle (as the collector gives a container whose figures did
+    not move: its uptime counts from its start to the snapshot's time)."""
+    born = START - timedelta(seconds=60 if young else 7200)
     listed = []
     for index in range(containers):
         name = f"pixel-worker-{index:08x}" if index < workers else f"idle-{index:03d}"
-        started = born - timedelta(seconds=index)
         listed.append(
             Container(
                 id=f"{index:064x}",
@@ -75,16 +74,24 @@ def idle_host(cycle: int, containers: int, workers: int, *, young: bool, flap: i
                 image="pixel-busybox:latest",
                 state="running",
                 health=None,
-                started_at=started,
-                uptime_s=(now - started).total_seconds(),
+                started_at=born - timedelta(seconds=index),
                 restarts=0,
                 cpu_percent=0.0,
                 mem_used=320 * 1024 + index,
                 mem_limit=24 * GiB,
             )
         )
+    return tuple(listed)
+
+
+def idle_host(cycle: int, containers: int, workers: int, *, young: bool, flap: int = 0) -> Snapshot:
+    """An idle host at `cycle` seconds: busybox containers sleeping, workers running well within their timeout;
+    with `flap`, the load crosses its critical threshold every `flap` cycles (the overall level changes)."""
+    now = START + timedelta(seconds=cycle)
+    load = 4.5 if flap and (cycle // flap) % 2 else 0.3
+    listed = idle_containers(containers, workers, young=young)
     running = tuple(
-        Worker(None, None, c.name, c.id, "running", c.started_at, c.uptime_s, 2760.0 + 7200, False)
+        Worker(None, None, c.name, c.id, "running", c.started_at, c.uptime_at(now), 2760.0 + 7200, False)
         for c in listed[:workers]
     )
     memory = Memory(total=24 * GiB, used=GiB, available=23 * GiB, percent=4.2)

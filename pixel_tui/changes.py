@@ -63,6 +63,8 @@ def _container_events(previous: Snapshot, current: Snapshot) -> list[Event]:
     events: list[Event] = []
     for container in current.containers:
         old = before.pop(container.id, None)
+        if old is container:  # the collector's very row again: nothing of it changed
+            continue
         if old is None:
             events.append(Event(at, "container-new", container.name, f"{container.name} created ({container.state})"))
             continue

@@ -153,7 +153,7 @@ def render_table(snapshot: Snapshot) -> str:
                 c.image,
                 c.state,
                 c.health or "-",
-                fmt.duration(c.uptime_s),
+                fmt.duration(c.uptime_at(snapshot.taken_at)),
                 "-" if c.restarts is None else str(c.restarts),
                 ("~" if c.cpu_estimated else "") + fmt.percent(c.cpu_percent),
                 f"{fmt.size(c.mem_used)}/{fmt.size(c.mem_limit)}",

@@ -15,6 +15,8 @@ goes through one of these functions:
 - `displayable(value)` applies `printable` to every string inside a snapshot, a container detail or
   any frozen dataclass, tuple or mapping of them, returning the very same object when nothing needed
   escaping, so the common case costs one regular-expression search per string.
+- `Boundary()` is `displayable` for a stream of snapshots (the console's): a frozen dataclass met in the
+  previous call, the very object, is given what it was cleaned to then without being walked again.
 
 `--json` does not go through here: JSON escapes control characters itself and keeps the data exact.
 """
@@ -172,3 +174,60 @@ _HANDLERS: dict[type, Callable[[Any], Any]] = {}
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(cls) if field.init)
+
+
+class Boundary:
+    """`displayable` for a stream of dataclasses that mostly repeat, as the console's snapshots do: an item of one
+    of its tuples (a container, a worker, an event) that is a frozen dataclass met in the previous call, the very
+    object, is given what it was cleaned to then without being walked again.
+
+    The collector gives an idle container the same Container from one collection to the next: at 1 000 idle
+    containers, walking each one's fields again every second was the event loop's largest cost. Only frozen
+    dataclasses are kept (their mappings are never changed in place: a snapshot is immutable), by identity,
+    and only from one call to the next.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[int, tuple[Any, Any]] = {}
+        self._current: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, value: T) -> T:
+        """`value` with `printable` applied to every string in it; the same object when nothing had to change."""
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return displayable(value)
+        kind: type = type(value)
+        changes = {}
+        try:
+            for name in _field_names(kind):
+                old = getattr(value, name)
+                new = self._items(old) if type(old) is tuple else _clean(old)
+                if new is not old:
+                    changes[name] = new
+        finally:
+            self._previous, self._current = self._current, {}
+        return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+    def _items(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        cleaned = tuple(map(self._item, values))
+        for new, old in zip(cleaned, values, strict=True):
+            if new is not old:
+                return cleaned
+        return values
+
+    def _item(self, value: Any) -> Any:
+        kind: type = type(value)
+        if not _frozen(kind):
+            return _clean(value)
+        key = id(value)
+        kept = self._previous.get(key)
+        if kept is None or kept[0] is not value:
+            kept = (value, _clean(value))
+        self._current[key] = kept
+        return kept[1]
+
+
+@cache
+def _frozen(kind: type) -> bool:
+    """True for a frozen dataclass (its instances never change)."""
+    params = getattr(kind, "__dataclass_params__", None)
+    return params is not None and bool(params.frozen)

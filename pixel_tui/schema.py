@@ -69,7 +69,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
                 "state": container.state,
                 "health": container.health,
                 "started_at": iso(container.started_at),
-                "uptime_s": _round(container.uptime_s, 1),
+                "uptime_s": _round(container.uptime_at(snapshot.taken_at), 1),
                 "restarts": container.restarts,
                 "cpu_percent": _round(container.cpu_percent),
                 "cpu_estimated": container.cpu_estimated,

@@ -281,7 +281,6 @@ def _container(spec: _Spec, cycle: int, now: datetime) -> Container:
         state=state,
         health=health,
         started_at=started,
-        uptime_s=(now - started).total_seconds() if running and started else None,
         restarts=restarts,
         cpu_percent=cpu,
         mem_used=mem,

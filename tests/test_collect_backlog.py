@@ -91,7 +91,6 @@ def uninspected(name: str, **fields: Any) -> Container:
         "state": "running",
         "health": None,
         "started_at": None,
-        "uptime_s": None,
         "restarts": None,
         "cpu_percent": None,
         "mem_used": None,
@@ -147,7 +146,7 @@ def test_on_a_real_engine_the_rows_are_filled_in_over_the_following_collections(
         idle = [by_name[f"idle-{index}"] for index in range(5)]
         for container in idle:  # unknown, not zero: no start, uptime, restarts, limit or figures yet
             assert not container.inspected
-            assert (container.started_at, container.uptime_s, container.restarts) == (None, None, None)
+            assert (container.started_at, container.uptime_at(first.taken_at), container.restarts) == (None, None, None)
             assert (container.cpu_percent, container.mem_used, container.mem_limit) == (None, None, None)
         assert not any("no CPU/memory figures" in error for error in first.errors)
         later = [collector.collect() for _ in range(3)]
@@ -156,10 +155,12 @@ def test_on_a_real_engine_the_rows_are_filled_in_over_the_following_collections(
         assert [
             event.kind for snapshot in later for event in snapshot.events if event.kind.startswith("container")
         ] == []
-        last = {container.name: container for container in collector.collect().containers}
+        final = collector.collect()
+        last = {container.name: container for container in final.containers}
         for index in range(5):
             container = last[f"idle-{index}"]
-            assert container.uptime_s is not None and container.uptime_s > 0 and container.restarts == 0
+            uptime = container.uptime_at(final.taken_at)
+            assert uptime is not None and uptime > 0 and container.restarts == 0
             assert container.mem_used is not None and container.mem_limit is not None
     finally:
         collector._engine.close()

@@ -149,7 +149,7 @@ def test_busy_container_shows_more_cpu_and_its_memory_limit(engine):
     assert 0 < busy_row.mem_used < 64 * MiB
     assert by_name(third, "idle").mem_limit == third.host.memory.total  # unlimited: the host's memory
     assert by_name(third, "fat").mem_used > 20_000_000
-    assert by_name(third, idle.name).uptime_s >= 2.0 and by_name(third, "idle").restarts == 0
+    assert by_name(third, idle.name).uptime_at(third.taken_at) >= 2.0 and by_name(third, "idle").restarts == 0
 
 
 def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
@@ -159,7 +159,7 @@ def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
     docker_engine.metrics.local = False  # as for a remote engine: no cgroup files
     calls: list[str] = []
     try:
-        docker_engine.poll(utcnow())
+        docker_engine.poll()
         api = docker_engine._api
         original = api.stats
 
@@ -170,7 +170,7 @@ def test_one_shot_stats_when_cgroups_are_out_of_reach(engine):
 
         api.stats = counted
         time.sleep(1.0)
-        reading = docker_engine.poll(utcnow())
+        reading = docker_engine.poll()
     finally:
         docker_engine.close()
     rows = {container.name: container for container in reading.containers}
@@ -192,13 +192,13 @@ def test_inspect_only_what_changed(engine):
     docker_engine = DockerEngine(engine.url)
     inspected: list[str] = []
     try:
-        docker_engine.poll(utcnow())
+        docker_engine.poll()
         # A local engine is inspected over the socket inspector's own connections, not the SDK's.
         inspector = docker_engine._socket_inspector(docker_engine._client())
         original = inspector.fetch
         inspector.fetch = lambda connection, cid: inspected.append(cid) or original(connection, cid)
-        docker_engine.poll(utcnow())
-        docker_engine.poll(utcnow())
+        docker_engine.poll()
+        docker_engine.poll()
         assert inspected == [], "an unchanged container is never inspected again"
         target = engine.client.containers.get("steady-2")
         target.restart(timeout=0)
@@ -206,7 +206,7 @@ def test_inspect_only_what_changed(engine):
         reading = None
         while time.monotonic() < deadline and target.id not in inspected:
             time.sleep(0.2)
-            reading = docker_engine.poll(utcnow())
+            reading = docker_engine.poll()
         assert set(inspected) == {target.id}
         row = next(c for c in reading.containers if c.id == target.id)
         assert row.started_at > datetime.now(UTC) - timedelta(seconds=15)
@@ -228,7 +228,7 @@ def test_container_removed_between_list_and_inspect(engine):
             return original(connection, cid)
 
         inspector.fetch = racing
-        reading = docker_engine.poll(utcnow())
+        reading = docker_engine.poll()
     finally:
         docker_engine.close()
     assert reading.state.reachable

@@ -16,7 +16,6 @@ import pytest
 from pixel_tui.collect import cgroups, fdlimit
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.metrics import ContainerMetrics, describe_failures, failure_reason
-from pixel_tui.model import utcnow
 from tests.test_cgroups import make_v2
 
 
@@ -209,11 +208,11 @@ def test_containers_without_figures_are_named_in_the_errors(engine, monkeypatch)
         raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
 
     try:
-        docker_engine.poll(utcnow())
+        docker_engine.poll()
         assert docker_engine.metrics.held == 2
         docker_engine.metrics.clear()  # as after losing the engine: everything opened again
         monkeypatch.setattr(cgroups, "_open_ro", exhausted)
-        reading = docker_engine.poll(utcnow())
+        reading = docker_engine.poll()
     finally:
         docker_engine.close()
     limit = fdlimit.soft_limit()

@@ -22,7 +22,7 @@ from pixel_tui.headless import render_table, status_line
 from pixel_tui.history.aggregate import CycleAggregator
 from pixel_tui.history.records import cycle_level
 from pixel_tui.levels import HOST_METRICS, METRIC, SPARKLINE_METRICS, ContainerLevels, Level, Levels, Thresholds
-from pixel_tui.model import Container, Snapshot
+from pixel_tui.model import Container, Snapshot, utcnow
 from pixel_tui.settings import UISettings, parse_settings
 from pixel_tui.ui.containers import cells as container_cells
 from pixel_tui.ui.derive import SessionSamples
@@ -112,12 +112,12 @@ def test_a_threshold_in_the_config_reaches_every_view_alike(tmp_path, name):
 
 
 def test_container_levels_follow_the_cpu_and_memory_thresholds():
-    container = Container("c1", "web", "nginx", "running", None, None, 10.0, 0, 60.0, 850, 1000)
+    container = Container("c1", "web", "nginx", "running", None, None, 0, 60.0, 850, 1000)
     default = ContainerLevels.of(container, Thresholds())
     assert (default.cpu, default.memory) == (Level.CAREFUL, Level.WARNING)
     raised = Thresholds(cpu=(95.0, 97.0, 99.0), memory=(80.0, 90.0, 95.0))
     assert ContainerLevels.of(container, raised) == ContainerLevels(Level.OK, Level.CAREFUL)
-    shown = container_cells(container, raised)
+    shown = container_cells(container, raised, utcnow())
     assert (shown[3].role, shown[4].role) == ("", "careful")
 
 

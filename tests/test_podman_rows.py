@@ -9,7 +9,6 @@ import pytest
 from pixel_tui.collect import engine as engine_module
 from pixel_tui.collect.engine import DockerEngine
 from pixel_tui.collect.listing import Inspected, list_health
-from pixel_tui.model import utcnow
 
 CID = "ab" * 32
 
@@ -55,7 +54,7 @@ def test_podman_row_health_comes_from_the_inspect(monkeypatch, health):
     monkeypatch.setattr(engine_module, "connect_endpoint", lambda *a, **k: (api, {"Version": "4.3.1"}))
     docker_engine = DockerEngine("tcp://podman.invalid:8080")
     try:
-        reading = docker_engine.poll(utcnow())
+        reading = docker_engine.poll()
     finally:
         docker_engine.close()
     assert reading.state.reachable, reading.state.error

@@ -22,7 +22,6 @@ def container(name: str, *, labels=None, state="running", age_s=30.0, cid=None) 
         state=state,
         health=None,
         started_at=NOW - timedelta(seconds=age_s),
-        uptime_s=age_s,
         restarts=0,
         cpu_percent=None,
         mem_used=None,

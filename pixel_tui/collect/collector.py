@@ -26,7 +26,7 @@ class CollectorParts:
     host: Any
     """Has `sample() -> Host`."""
     engine: Any
-    """Has `poll(now) -> EngineReading`, `detail(id)`, `logs(id, tail)`, `follow_logs(id, tail)`, `close()`."""
+    """Has `poll() -> EngineReading`, `detail(id)`, `logs(id, tail)`, `follow_logs(id, tail)`, `close()`."""
     ledger: Any | None
     """Has `read() -> LedgerReading`; None when no ledger is configured."""
     read_lock: Callable[[str], LockReading]
@@ -85,7 +85,7 @@ class Collector:
     def collect(self) -> Snapshot:
         """Take one snapshot. Blocking; never raises for an engine, ledger or container problem."""
         host = self._host.sample()
-        reading = self._engine.poll(self._clock())
+        reading = self._engine.poll()
         now = self._clock()
         errors: list[str] = []
         if self.fd_limit.error:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import Inspected, container_of, list_health, list_name
+from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import (
@@ -77,7 +76,6 @@ class DockerEngine:
         self.endpoint = resolve(url, context)
         """The engine to talk to, and the docker context it came from."""
         self.url = self.endpoint.url
-        self._host_memory = host_memory
         self._timeout_env = timeout_env
         self._request_timeout = request_timeout
         self._pool_size = pool_size
@@ -89,6 +87,8 @@ class DockerEngine:
         self._inspector: SocketInspector | None = None
         self._about: tuple[str | None, str] = (None, "docker")  # the engine's version and product (/version)
         self._inspected: dict[str, Inspected] = {}
+        self._built = Rows(host_memory)
+        """The last collection's rows, kept while nothing they show changed."""
         self.backlog = InspectBacklog(defer_batch, urgent)
         """The inspects held back for later collections."""
         self._listed: list[dict[str, Any]] | None = None  # the last list; None: list next collection
@@ -162,7 +162,7 @@ class DockerEngine:
 
     # -- one collection --------------------------------------------------------------------------
 
-    def poll(self, now: datetime) -> EngineReading:
+    def poll(self) -> EngineReading:
         """Measure CPU and memory; list the containers (and inspect what changed) only when needed; while
         the engine is down, ask it nothing (the probe finds out when it is back)."""
         self._cycle_errors = []
@@ -183,7 +183,7 @@ class DockerEngine:
                 early = self._list(api, changed, early)
             elif self.backlog.waiting:  # nothing changed: the list stands, the held-back keys with it
                 self._read(api, self.backlog.take(), early.samples)
-            containers, env_timeouts, vanished = self._rows(api, now, early.samples)
+            containers, env_timeouts, vanished = self._rows(api, early.samples)
             # A cgroup gone while the list still says running: stopped since, list at the next collection.
             gone = vanished | early.vanished
             self._list_due = bool(gone) and any(cid in gone for cid, _ in self._running())
@@ -263,6 +263,7 @@ class DockerEngine:
 
     def _forget_all(self) -> None:
         self._inspected.clear()
+        self._built.clear()
         self.backlog.reset()
         self._listed = None
         self.metrics.clear()
@@ -307,7 +308,7 @@ class DockerEngine:
             early.pop(cid, None)  # read before the container changed: not this collection's figure
 
     def _rows(
-        self, api: docker.APIClient, now: datetime, early: dict[str, Sample]
+        self, api: docker.APIClient, early: dict[str, Sample]
     ) -> tuple[tuple[Container, ...], dict[str, str | None], frozenset[str]]:
         """The containers of the last list with this collection's figures, and those found stopped."""
         listed = self._listed or []
@@ -327,11 +328,12 @@ class DockerEngine:
             )
         containers = []
         env_timeouts: dict[str, str | None] = {}
+        readings, estimated, row = measured.readings, measured.estimated, self._built.row
         for item, info in metrics_needed:
             cid = item["Id"]
-            reading = measured.readings.get(cid, (None, None, None))
-            containers.append(container_of(item, info, reading, now, self._host_memory, cid in measured.estimated))
+            containers.append(row(item, info, readings.get(cid, UNMEASURED), cid in estimated))
             env_timeouts[cid] = info.env_timeout if info else None
+        self._built.keep_only(env_timeouts.keys())
         containers.sort(key=lambda container: container.name)
         return tuple(containers), env_timeouts, measured.vanished
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,11 +95,15 @@ def exit_code_of(item: dict[str, Any], inspected: Inspected | None) -> int | Non
     return code
 
 
+Reading = tuple[float | None, int | None, int | None]
+"""One collection's (CPU %, memory used, memory limit) of a container."""
+UNMEASURED: Reading = (None, None, None)
+
+
 def container_of(
     item: dict[str, Any],
     info: Inspected | None,
-    reading: tuple[float | None, int | None, int | None],
-    now: datetime,
+    reading: Reading,
     host_memory: int | None,
     estimated: bool,
 ) -> Container:
@@ -107,7 +112,6 @@ def container_of(
     cpu, used, limit = reading
     if limit is None and info is not None:
         limit = info.mem_limit or host_memory
-    started = info.started_at if info else None
     running = item.get("State") == "running"
     return Container(
         id=item["Id"],
@@ -115,9 +119,7 @@ def container_of(
         image=item.get("Image", ""),
         state=item.get("State", ""),
         health=list_health(item.get("Status", "")) or (info.health if info else None),
-        started_at=started,
-        # From the start time, not the list: it keeps ticking between two lists.
-        uptime_s=(now - started).total_seconds() if running and started else None,
+        started_at=info.started_at if info else None,  # its uptime counts from it, not from the list's Status
         restarts=info.restarts if info else None,
         cpu_percent=cpu,
         mem_used=used,
@@ -128,3 +130,36 @@ def container_of(
         oom_killed=not running and info is not None and info.oom_killed,
         inspected=info is not None,
     )
+
+
+class Rows:
+    """The rows of the last collection by container id: a container whose list item and cached inspect are the
+    very objects its row was built from, and whose figures are equal, is that same Container again.
+
+    An idle container is then one object from collection to collection (its uptime is derived from its start,
+    not stored), and what follows the collector passes it over by identity: at 1 000 idle containers, building
+    every row each collection was a fifth of the collector's CPU.
+    """
+
+    def __init__(self, host_memory: int | None) -> None:
+        self._host_memory = host_memory
+        self._built: dict[str, tuple[dict[str, Any], Inspected | None, Reading, bool, Container]] = {}
+
+    def row(self, item: dict[str, Any], info: Inspected | None, reading: Reading, estimated: bool) -> Container:
+        """The container's row this collection (see `container_of`)."""
+        cid = item["Id"]
+        kept = self._built.get(cid)
+        if kept is not None and kept[0] is item and kept[1] is info and kept[2] == reading and kept[3] == estimated:
+            return kept[4]
+        container = container_of(item, info, reading, self._host_memory, estimated)
+        self._built[cid] = (item, info, reading, estimated, container)
+        return container
+
+    def keep_only(self, ids: Collection[str]) -> None:
+        """Forget the rows of containers no longer listed."""
+        if len(self._built) > len(ids):
+            self._built = {cid: built for cid, built in self._built.items() if cid in ids}
+
+    def clear(self) -> None:
+        """Forget every row (the engine's caches were dropped)."""
+        self._built.clear()

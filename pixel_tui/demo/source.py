@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pixel_tui.collect import Collector
 from pixel_tui.collect.collector import CollectorParts
@@ -62,7 +62,7 @@ class DemoEngine:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def poll(self, now: datetime) -> EngineReading:
+    def poll(self) -> EngineReading:
         """The containers as the list and a cached inspect would give them."""
         containers, _, _ = self.world.snapshot_parts()
         rows = []
@@ -77,7 +77,6 @@ class DemoEngine:
                     state=sim.state,
                     health=sim.health,
                     started_at=sim.started_at,
-                    uptime_s=(now - sim.started_at).total_seconds() if running and sim.started_at else None,
                     restarts=sim.restarts,
                     cpu_percent=sim.cpu if running else None,
                     mem_used=sim.mem if running else None,

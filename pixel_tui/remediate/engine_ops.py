@@ -45,11 +45,10 @@ class LiveContainer:
         prefix = name + "="
         return next((entry[len(prefix) :] for entry in self.env if entry.startswith(prefix)), None)
 
-    def as_container(self, now: datetime) -> Container:
+    def as_container(self) -> Container:
         """The model's Container, for the worker rules (no metrics)."""
-        uptime = (now - self.started_at).total_seconds() if self.running and self.started_at else None
-        return Container(self.id, self.name, self.image, self.state, self.health, self.started_at, uptime,
-                         self.restarts, None, None, None, self.labels)  # fmt: skip
+        return Container(self.id, self.name, self.image, self.state, self.health, self.started_at, self.restarts,
+                         None, None, None, self.labels)  # fmt: skip
 
 
 class EngineOps(Protocol):

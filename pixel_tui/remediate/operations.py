@@ -129,7 +129,7 @@ def _container_in_state(live: Live, step: Step) -> None:
 
 def _exited_worker(live: Live, step: Step) -> None:
     container = _in_state(live, step)
-    if not live.rules.is_worker(container.as_container(live.clock())):
+    if not live.rules.is_worker(container.as_container()):
         name = step.target.short if step.target else container.name
         raise Refused(f"{name} is not a worker: prune never removes other containers")
 

@@ -109,8 +109,7 @@ class WorkerSteps:
         return self.files.tasks() if self.files.has_ledger else None
 
     def _containers(self) -> list[Container]:
-        now = self._clock()
-        return [live.as_container(now) for live in self._engine().containers()]
+        return [live.as_container() for live in self._engine().containers()]
 
     def _task(self, tasks: TaskIndex | None, task_id: str | None) -> Task | None:
         return tasks.one(task_id) if tasks is not None and task_id else None
@@ -137,7 +136,7 @@ class WorkerSteps:
                 raise Refused(f"{name} is gone, but task {task_id[:8]} has another worker now: left alone")
             note = "its container was gone already"
         else:
-            container = live.as_container(now)
+            container = live.as_container()
             self._ours(container, name)
             match = self.rules.match(container, tasks) if tasks is not None else None
             if match is not None and match.conflict:
@@ -172,7 +171,7 @@ class WorkerSteps:
         live = engine.inspect(step.target.id)
         if live is None:
             return "it was gone already"
-        container = live.as_container(now)
+        container = live.as_container()
         self._ours(container, name)
         if not live.running:
             raise Refused(f"{name} is {live.state} now: no longer an orphan (prune removes exited workers)")

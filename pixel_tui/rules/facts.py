@@ -115,8 +115,9 @@ def targets(
             "state": container.state,
             "health": container.health or "none",
         }
-        if container.uptime_s is not None:
-            values["age_s"] = container.uptime_s
+        uptime = container.uptime_at(snapshot.taken_at)
+        if uptime is not None:
+            values["age_s"] = uptime
         if container.id in health_for:
             values["health_for_s"] = health_for[container.id]
         if container.restarts is not None:

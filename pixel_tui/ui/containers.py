@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from textual.binding import BindingType
@@ -74,8 +75,8 @@ def _level_role(level: Level) -> str:
     return "" if level is Level.OK else level.value
 
 
-def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
-    """One container as table cells."""
+def cells(container: Container, thresholds: Thresholds, now: datetime) -> tuple[Cell, ...]:
+    """One container as table cells, its uptime at `now` (the snapshot's time)."""
     running = container.running
     restarts = container.restarts
     levels = ContainerLevels.of(container, thresholds)
@@ -92,18 +93,16 @@ def cells(container: Container, thresholds: Thresholds) -> tuple[Cell, ...]:
         Cell(percent(container.mem_percent), _level_role(levels.memory), right=True),
         Cell(short_size(container.mem_used), right=True),
         Cell(short_size(container.mem_limit), "muted", right=True),
-        Cell(uptime(container.uptime_s) if running else "-", right=True),
+        Cell(uptime(container.uptime_at(now)), right=True),
         Cell("-" if restarts is None else str(restarts), "careful" if restarts else "", right=True),
         Cell(container.image, "muted"),
     )
 
 
-def shown(container: Container) -> tuple[object, ...]:
-    """Everything `cells` reads of a container, uptime as shown: equal values give equal cells."""
-    c = container
-    running = c.running
-    return (c.name, c.state, c.health, c.cpu_percent, c.cpu_estimated, c.mem_used, c.mem_limit,
-            running and ticked(c.uptime_s), c.restarts, c.image, c.exit_code, c.oom_killed)  # fmt: skip
+def shown(container: Container, now: datetime) -> tuple[object, ...]:
+    """What `cells` reads: the container (frozen: equal containers give equal cells, and an idle one is the very
+    same object from one collection to the next) and its uptime as shown."""
+    return (container, ticked(container.uptime_at(now)))
 
 
 class ContainerTable(ReadOnlyGuard, KeyedTable):
@@ -166,7 +165,8 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         shown = order(snapshot.containers, self.sort_by, self.sort_reverse)
         if self.filter_text:
             shown = [container for container in shown if matches(container, self.filter_text)]
-        rows: list[Row] = [(container.id, self._cells_of(container)) for container in shown]
+        now = snapshot.taken_at
+        rows: list[Row] = [(container.id, self._cells_of(container, now)) for container in shown]
         if len(self._built) > len(snapshot.containers):
             self._built.keep_only({container.id for container in snapshot.containers})
         self.sync(rows)
@@ -174,9 +174,9 @@ class ContainerTable(ReadOnlyGuard, KeyedTable):
         arrow = "▲" if (self.sort_by == "name") != self.sort_reverse else "▼"
         self.mark_sorted(_SORT_COLUMN[self.sort_by], arrow)
 
-    def _cells_of(self, container: Container) -> tuple[Cell, ...]:
+    def _cells_of(self, container: Container, now: datetime) -> tuple[Cell, ...]:
         """The container's cells: the same tuple as last time when nothing shown changed."""
-        return self._built.cells_of(container.id, shown(container), lambda: cells(container, self.thresholds))
+        return self._built.cells_of(container.id, shown(container, now), lambda: cells(container, self.thresholds, now))
 
     def title_for(self, snapshot: Snapshot, shown: int) -> str:
         """Counts, sort order, filter and engine state."""

@@ -20,7 +20,7 @@ from pixel_tui.domain.phantoms import last_container
 from pixel_tui.model import ContainerDetail, Event, Snapshot, Worker
 from pixel_tui.paths import default_paths
 from pixel_tui.pipeline import Control, Step
-from pixel_tui.safe import displayable
+from pixel_tui.safe import Boundary, displayable
 from pixel_tui.threads import in_daemon_thread
 from pixel_tui.ui.containers import SORTS, ContainerTable
 from pixel_tui.ui.derive import METRICS, CpuSmoother, SessionSamples, Trend, cycle_points, read_history
@@ -87,6 +87,8 @@ class DashboardScreen(ReadOnlyGuard, Remediation):
         self.control = Control()
         """Pause and step requests for the pipeline's loop."""
         self._smoother = CpuSmoother(settings.ui.cpu_smoothing)
+        self._boundary = Boundary()
+        """Escapes the host's text in each snapshot before any widget sees it (an idle container once)."""
         self._samples = SessionSamples()
         self._history_read: tuple[int, str | None] | None = None
         """(cycles closed, history status) at the last read of the history: read again when it differs."""
@@ -166,7 +168,7 @@ class DashboardScreen(ReadOnlyGuard, Remediation):
             return
         self._last_raw = snapshot
         # The boundary: past here, no string from the host can carry a control character to the terminal.
-        smoothed = self._smoother.smooth(displayable(snapshot))
+        smoothed = self._smoother.smooth(self._boundary(snapshot))
         with self.app.batch_update():
             if snapshot.docker.reachable:
                 self.last_good = snapshot.taken_at

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pixel_tui.history.model import Cycle
 from pixel_tui.levels import SPARKLINE_METRICS
-from pixel_tui.model import Snapshot
+from pixel_tui.model import Container, Snapshot
 from pixel_tui.pipeline import RecordedHistory
 from pixel_tui.safe import printable
 
@@ -24,6 +24,8 @@ class CpuSmoother:
     def __init__(self, window: int) -> None:
         self.window = max(1, window)
         self._samples: dict[str, deque[float]] = {}
+        self._steady: dict[str, Container] = {}
+        """By id: a container whose figure fills its whole window, so that its average is that figure."""
 
     def smooth(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot with each container's cpu_percent replaced by its moving average."""
@@ -31,23 +33,38 @@ class CpuSmoother:
             return snapshot
         containers = []
         seen = set()
+        steady = self._steady
         for container in snapshot.containers:
-            seen.add(container.id)
-            samples = self._samples.get(container.id)
-            if container.cpu_percent is None:
-                # Stopped or not measured: forget the history, show what was measured (nothing).
-                self._samples.pop(container.id, None)
+            cid = container.id
+            seen.add(cid)
+            if steady.get(cid) is container:
+                # The very object again (the collector keeps an idle container's): its window stays full of its
+                # figure. At 1 000 idle containers this is most of them, every collection.
                 containers.append(container)
                 continue
+            steady.pop(cid, None)
+            value = container.cpu_percent
+            if value is None:
+                # Stopped or not measured: forget the history, show what was measured (nothing).
+                self._samples.pop(cid, None)
+                containers.append(container)
+                continue
+            samples = self._samples.get(cid)
             if samples is None:
-                samples = self._samples[container.id] = deque(maxlen=self.window)
-            samples.append(container.cpu_percent)
+                samples = self._samples[cid] = deque(maxlen=self.window)
+            samples.append(value)
+            if len(samples) == self.window and samples.count(value) == self.window:
+                steady[cid] = container
+                containers.append(container)
+                continue
             average = sum(samples) / len(samples)
             # An idle container's average is its figure: keep the object (replace() was 7 ms at 1 000).
-            unchanged = average == container.cpu_percent
-            containers.append(container if unchanged else replace(container, cpu_percent=average))
-        for gone in set(self._samples) - seen:
+            containers.append(container if average == value else replace(container, cpu_percent=average))
+        for gone in self._samples.keys() - seen:
             del self._samples[gone]
+            steady.pop(gone, None)
+        if all(new is old for new, old in zip(containers, snapshot.containers, strict=True)):
+            return snapshot
         return replace(snapshot, containers=tuple(containers))
 
 

@@ -22,13 +22,13 @@ ARC = crisis_frames(FIRST_CYCLE, CRISIS_CYCLE)
 
 
 def later(frame: Snapshot, seconds: float, **changes: Any) -> Snapshot:
-    """`frame`, `seconds` later: every uptime and age grown by that much, nothing else changed, no events."""
+    """`frame`, `seconds` later: every uptime and age grown by that much, nothing else changed, no events.
+
+    The containers are the very same objects (a container's uptime counts from its start to `taken_at`), as the
+    collector gives an idle container from one collection to the next."""
     return replace(
         frame,
         taken_at=frame.taken_at + timedelta(seconds=seconds),
-        containers=tuple(
-            replace(c, uptime_s=None if c.uptime_s is None else c.uptime_s + seconds) for c in frame.containers
-        ),
         workers=tuple(replace(w, age_s=None if w.age_s is None else w.age_s + seconds) for w in frame.workers),
         events=(),
         **changes,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
+import pytest
+
+from pixel_tui import safe
 from pixel_tui.model import Thresholds
-from pixel_tui.safe import displayable
+from pixel_tui.safe import Boundary, displayable
 from pixel_tui.ui.containers import cells, shown
 from pixel_tui.ui.derive import CpuSmoother
 from pixel_tui.ui.text import ticked, ticking
@@ -21,19 +25,22 @@ def test_ticked_is_what_ticking_shows() -> None:
 
 def test_a_container_shown_alike_keeps_its_key_and_cells() -> None:
     frame = crisis_frame(CRISIS_CYCLE)
-    container = next(c for c in frame.containers if c.id == container_id("pixel-api") and c.uptime_s)
+    old = next(c for c in frame.containers if c.id == container_id("pixel-api") and c.started_at)
+    assert old.started_at is not None
     thresholds = Thresholds()
-    old = replace(container, uptime_s=3_600.0 + 5)
-    later = replace(container, uptime_s=3_600.0 + 50)  # the same minute: the same text
-    assert shown(old) == shown(later) and cells(old, thresholds) == cells(later, thresholds)
+    at = old.started_at + timedelta(seconds=3_600 + 5)
+    later = at + timedelta(seconds=45)  # the same minute: the same text
+    assert shown(old, at) == shown(old, later) and cells(old, thresholds, at) == cells(old, thresholds, later)
+    assert shown(replace(old), at) == shown(old, at)  # an equal container, not the same object: kept too
+    assert shown(old, at + timedelta(seconds=60)) != shown(old, at)  # the next minute shows
+    assert cells(old, thresholds, at + timedelta(seconds=60))[7].text == "1h01m"
     for changed in (
-        replace(old, uptime_s=3_600.0 + 65),
         replace(old, cpu_percent=(old.cpu_percent or 0) + 0.1),
         replace(old, mem_used=(old.mem_used or 0) + 1),
         replace(old, state="exited"),
         replace(old, restarts=(old.restarts or 0) + 1),
     ):
-        assert shown(changed) != shown(old)
+        assert shown(changed, at) != shown(old, at)
 
 
 def test_an_idle_container_passes_the_smoother_and_displayable_as_the_same_object() -> None:
@@ -47,7 +54,7 @@ def test_an_idle_container_passes_the_smoother_and_displayable_as_the_same_objec
     hostile = replace(idle, name="evil\x1b]0;pwned\x07", labels={"k\x1b": "v"})
     cleaned = displayable(hostile)
     assert cleaned.name == "evil\\x1b]0;pwned\\x07" and cleaned.labels == {"k\\x1b": "v"}
-    assert cleaned.cpu_percent == 0.0 and cleaned.uptime_s == idle.uptime_s
+    assert cleaned.cpu_percent == 0.0 and cleaned.started_at == idle.started_at
 
 
 def test_a_worker_shown_alike_keeps_its_key_and_cells() -> None:
@@ -78,3 +85,45 @@ def test_a_worker_shown_alike_keeps_its_key_and_cells() -> None:
     assert cache.cells_of(moved.key, workers.shown(moved), lambda: workers.cells(moved)) is not first
     cache.keep_only(set())
     assert len(cache) == 0
+
+
+def test_an_idle_container_that_fills_its_window_is_passed_over_and_a_busy_one_is_averaged_again() -> None:
+    frame = crisis_frame(CRISIS_CYCLE)
+    idle = replace(frame.containers[0], cpu_percent=0.0)
+    smoother = CpuSmoother(3)
+    quiet = replace(frame, containers=(idle,))
+    assert [smoother.smooth(quiet) is quiet for _ in range(4)] == [True] * 4  # the snapshot itself: nothing moved
+    busy = replace(idle, cpu_percent=30.0)
+    assert smoother.smooth(replace(frame, containers=(busy,))).containers[0].cpu_percent == pytest.approx(10.0)
+    assert smoother.smooth(quiet).containers[0].cpu_percent == pytest.approx(10.0)  # 0, 30, 0: not steady
+    assert smoother.smooth(quiet).containers[0].cpu_percent == pytest.approx(10.0)  # 30, 0, 0
+    assert smoother.smooth(quiet).containers[0] is idle  # 0, 0, 0: its figure again
+    smoother.smooth(replace(frame, containers=()))  # gone: forgotten
+    assert smoother.smooth(replace(frame, containers=(busy,))).containers[0].cpu_percent == 30.0
+
+
+def test_the_boundary_walks_a_container_once_while_it_is_the_same_object() -> None:
+    frame = crisis_frame(CRISIS_CYCLE)
+    hostile = replace(frame.containers[0], name="evil\x1b]0;pwned\x07", labels={"k\x1b": "v"})
+    quiet = replace(frame.containers[1], cpu_percent=0.0)
+    snapshot = replace(frame, containers=(hostile, quiet))
+    boundary = Boundary()
+    first = boundary(snapshot)
+    assert first.containers[0].name == "evil\\x1b]0;pwned\\x07" and first.containers[0].labels == {"k\\x1b": "v"}
+    assert first.containers[1] is quiet
+    walked: list[object] = []
+    original = safe._clean_dataclass
+    try:
+        safe._HANDLERS[type(hostile)] = lambda value: walked.append(value) or original(value)
+        later = boundary(replace(snapshot, taken_at=snapshot.taken_at))
+        assert walked == []  # both the very objects of the call before: given what they were cleaned to then
+        assert later.containers[0] is first.containers[0] and later.containers[1] is quiet
+        moved = replace(hostile, cpu_percent=99.0)  # a new object: walked, and escaped again
+        again = boundary(replace(snapshot, containers=(moved, quiet)))
+        assert walked == [moved] and again.containers[0].name == "evil\\x1b]0;pwned\\x07"
+        boundary(replace(snapshot, containers=(quiet,)))
+        boundary(replace(snapshot, containers=(moved, quiet)))  # missing from the call before: walked again
+        assert walked == [moved, moved]
+    finally:
+        safe._HANDLERS.pop(type(hostile), None)
+    assert boundary(snapshot) == displayable(snapshot)  # the same result as the stateless walk
