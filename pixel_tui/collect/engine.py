@@ -25,7 +25,7 @@ from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, list_health, list_name
+from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, Shape, list_health, list_name
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import (
@@ -87,6 +87,8 @@ class DockerEngine:
         self._inspector: SocketInspector | None = None
         self._about: tuple[str | None, str] = (None, "docker")  # the engine's version and product (/version)
         self._inspected: dict[str, Inspected] = {}
+        self._inspects = 0  # changes of _inspected: what _shape() was made from
+        self._shaped: tuple[tuple[int, int], Shape] | None = None
         self._built = Rows(host_memory)
         """The last collection's rows, kept while nothing they show changed."""
         self.backlog = InspectBacklog(defer_batch, urgent)
@@ -219,12 +221,15 @@ class DockerEngine:
 
     def _running(self) -> list[tuple[str, int | None]]:
         """(id, main pid) of the containers the last list showed running."""
-        running = []
-        for item in self._listed or ():
-            if item.get("State") == "running":
-                info = self._inspected.get(item["Id"])
-                running.append((item["Id"], info.pid if info else None))
-        return running
+        return self._shape().running
+
+    def _shape(self) -> Shape:
+        """What the last list and the cached inspects make of the containers, kept until either changes (each
+        collection at 1 000 containers walked the list three times to find it again)."""
+        key = (self.lists, self._inspects)  # _forget_all() drops the list and changes _inspects
+        if self._shaped is None or self._shaped[0] != key:
+            self._shaped = (key, Shape.of(self._listed or [], self._inspected, local=self.local))
+        return self._shaped[1]
 
     def _list(self, api: docker.APIClient, changed: set[str], early: Early | None) -> Early:
         """List the containers and refresh the inspects the list or the stream shows out of date."""
@@ -263,6 +268,7 @@ class DockerEngine:
 
     def _forget_all(self) -> None:
         self._inspected.clear()
+        self._inspects += 1
         self._built.clear()
         self.backlog.reset()
         self._listed = None
@@ -283,6 +289,7 @@ class DockerEngine:
         present = {item["Id"] for item in listed}
         for gone in set(self._inspected) - present:
             del self._inspected[gone]
+            self._inspects += 1
             self.metrics.drop(gone)
         clock = self._clock()
         budget = max(1, len(listed) // 20)  # periodic refresh, spread over lists
@@ -311,30 +318,21 @@ class DockerEngine:
         self, api: docker.APIClient, early: dict[str, Sample]
     ) -> tuple[tuple[Container, ...], dict[str, str | None], frozenset[str]]:
         """The containers of the last list with this collection's figures, and those found stopped."""
-        listed = self._listed or []
-        metrics_needed = [(item, self._inspected.get(item["Id"])) for item in listed]
-        # A container not inspected yet has no pid to find its cgroup by: unmeasured until it is (a remote
-        # engine's stats need none).
-        to_measure = [
-            (item["Id"], info.pid if info else None)
-            for item, info in metrics_needed
-            if item.get("State") == "running" and (info is not None or not self.local)
-        ]
-        measured = self.metrics.measure(api, to_measure, early)
+        shape = self._shape()
+        measured = self.metrics.measure(api, shape.to_measure, early)
         if measured.failures:
-            names = {item["Id"]: list_name(item) for item in listed}
+            names = {item["Id"]: list_name(item) for item, _ in shape.rows}
             self._cycle_errors.extend(
                 describe_failures({names.get(cid, cid[:12]): reason for cid, reason in measured.failures.items()})
             )
         containers = []
         env_timeouts: dict[str, str | None] = {}
         readings, estimated, row = measured.readings, measured.estimated, self._built.row
-        for item, info in metrics_needed:
+        for item, info in shape.rows:  # in name order
             cid = item["Id"]
             containers.append(row(item, info, readings.get(cid, UNMEASURED), cid in estimated))
             env_timeouts[cid] = info.env_timeout if info else None
         self._built.keep_only(env_timeouts.keys())
-        containers.sort(key=lambda container: container.name)
         return tuple(containers), env_timeouts, measured.vanished
 
     def _inspect_all(self, api: docker.APIClient, ids: list[str]) -> dict[str, dict[str, Any] | None]:
@@ -369,6 +367,7 @@ class DockerEngine:
 
     def _remember(self, cid: str, key: tuple[str, str | None], data: dict[str, Any] | None, clock: float) -> None:
         self._inspected.pop(cid, None)
+        self._inspects += 1
         self.metrics.forget(cid)  # a changed container: its pid and cgroup may be new
         if data is None:
             # Gone between the list and now: the row keeps what the list said, without metrics.

@@ -95,6 +95,30 @@ def exit_code_of(item: dict[str, Any], inspected: Inspected | None) -> int | Non
     return code
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The listed containers with their cached inspects, in name order, and the running ones by (id, main pid)."""
+
+    rows: list[tuple[dict[str, Any], Inspected | None]]
+    """(list item, its inspect or None when not read yet), in name order."""
+    running: list[tuple[str, int | None]]
+    """(id, main pid) of each running container; pid None while not inspected."""
+    to_measure: list[tuple[str, int | None]]
+    """The running containers whose figures can be read: inspected (a cgroup is found by its pid), or any on a
+    remote engine (its stats need no pid)."""
+
+    @classmethod
+    def of(cls, listed: list[dict[str, Any]], inspected: dict[str, Inspected], *, local: bool) -> Shape:
+        """From the last list and the inspects cached by id."""
+        rows = sorted(((item, inspected.get(item["Id"])) for item in listed), key=lambda row: list_name(row[0]))
+        running = [(item["Id"], info) for item, info in rows if item.get("State") == "running"]
+        return cls(
+            rows,
+            [(cid, info.pid if info else None) for cid, info in running],
+            [(cid, info.pid if info else None) for cid, info in running if info is not None or not local],
+        )
+
+
 Reading = tuple[float | None, int | None, int | None]
 """One collection's (CPU %, memory used, memory limit) of a container."""
 UNMEASURED: Reading = (None, None, None)

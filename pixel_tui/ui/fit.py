@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
@@ -23,25 +24,43 @@ class ColumnFit:
 
     def __init__(self) -> None:
         self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}
-        self._widest: tuple[tuple[int, ...], dict[str, int]] | None = None
+        self._counts: list[Counter[int]] = []
+        """Per column, how many rows need each width: the widest is found among a few widths, not 1 000 rows."""
         self._cut: dict[str, tuple[tuple[Cell, ...], dict[int, int], tuple[Cell, ...]]] = {}
 
     def natural(self, rows: Sequence[Row], keys: Sequence[str], headers: tuple[int, ...]) -> dict[str, int]:
         """Each column's width to show it whole: its widest cell or header, with the cells' one-space gutter."""
         measured = self._measured
-        changed = len(rows) != len(measured)
+        if len(self._counts) != len(keys):
+            self._counts = [Counter() for _ in keys]
+            measured.clear()
         for key, cells in rows:
             known = measured.get(key)
             if known is None or (known[0] is not cells and known[0] != cells):
-                measured[key] = (cells, tuple(cell_len(cell.text) + 1 for cell in cells))
-                changed = True
+                widths = tuple(cell_len(cell.text) + 1 for cell in cells)
+                if known is None or known[1] != widths:
+                    self._count(known[1] if known else None, widths)
+                measured[key] = (cells, widths)
         if len(measured) > len(rows):
             present = {key for key, _ in rows}
-            measured = self._measured = {key: known for key, known in measured.items() if key in present}
-        if changed or self._widest is None or self._widest[0] != headers:
-            widest = zip(headers, *(widths for _, widths in measured.values()), strict=True)
-            self._widest = (headers, dict(zip(keys, map(max, widest), strict=True)))
-        return self._widest[1]
+            for key in [key for key in measured if key not in present]:
+                self._count(measured.pop(key)[1], None)
+        return {
+            key: max(header, max(counts, default=0))
+            for key, header, counts in zip(keys, headers, self._counts, strict=True)
+        }
+
+    def _count(self, old: tuple[int, ...] | None, new: tuple[int, ...] | None) -> None:
+        """A row's widths went from `old` to `new` (None: it was not there, or is gone)."""
+        for index, counts in enumerate(self._counts):
+            if old is not None:
+                width = old[index]
+                if counts[width] == 1:
+                    del counts[width]
+                else:
+                    counts[width] -= 1
+            if new is not None:
+                counts[new[index]] += 1
 
     @staticmethod
     def limits(natural: dict[str, int], fits: Sequence[Fit], keys: Sequence[str], excess: int) -> dict[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 
@@ -12,7 +13,8 @@ from pixel_tui.model import Thresholds
 from pixel_tui.safe import Boundary, displayable
 from pixel_tui.ui.containers import cells, shown
 from pixel_tui.ui.derive import CpuSmoother
-from pixel_tui.ui.text import ticked, ticking
+from pixel_tui.ui.fit import ColumnFit
+from pixel_tui.ui.text import Cell, ticked, ticking
 from tests.scripted import CRISIS_CYCLE, container_id, crisis_frame
 
 
@@ -127,3 +129,26 @@ def test_the_boundary_walks_a_container_once_while_it_is_the_same_object() -> No
     finally:
         safe._HANDLERS.pop(type(hostile), None)
     assert boundary(snapshot) == displayable(snapshot)  # the same result as the stateless walk
+
+
+def test_column_widths_follow_rows_added_changed_and_removed_as_a_full_measure_would() -> None:
+    """The widths are kept as counts per column, updated by the rows that changed: the same as measuring all."""
+    rng = random.Random(14)
+    fit = ColumnFit()
+    keys, headers = ("name", "state", "cpu"), (5, 6, 4)
+    table: dict[str, tuple[Cell, ...]] = {}
+    for _ in range(400):
+        key = f"c{rng.randrange(30)}"
+        if rng.random() < 0.25:
+            table.pop(key, None)
+        else:
+            table[key] = tuple(Cell("x" * rng.randrange(12)) for _ in keys)
+        rows = list(table.items())
+        if rng.random() < 0.2 and rows:  # an equal row rebuilt (another tuple): no change
+            moved, cells = rows[0]
+            rows[0] = (moved, tuple(Cell(cell.text) for cell in cells))
+        widest = {
+            key: max([header] + [len(cells[index].text) + 1 for _, cells in rows])
+            for index, (key, header) in enumerate(zip(keys, headers, strict=True))
+        }
+        assert fit.natural(rows, keys, headers) == widest
