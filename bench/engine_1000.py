@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,7 +80,30 @@ def serve(containers: int, workers: int, state: Path) -> int:
                     time.sleep(3600)
         finally:  # SIGTERM exits through here too: no state file may name an engine that is gone
             state.unlink(missing_ok=True)
+            teardown(engine)
     return 0
+
+
+def teardown(engine: PrivateEngine) -> None:
+    """Remove the containers, 8 at a time, before the engine stops, deaf to a second Ctrl-C or SIGTERM.
+
+    Interrupted (a second signal while PrivateEngine.stop() removed 1 000 containers one by one), the engine
+    once left 990 busybox `sleep` processes and their shims running with no engine to stop them.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ids = [container.id for container in engine.client.containers.list(all=True, ignore_removed=True)]
+    print(f"removing {len(ids)} containers, then the engine: about a minute, signals are ignored", flush=True)
+    started = time.perf_counter()
+
+    def remove(cid: str) -> None:
+        with contextlib.suppress(Exception):
+            engine.client.api.remove_container(cid, force=True, v=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        for done, _ in enumerate(pool.map(remove, ids), start=1):
+            if done % 100 == 0:
+                print(f"  {done}/{len(ids)} removed ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
 def main() -> int:
