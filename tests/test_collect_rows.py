@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows
+from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, same_items
 
 STARTED = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -46,3 +46,15 @@ def test_rows_of_containers_no_longer_listed_are_forgotten() -> None:
     assert rows.row(b, None, UNMEASURED, False) is not kept_b  # built again: it was forgotten
     rows.clear()
     assert rows.row(a, None, UNMEASURED, False) is not kept_a
+
+
+def test_a_list_that_found_nothing_new_keeps_the_items_and_so_the_rows() -> None:
+    rows, info = Rows(host_memory=None), inspected()
+    before = [item("a" * 64), item("b" * 64)]
+    built = [rows.row(entry, info, (0.0, 1, None), False) for entry in before]
+    again = same_items(before, [item("a" * 64), item("b" * 64, status="Up 3 hours"), item("c" * 64)])
+    assert again[0] is before[0]  # equal: the very item, so the very row
+    assert rows.row(again[0], info, (0.0, 1, None), False) is built[0]
+    assert again[1] is not before[1] and again[1]["Status"] == "Up 3 hours"  # changed: the new one, a new row
+    assert rows.row(again[1], info, (0.0, 1, None), False) is not built[1]
+    assert again[2]["Id"] == "c" * 64 and same_items(None, again) == again

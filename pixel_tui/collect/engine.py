@@ -25,7 +25,7 @@ from pixel_tui.collect.cgroup_paths import CGROUP_ROOT, PROC_ROOT
 from pixel_tui.collect.detail import ask, detail_from_inspect
 from pixel_tui.collect.events import EngineEvents
 from pixel_tui.collect.follow import DockerLogStream, follow
-from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, Shape, list_health, list_name
+from pixel_tui.collect.listing import UNMEASURED, Inspected, Rows, Shape, list_health, list_name, same_items
 from pixel_tui.collect.liveness import Liveness
 from pixel_tui.collect.metrics import ContainerMetrics, Early, Sample, describe_failures
 from pixel_tui.engine.client import (
@@ -241,7 +241,7 @@ class DockerEngine:
         pending = self._executor().submit(api.containers, all=True)
         if early is None:
             early = self.metrics.sample_known(self._running())
-        listed = pending.result()
+        listed = same_items(self._listed, pending.result())
         self.lists += 1
         self._listed = listed
         self._refresh(api, listed, changed, early.samples)
