@@ -13,7 +13,10 @@ source tree and run (trees alternate run by run, so a machine shared with other 
   then the console's peak RSS (VmHWM);
 - the load average, as a measure of how much to trust the figures; and, beside the snapshot's and the first
   frame's wall time, the CPU seconds they took: on a machine whose load average is far above its cores, the
-  wall time measures the queue for a core as much as pixel-tui.
+  wall time measures the queue for a core as much as pixel-tui;
+- with `--collector N`, the console's collector alone in a process of its own (no Textual): its thread's CPU
+  per collection over N collections (the median) and the process's, the part of idle CPU that is not the
+  event loop's, measured without a terminal's noise.
 
 It prints medians per tree and, with two trees, the paired ratios B/A (run i of B over run i of A).
 Targets (tracker issue 14): snapshot < 1.5 s, first frame with data < 1.5 s, idle CPU < 5 % of a core,
@@ -25,6 +28,7 @@ Starting 1 000 containers takes minutes here: start them once and reuse them.
     python bench/bench_1000.py --state /tmp/pxd-1000.json --runs 5
     python bench/bench_1000.py --state /tmp/pxd-1000.json --trees /tmp/before . --runs 5
     python bench/bench_1000.py --state /tmp/pxd-1000.json --profile    # cProfile of each part, top functions
+    python bench/bench_1000.py --state /tmp/pxd-1000.json --collector 60   # and the collector alone
     make bench-1000                                                       # its own engine, made and removed
 
 Needs root, dockerd and busybox-static (see tests/dockerd.py); never touches the user's engine.
@@ -71,6 +75,8 @@ class Figures:
     idle_loop: list[float] = field(default_factory=list)
     sort_ms: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    collect_ms: list[float] = field(default_factory=list)
+    collect_process_ms: list[float] = field(default_factory=list)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -181,8 +187,44 @@ def sort_presses(console: Console, presses: int, start: int) -> list[float]:
     return times
 
 
+COLLECTOR_COST = """
+import json, statistics, sys, time
+from pixel_tui.collect import Collector
+from pixel_tui.settings import Settings, WorkerSettings
+url, ledger, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+settings = Settings(docker_host=url, interval=1.0, workers=WorkerSettings(ledger=ledger))
+collector = Collector(settings, defer_batch=250)  # as the console makes it
+for _ in range(6):  # the held-back inspects read, every cgroup located
+    collector.collect()
+    time.sleep(0.2)
+spent, started = [], time.process_time()
+for _ in range(count):
+    before = time.thread_time()
+    collector.collect()
+    spent.append(time.thread_time() - before)
+    time.sleep(0.2)
+process = (time.process_time() - started) / count
+collector.close()
+print(json.dumps({"thread_ms": 1000 * statistics.median(spent), "process_ms": 1000 * process}))
+"""
+"""The console's collector alone, in a process of its own: its thread's CPU per collection (median) and the
+process's (its threads too), once the first collections are past (--collector)."""
+
+
+def collector_cost(bench: Bench, tree: Path, count: int) -> tuple[float, float]:
+    """(thread, process) CPU milliseconds per collection of `tree`'s collector on the bench's engine."""
+    argv = [sys.executable, "-c", COLLECTOR_COST, bench.url, bench.ledger, str(count)]
+    done = subprocess.run(argv, env=bench.env(tree), cwd=tree, capture_output=True, text=True, timeout=300, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["thread_ms"], figures["process_ms"]
+
+
 def run_once(bench: Bench, tree: Path, figures: Figures, args: argparse.Namespace) -> None:
     """One run of every measurement for one tree."""
+    if args.collector:
+        thread_ms, process_ms = collector_cost(bench, tree, args.collector)
+        figures.collect_ms.append(thread_ms)
+        figures.collect_process_ms.append(process_ms)
     seconds, cpu, rss = bench.snapshot(tree)
     figures.snapshot_s.append(seconds)
     figures.snapshot_cpu_s.append(cpu)
@@ -252,11 +294,15 @@ def report(figures: dict[Path, Figures], runs: int) -> None:
         ("sort key until redrawn", "sort_ms", "ms", "sort_ms"),
         ("console peak RSS", "rss_mb", "MB", "rss_mb"),
         ("snapshot peak RSS", "snapshot_rss_mb", "MB", None),
+        ("collector alone, a collection", "collect_ms", "ms", None),
+        ("  the process's CPU per collection", "collect_process_ms", "ms", None),
     )
     for tree, got in figures.items():
         print(f"[{tree}] medians over {runs} runs:")
         for label, name, unit, target in rows:
             values: list[float] = getattr(got, name)
+            if not values and name.startswith("collect"):
+                continue  # measured only with --collector
             spread = f"{min(values):.3g} to {max(values):.3g}" if values else "-"
             goal = f"target < {TARGETS[target]:g} {unit}" if target else ""
             print(f"    {label:30} {median(values):9.3f} {unit:2}  ({spread}, n={len(values)})  {goal}")
@@ -281,6 +327,9 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=4, help="sort key presses per run")
     parser.add_argument("--trees", nargs="+", type=Path, default=[ROOT], help="source trees to compare")
     parser.add_argument("--profile", action="store_true", help="then profile each part once per tree")
+    parser.add_argument(
+        "--collector", type=int, default=0, metavar="N", help="also time N collections of the collector alone"
+    )
     args = parser.parse_args()
     for tree in args.trees:
         compile_tree(tree)
