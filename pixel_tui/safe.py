@@ -107,7 +107,11 @@ def _unchanged(value: Any) -> Any:
 
 
 def _clean_tuple(value: tuple[Any, ...]) -> tuple[Any, ...]:
-    cleaned = tuple(map(_clean, value))
+    return _kept_unless_changed(tuple(map(_clean, value)), value)
+
+
+def _kept_unless_changed(cleaned: tuple[Any, ...], value: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`value` itself when every item of `cleaned` is the very item it came from, else `cleaned`."""
     for new, old in zip(cleaned, value, strict=True):
         if new is not old:
             return cleaned
@@ -208,11 +212,7 @@ class Boundary:
         return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
 
     def _items(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
-        cleaned = tuple(map(self._item, values))
-        for new, old in zip(cleaned, values, strict=True):
-            if new is not old:
-                return cleaned
-        return values
+        return _kept_unless_changed(tuple(map(self._item, values)), values)
 
     def _item(self, value: Any) -> Any:
         kind: type = type(value)
