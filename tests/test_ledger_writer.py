@@ -26,7 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pixel_tui.ledger import LedgerReader, LedgerWriter, RefusedChange, WriteResult, atomic
-from pixel_tui.ledger.format import layout_of, locate_tasks, time_style_of
+from pixel_tui.ledger.format import time_style_of
+from pixel_tui.ledger.text import layout_of, locate_tasks
 from pixel_tui.ledger.writer import STEPS
 
 NOW = datetime(2026, 1, 3, 10, 0, 1, 234567, tzinfo=UTC)

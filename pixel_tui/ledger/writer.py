@@ -72,19 +72,15 @@ from pixel_tui.ledger.format import (
     RUNNING,
     STATUS,
     TERMINAL_STATUSES,
-    Layout,
     LedgerError,
-    LocatedDocument,
     casing_of,
     checked_tasks,
     decode_document,
     document_time_style,
     field_name,
-    layout_of,
-    locate_tasks,
     short_id,
-    splice,
 )
+from pixel_tui.ledger.text import Layout, LocatedDocument, layout_of, locate_tasks, splice
 
 Change = Callable[[list[dict[str, Any]]], Iterable[str] | None]
 """Edits the task records in place and returns the ids it changed (nothing changed: no write)."""
