@@ -28,13 +28,13 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pixel_tui.history import failures, guard, tables
+from pixel_tui.history import dbfiles, failures, guard, tables
 from pixel_tui.history.model import FIELDS, OWN_SOURCE, Cycle
 from pixel_tui.settings import HistorySettings
 
@@ -98,7 +98,7 @@ class HistoryStore:
         """Write a closed own cycle under the next own number; returns it numbered."""
 
         def write(db: sqlite3.Connection) -> Cycle:
-            with _transaction(db):
+            with dbfiles.transaction(db):
                 row = db.execute("SELECT value FROM counters WHERE name = ?", (_OWN_COUNTER,)).fetchone()
                 top = db.execute("SELECT COALESCE(MAX(cycle), 0) FROM cycles WHERE source = ?", (OWN_SOURCE,))
                 number = max(row[0] if row else 0, top.fetchone()[0]) + 1
@@ -118,7 +118,7 @@ class HistoryStore:
         """Number the next own cycle `number + 1` at least (a store that takes up an arc's numbering: the demo)."""
 
         def write(db: sqlite3.Connection) -> None:
-            with _transaction(db):
+            with dbfiles.transaction(db):
                 db.execute(
                     "INSERT INTO counters (name, value) VALUES (?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
@@ -133,7 +133,7 @@ class HistoryStore:
         def write(db: sqlite3.Connection) -> tuple[list[Cycle], list[Cycle]]:
             added: list[Cycle] = []
             present: list[Cycle] = []
-            with _transaction(db):
+            with dbfiles.transaction(db):
                 for cycle in cycles:
                     if cycle.cycle is None or cycle.own:
                         raise ValueError("an imported cycle has a number and a source of its own")
@@ -162,7 +162,7 @@ class HistoryStore:
         def write(db: sqlite3.Connection) -> tuple[list[Cycle], list[Cycle], int]:
             added: list[Cycle] = []
             present: list[Cycle] = []
-            with _transaction(db):
+            with dbfiles.transaction(db):
                 if not sources:
                     return added, present, 0
                 (source,) = sources
@@ -250,17 +250,17 @@ class HistoryStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is not None:
-            if self._inode == _inode(self.path):
+            if self._inode == dbfiles.inode(self.path):
                 return self._db
             self._disconnect()  # removed or replaced by someone else: write where the path points now
         guard.prepare(self.path)  # no symlink SQLite would follow; as root, nothing another user could set
         db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
-            self._inode = _inode(self.path)
+            self._inode = dbfiles.inode(self.path)
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
             self._version(db)  # a newer pixel-tui's file is refused before anything in it changes
             if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                _retry_busy(lambda: db.execute("PRAGMA journal_mode = WAL"), self.busy_timeout_s)
+                dbfiles.retry_busy(lambda: db.execute("PRAGMA journal_mode = WAL"), self.busy_timeout_s)
             db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
             db.execute("PRAGMA journal_size_limit = 4194304")
             self._migrate(db)
@@ -276,7 +276,7 @@ class HistoryStore:
     def _migrate(self, db: sqlite3.Connection) -> None:
         if self._version(db) == tables.SCHEMA_VERSION:
             return
-        with _transaction(db):
+        with dbfiles.transaction(db):
             version = self._version(db)  # again, inside the lock: another process may have just migrated
             for step in tables.MIGRATIONS[version:]:
                 for statement in step:
@@ -307,7 +307,7 @@ class HistoryStore:
         found, which must happen to the moved files, if at all, never to the evidence under its name.
         """
         try:
-            if self._inode is None or _inode(self.path) == self._inode:  # else another process did it
+            if self._inode is None or dbfiles.inode(self.path) == self._inode:  # else another process did it
                 self._move_files(reason)
         finally:
             self._disconnect()
@@ -318,14 +318,14 @@ class HistoryStore:
         base = f"{self.path.name}.corrupt-{stamp}"
         target = self.path.with_name(base)
         for attempt in range(1, 1000):
-            if _move_exclusive(self.path, target):
+            if dbfiles.move_exclusive(self.path, target):
                 break
             target = self.path.with_name(f"{base}-{attempt}")
         else:  # pragma: no cover - a thousand corrupt stores in one second
             raise HistoryUnavailable(f"the store is corrupt ({reason}) and could not be moved aside")
         wal = self.path.with_name(self.path.name + "-wal")
         if wal.exists():  # a stale WAL would be replayed into the fresh file
-            _move_exclusive(wal, target.with_name(target.name + "-wal"))
+            dbfiles.move_exclusive(wal, target.with_name(target.name + "-wal"))
         with contextlib.suppress(FileNotFoundError):
             self.path.with_name(self.path.name + "-shm").unlink()
         self.notices.append(
@@ -351,51 +351,3 @@ class HistoryStore:
             "DELETE FROM cycles WHERE id <= (SELECT id FROM cycles ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (self.retention_rows,),
         )
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE: the write lock is taken first, so what is read inside stays true until COMMIT."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
-
-
-def _retry_busy(call: Callable[[], object], timeout_s: float) -> None:
-    """Changing the journal mode does not wait on the busy handler; wait here, as for any write."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            call()
-            return
-        except sqlite3.OperationalError as error:
-            if not failures.is_busy(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def _move_exclusive(source: Path, target: Path) -> bool:
-    """Move `source` to `target` unless `target` exists (False then); a hard link makes that atomic."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links here (vfat, some network mounts): check, then rename
-        if target.exists():
-            return False
-        os.rename(source, target)
-        return True
-    os.unlink(source)
-    return True
